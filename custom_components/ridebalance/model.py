@@ -1,0 +1,47 @@
+"""The one reading type that crosses from sources to analysis.
+
+Plain Python, no Home Assistant imports: ``ant/``, ``analysis/``, ``rides/`` and the
+CLI all share it. ``None`` always means "not measured"; a 0 is a real zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class PowerSource(StrEnum):
+    """Where a sample's power figure came from."""
+
+    PEDALS = "pedals"
+    TRAINER = "trainer"
+    FILE = "file"
+    ENTITY = "entity"
+    SIMULATOR = "simulator"
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One reading of the rider, typically at 4 Hz (1 Hz from ride files).
+
+    ``t_s`` is seconds on the source's monotonic clock (from the start of the
+    stream for files and the simulator). ``left_pct`` is the LEFT pedal's share of
+    power in percent (the rider-facing convention; wire formats carry the right
+    share and are converted at the decoder/reader boundary).
+    """
+
+    t_s: float
+    power_w: float | None = None
+    left_pct: float | None = None
+    cadence_rpm: float | None = None
+    heart_rate_bpm: float | None = None
+    te_left_pct: float | None = None
+    te_right_pct: float | None = None
+    ps_left_pct: float | None = None
+    ps_right_pct: float | None = None
+    power_source: PowerSource | None = None
+
+    @property
+    def right_pct(self) -> float | None:
+        """The right pedal's share, derived so it can never disagree with left."""
+        return None if self.left_pct is None else 100.0 - self.left_pct

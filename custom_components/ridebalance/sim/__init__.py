@@ -1,0 +1,23 @@
+"""Scripted rides with known truth, for the simulator source, tests and benchmarks."""
+
+from .script import (
+    CadenceSag,
+    RideArrays,
+    RideScript,
+    Rider,
+    Segment,
+    Shift,
+    demo_ride,
+    generate,
+)
+
+__all__ = [
+    "CadenceSag",
+    "RideArrays",
+    "RideScript",
+    "Rider",
+    "Segment",
+    "Shift",
+    "demo_ride",
+    "generate",
+]
