@@ -1,0 +1,1 @@
+"""ANT+ decoding, device tracking and encoding (plain Python, no Home Assistant)."""
