@@ -1,0 +1,850 @@
+"""Per-device state: turns decoded ANT+ pages into readings, and merges them.
+
+Trackers keep what a single page cannot tell: averages over rolling-over counters,
+coasting, staleness, device identity. :class:`RiderMerger` routes raw pages to the
+rider's pedals, trainer and heart-rate strap and emits one :class:`Sample` stream.
+Nothing here raises on bad input: malformed pages are counted and dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+import math
+
+from custom_components.ridebalance.model import PowerSource, Sample
+
+from .pages import (
+    DEVICE_TYPE_BICYCLE_POWER,
+    DEVICE_TYPE_FITNESS_EQUIPMENT,
+    DEVICE_TYPE_HEART_RATE,
+    BatteryPage,
+    BatteryStatus,
+    CalibrationResponsePage,
+    CrankTorquePage,
+    FeGeneralPage,
+    FeSettingsPage,
+    FeState,
+    FeTrainerPage,
+    FeTrainerTorquePage,
+    HeartRatePage,
+    MalformedPage,
+    ManufacturerPage,
+    Page,
+    PowerOnlyPage,
+    ProductPage,
+    RawPage,
+    TorqueEffectivenessPage,
+    UnknownPage,
+    decode_page,
+)
+
+# ANT+ manufacturer ids, checked against the FIT profile's manufacturer table
+# (garmin_fit_sdk 21.218). Only brands a rider is likely to have on the bike.
+MANUFACTURERS: dict[int, str] = {
+    1: "Garmin",
+    6: "SRM",
+    7: "Quarq",
+    9: "Saris (CycleOps)",
+    32: "Wahoo Fitness",
+    41: "Shimano",
+    48: "Pioneer",
+    51: "4iiii",
+    60: "Rotor",
+    67: "Bkool",
+    69: "Stages Cycling",
+    73: "Wattbike",
+    86: "Elite",
+    89: "Tacx",
+    99: "Look",
+    107: "Magene",
+    116: "Thinkrider",
+    121: "Kinetic",
+    123: "Polar",
+    260: "Zwift",
+    263: "Favero Electronics",
+    268: "SRAM",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TrackerConfig:
+    """Timing and artefact thresholds shared by every tracker."""
+
+    coasting_timeout_s: float = 3.0
+    """No new power event for this long while pages keep coming: 0 W, 0 rpm."""
+    stale_after_s: float = 5.0
+    """A metric not refreshed for this long is no longer known (None)."""
+    balance_min_power_w: float = 40.0
+    """Below this power (or at zero cadence) balance, TE and PS are artefacts."""
+    max_gap_s: float = 5.0
+    """After a reception gap this long, counters may have wrapped unseen: the
+    next page is a fresh reference instead of a delta."""
+
+    def __post_init__(self) -> None:
+        """Coasting must be declared before the power figure goes stale."""
+        if not 0 < self.coasting_timeout_s < self.stale_after_s:
+            raise ValueError("need 0 < coasting_timeout_s < stale_after_s")
+
+
+class _Timed[T]:
+    """A value with the time it was last refreshed."""
+
+    __slots__ = ("at_s", "value")
+
+    def __init__(self) -> None:
+        self.value: T | None = None
+        self.at_s = -math.inf
+
+    def set(self, value: T | None, t_s: float) -> None:
+        self.value = value
+        self.at_s = t_s
+
+    def get(self, now_s: float, stale_after_s: float) -> T | None:
+        return self.value if now_s - self.at_s <= stale_after_s else None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceIdentity:
+    """What a device says about itself in its common pages."""
+
+    manufacturer_id: int | None = None
+    manufacturer: str | None = None
+    model_number: int | None = None
+    hardware_revision: int | None = None
+    software_version: str | None = None
+    serial_number: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BatteryState:
+    """Latest battery report (common page 0x52 or heart-rate page 7)."""
+
+    voltage_v: float | None = None
+    status: BatteryStatus | None = None
+    operating_time_s: int | None = None
+    level_pct: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceCounters:
+    """Pages received; malformed and unknown are subsets of ``pages``."""
+
+    pages: int
+    malformed: int
+    unknown: int
+
+
+@dataclass(frozen=True, slots=True)
+class CalibrationResult:
+    """The last calibration response of a power meter."""
+
+    t_s: float
+    success: bool
+    calibration_value: int
+    auto_zero_enabled: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class PowerReading:
+    """A power meter's current figures; None = not known right now."""
+
+    power_w: float | None
+    cadence_rpm: float | None
+    right_pct: float | None
+    te_left_pct: float | None
+    te_right_pct: float | None
+    ps_left_pct: float | None
+    ps_right_pct: float | None
+    ps_combined_pct: float | None
+    instantaneous_power_w: int | None
+
+    @property
+    def left_pct(self) -> float | None:
+        """The left share, the rider-facing convention."""
+        return None if self.right_pct is None else 100.0 - self.right_pct
+
+
+@dataclass(frozen=True, slots=True)
+class TrainerReading:
+    """An FE-C trainer's current figures; None = not known right now."""
+
+    power_w: float | None
+    cadence_rpm: float | None
+    instantaneous_power_w: int | None
+    heart_rate_bpm: float | None
+    speed_mps: float | None
+    incline_pct: float | None
+    resistance_pct: float | None
+    fe_state: FeState | None
+    trainer_status: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class HeartRateReading:
+    """A heart-rate strap's current figures; None = not known right now."""
+
+    heart_rate_bpm: float | None
+    rr_interval_s: float | None
+
+
+class DeviceTracker:
+    """State common to every ANT+ device: counters, identity, battery."""
+
+    device_type: int = 0
+
+    def __init__(
+        self,
+        device_number: int,
+        transmission_type: int = 0,
+        config: TrackerConfig | None = None,
+    ) -> None:
+        """Track one device; ``config`` defaults to :class:`TrackerConfig`."""
+        self.device_number = device_number
+        self.transmission_type = transmission_type
+        self.config = config or TrackerConfig()
+        self.pages = 0
+        self.malformed = 0
+        self.unknown = 0
+        self.last_seen_s: float | None = None
+        self._manufacturer_id: int | None = None
+        self._model_number: int | None = None
+        self._hardware_revision: int | None = None
+        self._software_version: str | None = None
+        self._serial_number: int | None = None
+        self._battery: BatteryState | None = None
+
+    def update(self, raw: RawPage) -> bool:
+        """Take one raw page; True when it carries a new power figure to emit."""
+        self.pages += 1
+        self.last_seen_s = raw.timestamp_s
+        try:
+            page = decode_page(self.device_type, raw.data)
+        except UnknownPage:
+            self.unknown += 1
+            return False
+        except MalformedPage:
+            self.malformed += 1
+            return False
+        if isinstance(page, ManufacturerPage):
+            self._manufacturer_id = page.manufacturer_id
+            self._model_number = page.model_number
+            self._hardware_revision = page.hardware_revision
+            return False
+        if isinstance(page, ProductPage):
+            self._software_version = page.software_version
+            self._serial_number = page.serial_number
+            return False
+        if isinstance(page, BatteryPage):
+            # Multi-battery devices rotate ids; the last report is good enough here.
+            self._battery = BatteryState(
+                voltage_v=page.voltage_v,
+                status=page.status,
+                operating_time_s=page.operating_time_s,
+            )
+            return False
+        return self._apply(page, raw.timestamp_s)
+
+    def _apply(self, page: Page, t_s: float) -> bool:
+        """Device-specific pages; the default ignores them."""
+        return False
+
+    def connected(self, now_s: float) -> bool:
+        """Heard from within the staleness window."""
+        return (
+            self.last_seen_s is not None
+            and now_s - self.last_seen_s <= self.config.stale_after_s
+        )
+
+    @property
+    def counters(self) -> DeviceCounters:
+        """Pages received, malformed and unknown."""
+        return DeviceCounters(self.pages, self.malformed, self.unknown)
+
+    @property
+    def identity(self) -> DeviceIdentity:
+        """Identity from the common pages seen so far."""
+        manufacturer_id = self._manufacturer_id
+        return DeviceIdentity(
+            manufacturer_id=manufacturer_id,
+            manufacturer=(
+                None if manufacturer_id is None else MANUFACTURERS.get(manufacturer_id)
+            ),
+            model_number=self._model_number,
+            hardware_revision=self._hardware_revision,
+            software_version=self._software_version,
+            serial_number=self._serial_number,
+        )
+
+    @property
+    def battery(self) -> BatteryState | None:
+        """Latest battery report, None before the first one."""
+        return self._battery
+
+
+def _delta(new: int, old: int, modulus: int) -> int:
+    return (new - old) % modulus
+
+
+class _EventPower:
+    """Average power from an event count (mod 256) and accumulated power (mod 2^16).
+
+    The first page is a reference only; a page with the same event count is a
+    repeat; after ``max_gap_s`` without pages the counters may have wrapped
+    unseen, so the next page is a new reference.
+    """
+
+    __slots__ = ("_accumulated", "_events", "_t_s")
+
+    def __init__(self) -> None:
+        self._events = -1
+        self._accumulated = 0
+        self._t_s = -math.inf
+
+    def feed(
+        self, t_s: float, events: int, accumulated: int, max_gap_s: float
+    ) -> float | None:
+        """Average power over the new events, or None (reference or repeat)."""
+        fresh = self._events < 0 or t_s - self._t_s > max_gap_s
+        delta_events = _delta(events, self._events, 256)
+        delta_accumulated = _delta(accumulated, self._accumulated, 65536)
+        self._t_s = t_s
+        if fresh or delta_events:
+            self._events = events
+            self._accumulated = accumulated
+        if fresh or not delta_events:
+            return None
+        return delta_accumulated / delta_events
+
+
+class PowerMeterTracker(DeviceTracker):
+    """Bicycle Power (11): pedals, cranks, or a trainer's own power channel."""
+
+    device_type = DEVICE_TYPE_BICYCLE_POWER
+
+    def __init__(
+        self,
+        device_number: int,
+        transmission_type: int = 0,
+        config: TrackerConfig | None = None,
+    ) -> None:
+        """Track one power meter."""
+        super().__init__(device_number, transmission_type, config)
+        self._power_only = _EventPower()
+        self._torque_prev: CrankTorquePage | None = None
+        self._torque_prev_t = -math.inf
+        self._torque_seen_t = -math.inf
+        self._last_event_t: float | None = None
+        self.power_w: _Timed[float] = _Timed()
+        self.cadence_rpm: _Timed[float] = _Timed()
+        self.right_pct: _Timed[float] = _Timed()
+        self.te_left_pct: _Timed[float] = _Timed()
+        self.te_right_pct: _Timed[float] = _Timed()
+        self.ps_left_pct: _Timed[float] = _Timed()
+        self.ps_right_pct: _Timed[float] = _Timed()
+        self.ps_combined_pct: _Timed[float] = _Timed()
+        self.instantaneous_power_w: _Timed[int] = _Timed()
+        self.last_calibration: CalibrationResult | None = None
+
+    def _torque_primary(self, t_s: float) -> bool:
+        # A crank-torque meter's 0x12 gives power and cadence from the crank
+        # period; its interleaved 0x10 pages then only add the balance byte.
+        return t_s - self._torque_seen_t <= self.config.stale_after_s
+
+    def _pedalling(self, t_s: float) -> bool:
+        """Balance, TE and PS mean something only under real load."""
+        stale = self.config.stale_after_s
+        power = self.power_w.get(t_s, stale)
+        cadence = self.cadence_rpm.get(t_s, stale)
+        return (
+            power is not None
+            and power >= self.config.balance_min_power_w
+            and cadence != 0
+        )
+
+    def _coast(self, t_s: float) -> bool:
+        """Repeated page: after the coasting timeout, power is a real zero."""
+        if self._last_event_t is None:
+            self._last_event_t = t_s
+            return False
+        if t_s - self._last_event_t < self.config.coasting_timeout_s:
+            return False
+        self.power_w.set(0.0, t_s)
+        self.cadence_rpm.set(0.0, t_s)
+        for metric in (
+            self.right_pct,
+            self.te_left_pct,
+            self.te_right_pct,
+            self.ps_left_pct,
+            self.ps_right_pct,
+            self.ps_combined_pct,
+        ):
+            metric.set(None, t_s)
+        return True
+
+    def _apply(self, page: Page, t_s: float) -> bool:
+        if isinstance(page, PowerOnlyPage):
+            return self._apply_power_only(page, t_s)
+        if isinstance(page, CrankTorquePage):
+            return self._apply_crank_torque(page, t_s)
+        if isinstance(page, TorqueEffectivenessPage):
+            pedalling = self._pedalling(t_s)
+            self.te_left_pct.set(page.te_left_pct if pedalling else None, t_s)
+            self.te_right_pct.set(page.te_right_pct if pedalling else None, t_s)
+            self.ps_left_pct.set(page.ps_left_pct if pedalling else None, t_s)
+            self.ps_right_pct.set(page.ps_right_pct if pedalling else None, t_s)
+            self.ps_combined_pct.set(page.ps_combined_pct if pedalling else None, t_s)
+            return False
+        if isinstance(page, CalibrationResponsePage):
+            self.last_calibration = CalibrationResult(
+                t_s, page.success, page.calibration_value, page.auto_zero_enabled
+            )
+        return False
+
+    def _apply_power_only(self, page: PowerOnlyPage, t_s: float) -> bool:
+        self.instantaneous_power_w.set(page.instantaneous_power_w, t_s)
+        average = self._power_only.feed(
+            t_s, page.event_count, page.accumulated_power_w, self.config.max_gap_s
+        )
+        torque_primary = self._torque_primary(t_s)
+        if average is None:
+            return False if torque_primary else self._coast(t_s)
+        if not torque_primary:
+            self._last_event_t = t_s
+            self.power_w.set(average, t_s)
+            self.cadence_rpm.set(
+                None if page.cadence_rpm is None else float(page.cadence_rpm), t_s
+            )
+        # Only bit 7 says the share is the right pedal's; a share of an unknown
+        # side cannot become a left/right balance.
+        right = page.right_pct if self._pedalling(t_s) else None
+        self.right_pct.set(None if right is None else float(right), t_s)
+        return not torque_primary
+
+    def _apply_crank_torque(self, page: CrankTorquePage, t_s: float) -> bool:
+        self._torque_seen_t = t_s
+        prev = self._torque_prev
+        fresh = prev is None or t_s - self._torque_prev_t > self.config.max_gap_s
+        self._torque_prev_t = t_s
+        if prev is None or fresh:
+            self._torque_prev = page
+            self._last_event_t = t_s
+            return False
+        delta_events = _delta(page.event_count, prev.event_count, 256)
+        if not delta_events:
+            return self._coast(t_s)
+        self._torque_prev = page
+        self._last_event_t = t_s
+        delta_period = _delta(page.crank_period, prev.crank_period, 65536)
+        if not delta_period:
+            # New events over no time cannot be turned into power or cadence.
+            return False
+        delta_torque = _delta(page.accumulated_torque, prev.accumulated_torque, 65536)
+        self.power_w.set(128 * math.pi * delta_torque / delta_period, t_s)
+        self.cadence_rpm.set(60 * delta_events * 2048 / delta_period, t_s)
+        return True
+
+    def reading(self, now_s: float) -> PowerReading:
+        """Current figures; anything not refreshed within the window is None."""
+        stale = self.config.stale_after_s
+        return PowerReading(
+            power_w=self.power_w.get(now_s, stale),
+            cadence_rpm=self.cadence_rpm.get(now_s, stale),
+            right_pct=self.right_pct.get(now_s, stale),
+            te_left_pct=self.te_left_pct.get(now_s, stale),
+            te_right_pct=self.te_right_pct.get(now_s, stale),
+            ps_left_pct=self.ps_left_pct.get(now_s, stale),
+            ps_right_pct=self.ps_right_pct.get(now_s, stale),
+            ps_combined_pct=self.ps_combined_pct.get(now_s, stale),
+            instantaneous_power_w=self.instantaneous_power_w.get(now_s, stale),
+        )
+
+
+class TrainerTracker(DeviceTracker):
+    """Fitness Equipment (17): a smart trainer over FE-C."""
+
+    device_type = DEVICE_TYPE_FITNESS_EQUIPMENT
+
+    def __init__(
+        self,
+        device_number: int,
+        transmission_type: int = 0,
+        config: TrackerConfig | None = None,
+    ) -> None:
+        """Track one FE-C trainer."""
+        super().__init__(device_number, transmission_type, config)
+        self._power = _EventPower()
+        self._last_event_t: float | None = None
+        self.power_w: _Timed[float] = _Timed()
+        self.cadence_rpm: _Timed[float] = _Timed()
+        self.instantaneous_power_w: _Timed[int] = _Timed()
+        self.heart_rate_bpm: _Timed[float] = _Timed()
+        self.speed_mps: _Timed[float] = _Timed()
+        self.incline_pct: _Timed[float] = _Timed()
+        self.resistance_pct: _Timed[float] = _Timed()
+        self.fe_state: _Timed[FeState] = _Timed()
+        self.trainer_status: _Timed[int] = _Timed()
+        self.last_torque_page: FeTrainerTorquePage | None = None
+
+    def _apply(self, page: Page, t_s: float) -> bool:
+        if isinstance(page, FeTrainerPage):
+            self.fe_state.set(page.fe_state, t_s)
+            self.trainer_status.set(page.trainer_status, t_s)
+            self.instantaneous_power_w.set(page.instantaneous_power_w, t_s)
+            average = self._power.feed(
+                t_s, page.event_count, page.accumulated_power_w, self.config.max_gap_s
+            )
+            if average is None:
+                return self._coast(t_s)
+            self._last_event_t = t_s
+            self.power_w.set(average, t_s)
+            self.cadence_rpm.set(
+                None if page.cadence_rpm is None else float(page.cadence_rpm), t_s
+            )
+            return True
+        if isinstance(page, FeGeneralPage):
+            self.fe_state.set(page.fe_state, t_s)
+            self.speed_mps.set(page.speed_mps, t_s)
+            # Without a strap paired to the trainer it may send 0 rather than 0xFF.
+            heart_rate = page.heart_rate_bpm or None
+            self.heart_rate_bpm.set(
+                None if heart_rate is None else float(heart_rate), t_s
+            )
+        elif isinstance(page, FeSettingsPage):
+            self.fe_state.set(page.fe_state, t_s)
+            self.incline_pct.set(page.incline_pct, t_s)
+            self.resistance_pct.set(page.resistance_pct, t_s)
+        elif isinstance(page, FeTrainerTorquePage):
+            self.last_torque_page = page
+        return False
+
+    def _coast(self, t_s: float) -> bool:
+        if self._last_event_t is None:
+            self._last_event_t = t_s
+            return False
+        if t_s - self._last_event_t < self.config.coasting_timeout_s:
+            return False
+        self.power_w.set(0.0, t_s)
+        self.cadence_rpm.set(0.0, t_s)
+        return True
+
+    def reading(self, now_s: float) -> TrainerReading:
+        """Current figures; anything not refreshed within the window is None."""
+        stale = self.config.stale_after_s
+        return TrainerReading(
+            power_w=self.power_w.get(now_s, stale),
+            cadence_rpm=self.cadence_rpm.get(now_s, stale),
+            instantaneous_power_w=self.instantaneous_power_w.get(now_s, stale),
+            heart_rate_bpm=self.heart_rate_bpm.get(now_s, stale),
+            speed_mps=self.speed_mps.get(now_s, stale),
+            incline_pct=self.incline_pct.get(now_s, stale),
+            resistance_pct=self.resistance_pct.get(now_s, stale),
+            fe_state=self.fe_state.get(now_s, stale),
+            trainer_status=self.trainer_status.get(now_s, stale),
+        )
+
+
+class HeartRateTracker(DeviceTracker):
+    """Heart rate (120): a chest strap or arm band."""
+
+    device_type = DEVICE_TYPE_HEART_RATE
+
+    def __init__(
+        self,
+        device_number: int,
+        transmission_type: int = 0,
+        config: TrackerConfig | None = None,
+    ) -> None:
+        """Track one heart-rate sensor."""
+        super().__init__(device_number, transmission_type, config)
+        self._beat_count: int | None = None
+        self.heart_rate_bpm: _Timed[float] = _Timed()
+        self.rr_interval_s: _Timed[float] = _Timed()
+
+    def _apply(self, page: Page, t_s: float) -> bool:
+        if not isinstance(page, HeartRatePage):
+            return False
+        # The figure is refreshed only by a new beat: a strap off the chest may
+        # keep repeating its last value, which then goes stale like any other.
+        if page.beat_count != self._beat_count or page.heart_rate_bpm is None:
+            self._beat_count = page.beat_count
+            bpm = page.heart_rate_bpm
+            self.heart_rate_bpm.set(None if bpm is None else float(bpm), t_s)
+            if page.previous_beat_time is not None:
+                rr = _delta(page.beat_time, page.previous_beat_time, 65536) / 1024
+                self.rr_interval_s.set(rr or None, t_s)
+        if page.page_number == 2:
+            self._manufacturer_id = page.manufacturer_id
+            if page.serial_upper is not None:
+                self._serial_number = (page.serial_upper << 16) | (
+                    self.device_number & 0xFFFF
+                )
+        elif page.page_number == 3:
+            self._model_number = page.model_number
+            self._hardware_revision = page.hardware_version
+            self._software_version = str(page.software_version)
+        elif page.page_number == 1:
+            previous = self._battery or BatteryState()
+            self._battery = BatteryState(
+                voltage_v=previous.voltage_v,
+                status=previous.status,
+                operating_time_s=page.operating_time_s,
+                level_pct=previous.level_pct,
+            )
+        elif page.page_number == 7:
+            previous = self._battery or BatteryState()
+            self._battery = BatteryState(
+                voltage_v=page.battery_voltage_v,
+                status=page.battery_status,
+                operating_time_s=previous.operating_time_s,
+                level_pct=page.battery_pct,
+            )
+        return False
+
+    def reading(self, now_s: float) -> HeartRateReading:
+        """Current figures; anything not refreshed within the window is None."""
+        stale = self.config.stale_after_s
+        return HeartRateReading(
+            heart_rate_bpm=self.heart_rate_bpm.get(now_s, stale),
+            rr_interval_s=self.rr_interval_s.get(now_s, stale),
+        )
+
+
+type Tracker = PowerMeterTracker | TrainerTracker | HeartRateTracker
+
+
+class DeviceRole(StrEnum):
+    """What a device is to the rider."""
+
+    PEDALS = "pedals"
+    TRAINER = "trainer"
+    TRAINER_POWER = "trainer_power"
+    """The trainer's own Bicycle Power channel: never taken for the pedals."""
+    HEART_RATE = "heart_rate"
+    OTHER = "other"
+    """Someone else's sensor in range, or a second one of a kind."""
+
+
+@dataclass(frozen=True, slots=True)
+class Pairing:
+    """Device numbers to use; None accepts the first device seen of that type.
+
+    A number up to 65535 matches the 16-bit device number; a larger one matches
+    the 20-bit number extended by the transmission type.
+    """
+
+    pedals: int | None = None
+    trainer: int | None = None
+    heart_rate: int | None = None
+
+    def __post_init__(self) -> None:
+        """A trainer's power channel shares its number; it cannot be the pedals."""
+        if self.pedals is not None and self.pedals == self.trainer:
+            raise ValueError("pedals and trainer cannot share a device number")
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceState:
+    """One device as the entities see it."""
+
+    device_type: int
+    device_number: int
+    transmission_type: int
+    role: DeviceRole
+    connected: bool
+    last_seen_s: float | None
+    identity: DeviceIdentity
+    battery: BatteryState | None
+    counters: DeviceCounters
+
+
+def _matches(paired: int, raw: RawPage) -> bool:
+    if paired > 0xFFFF:
+        return paired == raw.extended_device_number
+    return paired == raw.device_number
+
+
+_TRACKERS: dict[int, type[Tracker]] = {
+    DEVICE_TYPE_BICYCLE_POWER: PowerMeterTracker,
+    DEVICE_TYPE_FITNESS_EQUIPMENT: TrainerTracker,
+    DEVICE_TYPE_HEART_RATE: HeartRateTracker,
+}
+
+
+class RiderMerger:
+    """Routes raw pages to the rider's devices and emits one Sample stream.
+
+    A Sample is emitted for every new power event of the pedals; the trainer's
+    events emit only while the pedals have no current power figure. Heart rate
+    comes from the strap, else from the trainer's FE-C heart-rate byte.
+    """
+
+    def __init__(
+        self,
+        pairing: Pairing | None = None,
+        config: TrackerConfig | None = None,
+        max_devices: int = 32,
+    ) -> None:
+        """Merge the devices chosen by ``pairing`` (default: first seen of each)."""
+        self.pairing = pairing or Pairing()
+        self.config = config or TrackerConfig()
+        self.max_devices = max_devices
+        self.trackers: dict[tuple[int, int], Tracker] = {}
+        self.roles: dict[tuple[int, int], DeviceRole] = {}
+        self.pedals: PowerMeterTracker | None = None
+        self.trainer: TrainerTracker | None = None
+        self.heart_rate: HeartRateTracker | None = None
+        self._fe_numbers: set[int] = set()
+        self.ignored_pages = 0
+        """Pages from unsupported device types or beyond ``max_devices``."""
+
+    def feed(self, pages: Iterable[RawPage]) -> list[Sample]:
+        """Take a batch of raw pages; return the Samples they complete, in order."""
+        samples: list[Sample] = []
+        for raw in pages:
+            sample = self._feed_one(raw)
+            if sample is not None:
+                samples.append(sample)
+        return samples
+
+    def _feed_one(self, raw: RawPage) -> Sample | None:
+        key = (raw.device_type, raw.extended_device_number)
+        tracker = self.trackers.get(key)
+        if tracker is None:
+            factory = _TRACKERS.get(raw.device_type)
+            if factory is None or len(self.trackers) >= self.max_devices:
+                self.ignored_pages += 1
+                return None
+            tracker = factory(raw.device_number, raw.transmission_type, self.config)
+            self.trackers[key] = tracker
+            self.roles[key] = DeviceRole.OTHER
+        role = self.roles[key]
+        if role is DeviceRole.OTHER:
+            role = self._assign(key, raw, tracker)
+        new_power = tracker.update(raw)
+        if not new_power:
+            return None
+        t_s = raw.timestamp_s
+        if role is DeviceRole.PEDALS:
+            return self._sample(t_s, from_pedals=True)
+        if role is DeviceRole.TRAINER and not self._pedals_active(t_s):
+            return self._sample(t_s, from_pedals=False)
+        return None
+
+    def _assign(
+        self, key: tuple[int, int], raw: RawPage, tracker: Tracker
+    ) -> DeviceRole:
+        pairing = self.pairing
+        role = DeviceRole.OTHER
+        if isinstance(tracker, TrainerTracker):
+            self._fe_numbers.add(raw.device_number)
+            if self.trainer is None and (
+                pairing.trainer is None or _matches(pairing.trainer, raw)
+            ):
+                role = DeviceRole.TRAINER
+                self.trainer = tracker
+                self._release_pedals_sharing(raw.device_number)
+        elif isinstance(tracker, PowerMeterTracker):
+            if raw.device_number in self._fe_numbers or (
+                pairing.trainer is not None and _matches(pairing.trainer, raw)
+            ):
+                role = DeviceRole.TRAINER_POWER
+            elif self.pedals is None and (
+                pairing.pedals is None or _matches(pairing.pedals, raw)
+            ):
+                role = DeviceRole.PEDALS
+                self.pedals = tracker
+        elif self.heart_rate is None and (
+            pairing.heart_rate is None or _matches(pairing.heart_rate, raw)
+        ):
+            role = DeviceRole.HEART_RATE
+            self.heart_rate = tracker
+        self.roles[key] = role
+        return role
+
+    def _release_pedals_sharing(self, device_number: int) -> None:
+        """An auto-accepted power channel turned out to be the trainer's own."""
+        pedals = self.pedals
+        if pedals is None or pedals.device_number != device_number:
+            return
+        for key, tracker in self.trackers.items():
+            if tracker is pedals:
+                self.roles[key] = DeviceRole.TRAINER_POWER
+        self.pedals = None
+
+    def _pedals_active(self, t_s: float) -> bool:
+        pedals = self.pedals
+        return (
+            pedals is not None
+            and pedals.power_w.get(t_s, self.config.stale_after_s) is not None
+        )
+
+    def _heart_rate(self, t_s: float) -> float | None:
+        stale = self.config.stale_after_s
+        if self.heart_rate is not None:
+            bpm = self.heart_rate.heart_rate_bpm.get(t_s, stale)
+            if bpm is not None:
+                return bpm
+        if self.trainer is not None:
+            return self.trainer.heart_rate_bpm.get(t_s, stale)
+        return None
+
+    def _sample(self, t_s: float, *, from_pedals: bool) -> Sample:
+        stale = self.config.stale_after_s
+        trainer_cadence = (
+            None if self.trainer is None else self.trainer.cadence_rpm.get(t_s, stale)
+        )
+        heart_rate = self._heart_rate(t_s)
+        if from_pedals and self.pedals is not None:
+            reading = self.pedals.reading(t_s)
+            return Sample(
+                t_s=t_s,
+                power_w=reading.power_w,
+                left_pct=reading.left_pct,
+                cadence_rpm=(
+                    trainer_cadence
+                    if reading.cadence_rpm is None
+                    else reading.cadence_rpm
+                ),
+                heart_rate_bpm=heart_rate,
+                te_left_pct=reading.te_left_pct,
+                te_right_pct=reading.te_right_pct,
+                ps_left_pct=reading.ps_left_pct,
+                ps_right_pct=reading.ps_right_pct,
+                power_source=PowerSource.PEDALS,
+            )
+        power = None if self.trainer is None else self.trainer.power_w.get(t_s, stale)
+        return Sample(
+            t_s=t_s,
+            power_w=power,
+            cadence_rpm=trainer_cadence,
+            heart_rate_bpm=heart_rate,
+            power_source=PowerSource.TRAINER,
+        )
+
+    def device_states(self, now_s: float) -> list[DeviceState]:
+        """Every tracked device, the rider's own first (pedals, trainer, strap)."""
+        order = {
+            DeviceRole.PEDALS: 0,
+            DeviceRole.TRAINER: 1,
+            DeviceRole.TRAINER_POWER: 2,
+            DeviceRole.HEART_RATE: 3,
+            DeviceRole.OTHER: 4,
+        }
+        states = [
+            DeviceState(
+                device_type=tracker.device_type,
+                device_number=tracker.device_number,
+                transmission_type=tracker.transmission_type,
+                role=self.roles[key],
+                connected=tracker.connected(now_s),
+                last_seen_s=tracker.last_seen_s,
+                identity=tracker.identity,
+                battery=tracker.battery,
+                counters=tracker.counters,
+            )
+            for key, tracker in self.trackers.items()
+        ]
+        states.sort(key=lambda state: order[state.role])
+        return states
