@@ -156,8 +156,8 @@ class ProductPage:
     def software_version(self) -> str:
         """Version as the ANT+ convention prints it: main/10 or (main·100+supp)/1000."""
         if self.software_supplemental is None:
-            return f"{self.software_main / 10:g}"
-        return f"{(self.software_main * 100 + self.software_supplemental) / 1000:g}"
+            return f"{self.software_main / 10:.1f}"
+        return f"{(self.software_main * 100 + self.software_supplemental) / 1000:.3f}"
 
 
 @dataclass(frozen=True, slots=True)
