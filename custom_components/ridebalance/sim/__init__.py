@@ -3,8 +3,8 @@
 from .script import (
     CadenceSag,
     RideArrays,
-    RideScript,
     Rider,
+    RideScript,
     Segment,
     Shift,
     demo_ride,

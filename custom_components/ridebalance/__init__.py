@@ -1,0 +1,44 @@
+"""RideBalance: left/right pedal balance for indoor cycling."""
+
+from __future__ import annotations
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+
+from .const import CONF_SEED, CONF_SOURCE, CONF_SPEED, DEFAULT_SIM_SPEED, SourceKind
+from .coordinator import RideBalanceConfigEntry, RideCoordinator
+from .sources import Source
+from .sources.simulator import SimulatorSource
+
+PLATFORMS: list[Platform] = [Platform.SENSOR]
+
+
+def _build_source(hass: HomeAssistant, entry: RideBalanceConfigEntry) -> Source:
+    kind = SourceKind(entry.data[CONF_SOURCE])
+    match kind:
+        case SourceKind.SIMULATOR:
+            return SimulatorSource(
+                hass,
+                speed=float(entry.options.get(CONF_SPEED, DEFAULT_SIM_SPEED)),
+                seed=int(entry.data.get(CONF_SEED, 0)),
+            )
+    raise NotImplementedError(kind)
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: RideBalanceConfigEntry) -> bool:
+    """Set up RideBalance from a config entry."""
+    coordinator = RideCoordinator(hass, entry, _build_source(hass, entry))
+    await coordinator.async_start()
+    entry.runtime_data = coordinator
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_unload_entry(
+    hass: HomeAssistant, entry: RideBalanceConfigEntry
+) -> bool:
+    """Unload a config entry and stop its source."""
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unloaded:
+        await entry.runtime_data.async_shutdown()
+    return unloaded

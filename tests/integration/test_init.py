@@ -1,0 +1,81 @@
+"""Setting up, riding and unloading a simulated rider."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+
+
+def _state_of(entry: ConfigEntry) -> ConfigEntryState:
+    return entry.state
+
+
+def value(hass: HomeAssistant, entity_id: str) -> float:
+    """The numeric state of an entity, failing clearly when it has none."""
+    state = hass.states.get(entity_id)
+    assert state is not None, f"{entity_id} does not exist"
+    return float(state.state)
+
+
+async def _ride(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float
+) -> None:
+    """Advance Home Assistant's clock in one-second steps, as a live ride would."""
+    for _ in range(int(seconds)):
+        freezer.tick(timedelta(seconds=1))
+        async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+
+
+async def test_setup_and_unload_leave_nothing_behind(
+    hass: HomeAssistant, sim_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """Unloading stops the simulator and the publishing clock."""
+    sim_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(sim_entry.entry_id)
+    await hass.async_block_till_done()
+    assert sim_entry.state is ConfigEntryState.LOADED
+    await _ride(hass, freezer, 3)
+    before = hass.states.get("sensor.simulated_rider_power")
+    assert before is not None
+    assert before.state not in (STATE_UNKNOWN, STATE_UNAVAILABLE)
+
+    source = sim_entry.runtime_data.source
+    assert await hass.config_entries.async_unload(sim_entry.entry_id)
+    await hass.async_block_till_done()
+    assert _state_of(sim_entry) is ConfigEntryState.NOT_LOADED
+    # No timer of ours is left: moving the clock changes nothing.
+    emitted = source.diagnostics()["samples"]
+    await _ride(hass, freezer, 3)
+    assert source.diagnostics()["samples"] == emitted
+
+
+async def test_sensors_follow_the_ride(
+    hass: HomeAssistant, sim_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """At 60x, a minute of clock is an hour of ride: warm-up, then effort."""
+    sim_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(sim_entry.entry_id)
+    await hass.async_block_till_done()
+
+    await _ride(hass, freezer, 2)  # 2 ride minutes: warm-up at about 110 W
+    warm = value(hass, "sensor.simulated_rider_power")
+    assert 60 < warm < 160
+    await _ride(hass, freezer, 10)  # minute 12: the first steady block, ~210 W
+    steady = value(hass, "sensor.simulated_rider_power")
+    assert 170 < steady < 250
+    cadence = value(hass, "sensor.simulated_rider_cadence")
+    assert 80 < cadence < 100
+    left = value(hass, "sensor.simulated_rider_left_balance")
+    assert 35 < left < 65
+    hr = value(hass, "sensor.simulated_rider_heart_rate")
+    assert hr > 100  # the heart has caught up with ten minutes of effort
+    await hass.config_entries.async_unload(sim_entry.entry_id)
