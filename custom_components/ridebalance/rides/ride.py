@@ -1,0 +1,261 @@
+"""The in-memory form of a ride read from a file.
+
+A :class:`Ride` keeps the file's own resolution (usually one record per second)
+as numpy arrays; ``NaN`` marks "not measured" so arithmetic stays vectorised.
+``to_samples()`` turns it into the one reading type the analysis engine takes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+import math
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from ..model import PowerSource, Sample
+from .errors import NoBalanceError, NoPowerError
+
+type FloatArray = npt.NDArray[np.float64]
+type BoolArray = npt.NDArray[np.bool_]
+type BalanceSide = Literal["right", "unknown"]
+
+# Sub-sports that say "on a trainer" (FIT profile names); any other named
+# sub-sport of a ride means outdoors, "generic" says nothing.
+INDOOR_SUB_SPORTS = frozenset({"indoor_cycling", "virtual_activity", "spin"})
+UNKNOWN_SUB_SPORTS = frozenset({"generic", "all"})
+
+
+@dataclass(frozen=True, slots=True)
+class HeadUnitSummary:
+    """The session figures the recording device wrote itself (None = absent)."""
+
+    right_pct: float | None = None
+    balance_side: BalanceSide | None = None
+    balance_raw: int | None = None
+    avg_power_w: float | None = None
+    normalized_power_w: float | None = None
+    avg_cadence_rpm: float | None = None
+    avg_heart_rate_bpm: float | None = None
+    te_left_pct: float | None = None
+    te_right_pct: float | None = None
+    ps_left_pct: float | None = None
+    ps_right_pct: float | None = None
+    total_timer_s: float | None = None
+    total_elapsed_s: float | None = None
+
+    @property
+    def left_pct(self) -> float | None:
+        """The left share, when the head unit said which side it measured."""
+        if self.right_pct is None or self.balance_side != "right":
+            return None
+        return 100.0 - self.right_pct
+
+
+def _nan_array(n: int) -> FloatArray:
+    return np.full(n, np.nan, dtype=np.float64)
+
+
+def _opt(value: float) -> float | None:
+    return None if math.isnan(value) else float(value)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Ride:
+    """One ride: per-record arrays (NaN = not measured) and file metadata.
+
+    ``t_s`` is elapsed seconds since the first record (wall clock, pauses
+    included); ``timer_t_s`` is the activity timer's clock at that record
+    (pauses excluded, like a head unit's timer time) and ``timer_running`` says
+    whether the timer ran there, so paused records can be skipped.
+    ``start_time`` is the wall-clock time of the first record (``t_s == 0``).
+    ``left_pct`` is the LEFT share in percent and is only filled when the file
+    said which side its balance figure belongs to (``balance_side == "right"``);
+    a balance without the side bit stays in ``unsided_balance_pct`` and is
+    never used as L/R.
+    """
+
+    t_s: FloatArray
+    power_w: FloatArray
+    left_pct: FloatArray
+    cadence_rpm: FloatArray
+    heart_rate_bpm: FloatArray
+    te_left_pct: FloatArray
+    te_right_pct: FloatArray
+    ps_left_pct: FloatArray
+    ps_right_pct: FloatArray
+    timer_t_s: FloatArray
+    timer_running: BoolArray
+    unsided_balance_pct: FloatArray
+    sport: str | None = None
+    sub_sport: str | None = None
+    start_time: datetime | None = None
+    manufacturer: str | None = None
+    device: str | None = None
+    indoor: bool | None = None
+    balance_side: BalanceSide | None = None
+    head_unit_summary: HeadUnitSummary | None = None
+    balance_artefacts: int = 0
+    file_format: Literal["fit", "csv"] = "fit"
+    path: Path | None = None
+    warnings: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        n = len(self.t_s)
+        for name in (
+            "power_w",
+            "left_pct",
+            "cadence_rpm",
+            "heart_rate_bpm",
+            "te_left_pct",
+            "te_right_pct",
+            "ps_left_pct",
+            "ps_right_pct",
+            "timer_t_s",
+            "timer_running",
+            "unsided_balance_pct",
+        ):
+            if len(getattr(self, name)) != n:
+                raise ValueError(
+                    f"Ride.{name} has {len(getattr(self, name))} values, t_s {n}"
+                )
+
+    @classmethod
+    def from_columns(
+        cls,
+        t_s: npt.ArrayLike,
+        *,
+        power_w: npt.ArrayLike | None = None,
+        left_pct: npt.ArrayLike | None = None,
+        cadence_rpm: npt.ArrayLike | None = None,
+        heart_rate_bpm: npt.ArrayLike | None = None,
+        te_left_pct: npt.ArrayLike | None = None,
+        te_right_pct: npt.ArrayLike | None = None,
+        ps_left_pct: npt.ArrayLike | None = None,
+        ps_right_pct: npt.ArrayLike | None = None,
+        timer_t_s: npt.ArrayLike | None = None,
+        timer_running: npt.ArrayLike | None = None,
+        unsided_balance_pct: npt.ArrayLike | None = None,
+        **meta: object,
+    ) -> Ride:
+        """Build a ride from columns; missing columns become all-NaN."""
+        t = np.asarray(t_s, dtype=np.float64)
+        n = len(t)
+
+        def col(values: npt.ArrayLike | None) -> FloatArray:
+            return (
+                _nan_array(n)
+                if values is None
+                else np.asarray(values, dtype=np.float64)
+            )
+
+        running = (
+            np.ones(n, dtype=np.bool_)
+            if timer_running is None
+            else np.asarray(timer_running, dtype=np.bool_)
+        )
+        left = col(left_pct)
+        if "balance_side" not in meta:
+            meta["balance_side"] = "right" if np.isfinite(left).any() else None
+        return cls(
+            t,
+            col(power_w),
+            left,
+            col(cadence_rpm),
+            col(heart_rate_bpm),
+            col(te_left_pct),
+            col(te_right_pct),
+            col(ps_left_pct),
+            col(ps_right_pct),
+            t - t[0] if timer_t_s is None and n else col(timer_t_s) if n else t,
+            running,
+            col(unsided_balance_pct),
+            **meta,  # type: ignore[arg-type]
+        )
+
+    def __len__(self) -> int:
+        return len(self.t_s)
+
+    @property
+    def right_pct(self) -> FloatArray:
+        """The right share per record (NaN where unknown)."""
+        return 100.0 - self.left_pct
+
+    @property
+    def duration_s(self) -> float:
+        """Wall-clock span from the first to the last record."""
+        return float(self.t_s[-1] - self.t_s[0]) if len(self.t_s) else 0.0
+
+    @property
+    def has_power(self) -> bool:
+        """Whether any record carries a power figure."""
+        return bool(np.isfinite(self.power_w).any())
+
+    @property
+    def has_balance(self) -> bool:
+        """Whether any record carries a sided (usable) L/R balance."""
+        return bool(np.isfinite(self.left_pct).any())
+
+    def require_power(self) -> None:
+        """Raise :class:`NoPowerError` unless the ride has power."""
+        if not self.has_power:
+            raise NoPowerError(f"{self._name()}: the ride has no power readings")
+
+    def require_balance(self) -> None:
+        """Raise :class:`NoBalanceError` unless the ride has a sided balance."""
+        self.require_power()
+        if self.has_balance:
+            return
+        if np.isfinite(self.unsided_balance_pct).any():
+            raise NoBalanceError(
+                f"{self._name()}: the file records a left/right balance but not "
+                "which side it belongs to (side unknown), so it cannot be used as L/R"
+            )
+        raise NoBalanceError(f"{self._name()}: the ride has no left/right balance")
+
+    def _name(self) -> str:
+        return self.path.name if self.path is not None else "ride"
+
+    def to_samples(self, *, include_paused: bool = False) -> Iterator[Sample]:
+        """Yield one :class:`Sample` per record (skipping timer pauses by default)."""
+        source = PowerSource.FILE
+        columns = zip(
+            self.t_s.tolist(),
+            self.power_w.tolist(),
+            self.left_pct.tolist(),
+            self.cadence_rpm.tolist(),
+            self.heart_rate_bpm.tolist(),
+            self.te_left_pct.tolist(),
+            self.te_right_pct.tolist(),
+            self.ps_left_pct.tolist(),
+            self.ps_right_pct.tolist(),
+            self.timer_running.tolist(),
+            strict=True,
+        )
+        for t, p, left, cad, hr, tel, ter, psl, psr, running in columns:
+            if not running and not include_paused:
+                continue
+            power = _opt(p)
+            yield Sample(
+                t_s=t,
+                power_w=power,
+                left_pct=_opt(left),
+                cadence_rpm=_opt(cad),
+                heart_rate_bpm=_opt(hr),
+                te_left_pct=_opt(tel),
+                te_right_pct=_opt(ter),
+                ps_left_pct=_opt(psl),
+                ps_right_pct=_opt(psr),
+                power_source=source if power is not None else None,
+            )
+
+
+def indoor_from_sub_sport(sub_sport: str | None) -> bool | None:
+    """Indoor/outdoor as the file's sub-sport tells it (None = it does not say)."""
+    if sub_sport is None or sub_sport in UNKNOWN_SUB_SPORTS:
+        return None
+    return sub_sport in INDOOR_SUB_SPORTS

@@ -1,0 +1,128 @@
+"""Session figures as a head unit computes them for a FIT session message.
+
+These are the numbers a FIT ``session`` carries (average and normalized power,
+balance, cadence, TE/PS), computed from a ride's records the way head units do,
+so a file we write reads like one a head unit wrote, and a file we read can be
+checked against its own session. Rider analysis (bands, baseline, episodes)
+belongs to ``analysis``, not here.
+
+Conventions (checked against Garmin Edge 810 and Edge 530 sessions):
+
+- Only records while the activity timer runs count (pauses are skipped).
+- Average power: mean of measured power (a dropout is not a zero).
+- Normalized power: power on a 1 Hz grid of timer time, 30 s rolling mean,
+  fourth-power mean, fourth root. Records closer than a second are averaged
+  into their second, a missing second inside a running stretch (smart
+  recording) holds the previous reading for up to ``HOLD_S`` seconds and is a
+  zero beyond that; a dropout (record without power) is a zero, as the head
+  unit's "include zeros" default does. Rides shorter than 30 s have no NP.
+- Balance: the right share weighted by power over records with power > 0 and a
+  sided balance (the head unit's session value; an unweighted mean differs by
+  up to a point on real rides).
+- Cadence: mean of non-zero cadence (coasting is not a cadence of 0).
+- TE / PS: mean over records where the rider pedals (power > 0).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .ride import FloatArray, Ride
+
+NP_WINDOW_S = 30
+HOLD_S = 5
+
+
+@dataclass(frozen=True, slots=True)
+class SessionFigures:
+    """Head-unit style session figures (None = not computable from the ride)."""
+
+    timer_s: float
+    elapsed_s: float
+    avg_power_w: float | None
+    normalized_power_w: float | None
+    right_pct: float | None
+    avg_cadence_rpm: float | None
+    avg_heart_rate_bpm: float | None
+    te_left_pct: float | None
+    te_right_pct: float | None
+    ps_left_pct: float | None
+    ps_right_pct: float | None
+
+    @property
+    def left_pct(self) -> float | None:
+        """The left share (the rider-facing convention)."""
+        return None if self.right_pct is None else 100.0 - self.right_pct
+
+
+def _mean(values: FloatArray) -> float | None:
+    finite = values[np.isfinite(values)]
+    return float(finite.mean()) if finite.size else None
+
+
+def power_grid(timer_t_s: FloatArray, power_w: FloatArray) -> FloatArray:
+    """Power on a 1 Hz grid of timer time (see the module docstring)."""
+    if timer_t_s.size == 0:
+        return np.zeros(0)
+    p = np.nan_to_num(power_w, nan=0.0)
+    second = np.floor(timer_t_s - timer_t_s[0]).astype(np.int64)
+    n = int(second.max()) + 1
+    sums = np.bincount(second, weights=p, minlength=n)
+    counts = np.bincount(second, minlength=n)
+    grid = np.zeros(n)
+    have = counts > 0
+    grid[have] = sums[have] / counts[have]
+    # Hold the last reading over short recording gaps (smart recording).
+    last = np.maximum.accumulate(np.where(have, np.arange(n), -1))
+    short = (~have) & (last >= 0) & (np.arange(n) - last <= HOLD_S)
+    grid[short] = grid[last[short]]
+    return grid
+
+
+def normalized_power(grid_w: FloatArray) -> float | None:
+    """NP of a 1 Hz power grid (None when shorter than the 30 s window)."""
+    if grid_w.size < NP_WINDOW_S:
+        return None
+    cumulative = np.concatenate(([0.0], np.cumsum(grid_w)))
+    rolling = (cumulative[NP_WINDOW_S:] - cumulative[:-NP_WINDOW_S]) / NP_WINDOW_S
+    return float(np.mean(rolling**4) ** 0.25)
+
+
+def power_weighted_right_pct(
+    power_w: FloatArray, right_pct: FloatArray
+) -> float | None:
+    """Right share weighted by power, over records with power > 0 and a balance."""
+    use = np.isfinite(right_pct) & np.isfinite(power_w) & (power_w > 0)
+    if not use.any():
+        return None
+    return float(np.sum(right_pct[use] * power_w[use]) / np.sum(power_w[use]))
+
+
+def session_figures(ride: Ride) -> SessionFigures:
+    """Compute the figures a head unit would write for ``ride``."""
+    run = ride.timer_running
+    power = ride.power_w[run]
+    pedalling = np.isfinite(power) & (power > 0)
+    cadence = ride.cadence_rpm[run]
+    timer_t = ride.timer_t_s[run]
+    grid = power_grid(timer_t, power) if ride.has_power else np.zeros(0)
+    timer_s = float(timer_t[-1] - timer_t[0] + 1.0) if timer_t.size else 0.0
+
+    def while_pedalling(values: FloatArray) -> float | None:
+        return _mean(np.where(pedalling, values[run], np.nan))
+
+    return SessionFigures(
+        timer_s=timer_s,
+        elapsed_s=ride.duration_s + (1.0 if len(ride) else 0.0),
+        avg_power_w=_mean(power),
+        normalized_power_w=normalized_power(grid) if ride.has_power else None,
+        right_pct=power_weighted_right_pct(power, ride.right_pct[run]),
+        avg_cadence_rpm=_mean(np.where(cadence > 0, cadence, np.nan)),
+        avg_heart_rate_bpm=_mean(ride.heart_rate_bpm[run]),
+        te_left_pct=while_pedalling(ride.te_left_pct),
+        te_right_pct=while_pedalling(ride.te_right_pct),
+        ps_left_pct=while_pedalling(ride.ps_left_pct),
+        ps_right_pct=while_pedalling(ride.ps_right_pct),
+    )

@@ -1,0 +1,1 @@
+"""Tests of the ride file readers and writer."""
