@@ -1,0 +1,1 @@
+"""Tests of the ANT+ layer."""
