@@ -1,0 +1,559 @@
+"""Detectors on 10-second block means, shared verbatim by streaming and batch.
+
+Why blocks: a 4 Hz balance reading is mostly noise (second-to-second SD 3-5
+points, correlated over several seconds). Power-weighted 10 s means are the unit
+every detector works on; both paths build identical blocks and feed them here.
+
+Asymmetry (departure from the rider's usual at the current effort)
+    Two-sided tabular CUSUM (Page, 1954, "Continuous inspection schemes",
+    Biometrika 41; tabular form and ARL tables in Montgomery, *Introduction to
+    Statistical Quality Control*, ch. 9). CUSUM is chosen over EWMA because it
+    gives a change-point estimate for free (the last time the statistic was zero =
+    the onset reported to the rider) and is the optimal (Lorden 1971) test for a
+    step of a known size, which is what a fitting or fatigue change looks like.
+
+    For a block at power band *b* with power-weighted mean left share *x*::
+
+        r  = x - mean_b                  (points; mean_b from the Baseline)
+        u+ = (r - tol_b) / sd_b          u- = (-r - tol_b) / sd_b
+        S+ = max(0, S+ + u+ - k)         S- = max(0, S- + u- - k)
+        k  = (threshold / 2) / sd_b      (reference value: half the step to detect)
+
+    ``sd_b`` is the long-run SD of a block mean: the block SD inflated for
+    autocorrelation, ``sd * sqrt((1 + phi) / (1 - phi))``, so that the in-control
+    run length holds on correlated data. ``tol_b`` is the baseline's tolerance (a
+    dead zone, wide while the band has little history). An episode starts when
+    ``S >= h`` (``cusum_h``, default 9: two-sided ARL0 of roughly 10 hours of
+    10 s blocks by Siegmund's approximation at k = 0.375) AND the run has lasted
+    ``min_duration_s`` AND the cooldown after the previous episode has passed.
+    Hysteresis: it ends when a mirror CUSUM ``E = max(0, E + k - u)`` on the
+    flagged side reaches ``cusum_end_h``, i.e. when the return to usual is itself
+    a sustained change; the end time is the last time ``E`` was zero.
+
+    Suppression: blocks where the rider is coasting, paused, under the power floor
+    or without balance for more than half the block are skipped (the statistics
+    freeze). A suppression longer than ``pause_reset_s`` ends an open episode at
+    the last valid block and restarts the statistics.
+
+Cadence drift
+    A one-sided (downward) CUSUM of the same form on ``cadence - reference_b``,
+    where the reference is the rider's own mean cadence in power band *b* over the
+    first ``cadence_reference_s`` of riding and ``k`` is half of
+    ``cadence_drop_rpm``; noise from the reference blocks (floor 1.5 rpm),
+    inflated as above with phi = 0.3. Bands not ridden early have no reference.
+
+Cadence out of band
+    Block cadence below the target's low edge or above its high edge for
+    ``cadence_band_min_s``; ends on the first block back inside the band by at
+    least 1 rpm (hysteresis).
+
+Balance drift over the session
+    The mean block residual over the first ``cadence_reference_s`` of riding is
+    the reference; afterwards the 5-minute mean residual is compared with it. The
+    drift is reported once, at the first time the difference exceeds both
+    ``drift_threshold_pts`` and ``drift_z`` standard errors of the difference and
+    stays so for ``drift_sustain_s``; the onset is when it first crossed. Residuals
+    are against the baseline at each block's band, so a change of effort is not
+    mistaken for a drift.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, replace
+import math
+
+from .baseline import Baseline, Expectation
+from .results import Episode, EpisodeKind, Event, EventType
+from .settings import AnalysisSettings
+
+CADENCE_SD_FLOOR_RPM = 1.5
+CADENCE_INFLATION = math.sqrt(1.3 / 0.7)
+DRIFT_WINDOW_S = 300.0
+MIN_REFERENCE_BLOCKS = 30
+MIN_BAND_REFERENCE_BLOCKS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """Aggregates of one block (elapsed times; None = not valid for that measure)."""
+
+    index: int
+    start_s: float
+    end_s: float
+    left_pct: float | None
+    power_w: float | None
+    cadence_rpm: float | None
+    riding_s: float
+    bal_power_sum: float
+    bal_power_left_sum: float
+
+
+def fmt_duration(seconds: float) -> str:
+    """'70 s' under two minutes, else '4 min'."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min"
+
+
+def _side(points: float) -> str:
+    return "above" if points >= 0 else "below"
+
+
+class _Cusum:
+    """One-sided CUSUM with onset tracking and a mirror CUSUM for the end."""
+
+    __slots__ = (
+        "committed_n",
+        "committed_sum",
+        "e",
+        "end_zero_s",
+        "n",
+        "onset_s",
+        "s",
+        "sum",
+    )
+
+    def __init__(self) -> None:
+        self.s = 0.0
+        self.onset_s = 0.0
+        self.sum = 0.0
+        self.n = 0
+        self.e = 0.0
+        self.end_zero_s = 0.0
+        self.committed_sum = 0.0
+        self.committed_n = 0
+
+    def reset(self) -> None:
+        self.s = 0.0
+        self.sum = 0.0
+        self.n = 0
+
+    def step(self, block: Block, u: float, k: float, value: float) -> None:
+        new = self.s + u - k
+        if new <= 0.0:
+            self.reset()
+            return
+        if self.s == 0.0:
+            self.onset_s = block.start_s
+            self.sum = 0.0
+            self.n = 0
+        self.s = new
+        self.sum += value
+        self.n += 1
+
+    def start_episode(self, block: Block) -> None:
+        self.e = 0.0
+        self.end_zero_s = block.end_s
+        self.committed_sum = self.sum
+        self.committed_n = self.n
+        self.sum = 0.0
+        self.n = 0
+
+    def step_end(self, block: Block, u: float, k: float, value: float) -> None:
+        """Advance the end CUSUM (the caller compares ``e`` with its interval)."""
+        self.e = max(0.0, self.e + k - u)
+        self.sum += value
+        self.n += 1
+        if self.e == 0.0:
+            self.end_zero_s = block.end_s
+            self.committed_sum += self.sum
+            self.committed_n += self.n
+            self.sum = 0.0
+            self.n = 0
+
+    def magnitude(self) -> float:
+        if self.committed_n:
+            return self.committed_sum / self.committed_n
+        return self.sum / self.n if self.n else 0.0
+
+
+class BlockDetector:
+    """All detectors, one block at a time."""
+
+    def __init__(self, settings: AnalysisSettings, baseline: Baseline) -> None:
+        self.settings = settings
+        self.baseline = baseline
+        self.episodes: list[Episode] = []
+        self._exp_cache: dict[str, Expectation] = {}
+        self.riding_total_s = 0.0
+        self.last_valid_end_s: float | None = None
+        self._reset_done = False
+        self.last_band: str | None = None
+        self.last_expectation: Expectation | None = None
+        # asymmetry
+        self._up = _Cusum()
+        self._dn = _Cusum()
+        self._asym: Episode | None = None
+        self._asym_up = True
+        self._cooldown_until = -math.inf
+        # references (first cadence_reference_s of riding)
+        self._cad_ref: dict[str, list[float]] = {}
+        self._cad_ref_frozen = False
+        self._cad_sigma = CADENCE_SD_FLOOR_RPM
+        self._bal_ref_sum = 0.0
+        self._bal_ref_n = 0
+        self._bal_ref_pw = 0.0
+        self._bal_ref_pl = 0.0
+        # cadence drift
+        self._cad = _Cusum()
+        self._cad_ep: Episode | None = None
+        self._cad_cooldown_until = -math.inf
+        self.cadence_drift_rpm: float | None = None
+        self.cadence_reference_rpm: float | None = None
+        # cadence out of band
+        self._oob_start: float | None = None
+        self._oob_low = False
+        self._oob_sum = 0.0
+        self._oob_n = 0
+        self._oob_ep: Episode | None = None
+        # balance drift
+        self._win: deque[tuple[float, float]] = deque()
+        self._drift_run_start: float | None = None
+        self._drift_ep: Episode | None = None
+        self.drift_pts: float | None = None
+        self.max_drift_pts: float | None = None
+        # learning: (block index, band, left) of valid balance blocks
+        self.valid_blocks: list[tuple[int, str, float]] = []
+
+    # ------------------------------------------------------------------ helpers
+    def expectation(self, band: str) -> Expectation:
+        """Cached baseline expectation for a band."""
+        e = self._exp_cache.get(band)
+        if e is None:
+            e = self.baseline.expectation(band)
+            self._exp_cache[band] = e
+        return e
+
+    @property
+    def balance_reference_left_pct(self) -> float | None:
+        """Power-weighted left share over the reference period."""
+        return self._bal_ref_pl / self._bal_ref_pw if self._bal_ref_pw > 0 else None
+
+    @property
+    def drift_onset_s(self) -> float | None:
+        """When the session's balance drift was found to start."""
+        return None if self._drift_ep is None else self._drift_ep.onset_s
+
+    def active_episodes(self) -> list[Episode]:
+        """Episodes not yet ended."""
+        return [e for e in self.episodes if e.end_s is None]
+
+    def _start(self, events: list[Event], ep: Episode, t_s: float) -> Episode:
+        self.episodes.append(ep)
+        events.append(Event(EventType.STARTED, t_s, replace(ep)))
+        return ep
+
+    @staticmethod
+    def _end(events: list[Event], ep: Episode, end_s: float, t_s: float) -> None:
+        ep.end_s = end_s
+        events.append(Event(EventType.ENDED, t_s, replace(ep)))
+
+    # --------------------------------------------------------------- reasons
+    def _asym_reason(self, ep: Episode, until_s: float) -> None:
+        ep.reason = (
+            f"Left share {abs(ep.magnitude):.1f} points {_side(ep.magnitude)} your "
+            f"usual {ep.reference:.1f} % at {ep.power_band} for "
+            f"{fmt_duration(until_s - ep.onset_s)}"
+        )
+
+    def _cad_reason(self, ep: Episode, until_s: float) -> None:
+        ep.reason = (
+            f"Cadence {abs(ep.magnitude):.0f} rpm below your early-ride "
+            f"{ep.reference:.0f} rpm at {ep.power_band} for "
+            f"{fmt_duration(until_s - ep.onset_s)}"
+        )
+
+    def _oob_reason(self, ep: Episode, until_s: float) -> None:
+        s = self.settings
+        where = "below" if ep.magnitude < 0 else "above"
+        ep.reason = (
+            f"Cadence {ep.reference + ep.magnitude:.0f} rpm, {where} your target "
+            f"{s.cadence_low_rpm:.0f}-{s.cadence_high_rpm:.0f} rpm for "
+            f"{fmt_duration(until_s - ep.onset_s)}"
+        )
+
+    @staticmethod
+    def _drift_reason(ep: Episode) -> None:
+        side = "more left" if ep.magnitude > 0 else "more right"
+        ep.reason = (
+            f"5-minute balance {abs(ep.magnitude):.1f} points {side} than in your "
+            f"first 15 minutes ({ep.reference:.1f} % left) from "
+            f"{ep.onset_s / 60:.0f} min into the ride"
+        )
+
+    # ------------------------------------------------------------------- step
+    def step(self, block: Block) -> list[Event]:
+        """Process one closed block; return episodes started or ended by it."""
+        events: list[Event] = []
+        s = self.settings
+        in_reference = self.riding_total_s < s.cadence_reference_s
+        self.riding_total_s += block.riding_s
+        valid = block.left_pct is not None or block.cadence_rpm is not None
+        if valid:
+            self.last_valid_end_s = block.end_s
+            self._reset_done = False
+        elif (
+            not self._reset_done
+            and self.last_valid_end_s is not None
+            and block.end_s - self.last_valid_end_s >= s.pause_reset_s
+        ):
+            self._pause_reset(events, self.last_valid_end_s, block.end_s)
+        if block.power_w is not None:
+            self.last_band = self.baseline.band_for(block.power_w)
+            self.last_expectation = self.expectation(self.last_band)
+        if block.left_pct is not None and block.power_w is not None:
+            band = self.baseline.band_for(block.power_w)
+            exp = self.expectation(band)
+            self.valid_blocks.append((block.index, band, block.left_pct))
+            self._asymmetry(events, block, band, exp)
+            self._drift(events, block, exp, in_reference)
+        if block.cadence_rpm is not None and block.power_w is not None:
+            band = self.baseline.band_for(block.power_w)
+            self._cadence(events, block, band, in_reference)
+            self._out_of_band(events, block)
+        elif block.riding_s == 0.0:
+            self.cadence_drift_rpm = None
+        return events
+
+    def _pause_reset(self, events: list[Event], last_s: float, now_s: float) -> None:
+        self._reset_done = True
+        if self._asym is not None:
+            self._end(events, self._asym, last_s, now_s)
+            self._asym = None
+            self._cooldown_until = now_s + self.settings.cooldown_s
+        if self._cad_ep is not None:
+            self._end(events, self._cad_ep, last_s, now_s)
+            self._cad_ep = None
+        if self._oob_ep is not None:
+            self._end(events, self._oob_ep, last_s, now_s)
+            self._oob_ep = None
+        self._up.reset()
+        self._dn.reset()
+        self._cad.reset()
+        self._oob_start = None
+
+    def _asymmetry(
+        self, events: list[Event], block: Block, band: str, exp: Expectation
+    ) -> None:
+        s = self.settings
+        assert block.left_pct is not None
+        r = block.left_pct - exp.mean_left_pct
+        sd = exp.sd_long_run_pts
+        k = 0.5 * s.asymmetry_threshold_pts / sd
+        u_up = (r - exp.tolerance_pts) / sd
+        u_dn = (-r - exp.tolerance_pts) / sd
+        if self._asym is None:
+            self._up.step(block, u_up, k, r)
+            self._dn.step(block, u_dn, k, r)
+            if block.end_s < self._cooldown_until:
+                return
+            for up, c in ((True, self._up), (False, self._dn)):
+                if c.s >= s.cusum_h and block.end_s - c.onset_s >= s.min_duration_s:
+                    c.start_episode(block)
+                    ep = Episode(
+                        kind=EpisodeKind.ASYMMETRY,
+                        onset_s=c.onset_s,
+                        detected_s=block.end_s,
+                        magnitude=c.magnitude(),
+                        unit="points",
+                        reference=exp.mean_left_pct,
+                        power_band=band,
+                        reason="",
+                    )
+                    self._asym_reason(ep, block.end_s)
+                    self._asym = self._start(events, ep, block.end_s)
+                    self._asym_up = up
+                    return
+            return
+        c = self._up if self._asym_up else self._dn
+        c.step_end(block, u_up if self._asym_up else u_dn, k, r)
+        ep = self._asym
+        ep.magnitude = c.magnitude()
+        if c.e >= s.cusum_end_h:
+            self._asym_reason(ep, c.end_zero_s)
+            self._end(events, ep, c.end_zero_s, block.end_s)
+            self._asym = None
+            self._cooldown_until = block.end_s + s.cooldown_s
+            self._up.reset()
+            self._dn.reset()
+        else:
+            self._asym_reason(ep, block.end_s)
+
+    def _drift(
+        self, events: list[Event], block: Block, exp: Expectation, in_reference: bool
+    ) -> None:
+        s = self.settings
+        assert block.left_pct is not None
+        r = block.left_pct - exp.mean_left_pct
+        if in_reference:
+            self._bal_ref_sum += r
+            self._bal_ref_n += 1
+            self._bal_ref_pw += block.bal_power_sum
+            self._bal_ref_pl += block.bal_power_left_sum
+            return
+        win = self._win
+        win.append((block.end_s, r))
+        while win and win[0][0] <= block.end_s - DRIFT_WINDOW_S:
+            win.popleft()
+        n_ref = self._bal_ref_n
+        if n_ref < MIN_REFERENCE_BLOCKS or len(win) < MIN_REFERENCE_BLOCKS // 2:
+            return
+        d = sum(v for _, v in win) / len(win) - self._bal_ref_sum / n_ref
+        self.drift_pts = d
+        if self.max_drift_pts is None or abs(d) > abs(self.max_drift_pts):
+            self.max_drift_pts = d
+        se = exp.sd_long_run_pts * math.sqrt(1.0 / len(win) + 1.0 / n_ref)
+        thr = max(s.drift_threshold_pts, s.drift_z * se)
+        ep = self._drift_ep
+        if ep is not None:
+            if ep.end_s is None:
+                if abs(d) < 0.5 * thr or d * ep.magnitude < 0:
+                    self._end(events, ep, block.end_s, block.end_s)
+                elif abs(d) > abs(ep.magnitude):
+                    ep.magnitude = d
+                    self._drift_reason(ep)
+            return
+        if abs(d) <= thr:
+            self._drift_run_start = None
+            return
+        if self._drift_run_start is None:
+            self._drift_run_start = block.end_s
+        if block.end_s - self._drift_run_start >= s.drift_sustain_s:
+            ref = self.balance_reference_left_pct
+            ep = Episode(
+                kind=EpisodeKind.BALANCE_DRIFT,
+                onset_s=self._drift_run_start,
+                detected_s=block.end_s,
+                magnitude=d,
+                unit="points",
+                reference=ref if ref is not None else exp.mean_left_pct,
+                power_band=None,
+                reason="",
+            )
+            self._drift_reason(ep)
+            self._drift_ep = self._start(events, ep, block.end_s)
+
+    def _freeze_cadence_reference(self) -> None:
+        self._cad_ref_frozen = True
+        ss = 0.0
+        dof = 0
+        for n, total, sq in self._cad_ref.values():
+            if n >= 2:
+                ss += max(0.0, sq - total * total / n)
+                dof += int(n) - 1
+        sd = math.sqrt(ss / dof) if dof > 0 else 0.0
+        self._cad_sigma = max(sd, CADENCE_SD_FLOOR_RPM) * CADENCE_INFLATION
+
+    def _cadence(
+        self, events: list[Event], block: Block, band: str, in_reference: bool
+    ) -> None:
+        s = self.settings
+        c = block.cadence_rpm
+        assert c is not None
+        if in_reference:
+            acc = self._cad_ref.setdefault(band, [0.0, 0.0, 0.0])
+            acc[0] += 1.0
+            acc[1] += c
+            acc[2] += c * c
+            return
+        if not self._cad_ref_frozen:
+            self._freeze_cadence_reference()
+        ref_acc = self._cad_ref.get(band)
+        if ref_acc is None or ref_acc[0] < MIN_BAND_REFERENCE_BLOCKS:
+            self.cadence_drift_rpm = None
+            self.cadence_reference_rpm = None
+            return
+        ref = ref_acc[1] / ref_acc[0]
+        d = c - ref
+        self.cadence_drift_rpm = d
+        self.cadence_reference_rpm = ref
+        sigma = self._cad_sigma
+        k = 0.5 * s.cadence_drop_rpm / sigma
+        u = -d / sigma
+        cus = self._cad
+        if self._cad_ep is None:
+            cus.step(block, u, k, d)
+            if (
+                cus.s >= s.cusum_h
+                and block.end_s - cus.onset_s >= s.min_duration_s
+                and block.end_s >= self._cad_cooldown_until
+            ):
+                cus.start_episode(block)
+                ep = Episode(
+                    kind=EpisodeKind.CADENCE_DRIFT,
+                    onset_s=cus.onset_s,
+                    detected_s=block.end_s,
+                    magnitude=cus.magnitude(),
+                    unit="rpm",
+                    reference=ref,
+                    power_band=band,
+                    reason="",
+                )
+                self._cad_reason(ep, block.end_s)
+                self._cad_ep = self._start(events, ep, block.end_s)
+            return
+        cus.step_end(block, u, k, d)
+        ep = self._cad_ep
+        ep.magnitude = cus.magnitude()
+        if cus.e >= s.cusum_end_h:
+            self._cad_reason(ep, cus.end_zero_s)
+            self._end(events, ep, cus.end_zero_s, block.end_s)
+            self._cad_ep = None
+            self._cad_cooldown_until = block.end_s + s.cooldown_s
+            cus.reset()
+        else:
+            self._cad_reason(ep, block.end_s)
+
+    def _out_of_band(self, events: list[Event], block: Block) -> None:
+        s = self.settings
+        c = block.cadence_rpm
+        assert c is not None
+        low, high = s.cadence_low_rpm, s.cadence_high_rpm
+        ep = self._oob_ep
+        if ep is not None:
+            if low + 1.0 <= c <= high - 1.0:
+                self._oob_reason(ep, block.start_s)
+                self._end(events, ep, block.start_s, block.end_s)
+                self._oob_ep = None
+                self._oob_start = None
+            else:
+                self._oob_sum += c
+                self._oob_n += 1
+                ep.magnitude = self._oob_sum / self._oob_n - ep.reference
+                self._oob_reason(ep, block.end_s)
+            return
+        if low <= c <= high:
+            self._oob_start = None
+            return
+        is_low = c < low
+        if self._oob_start is None or is_low != self._oob_low:
+            self._oob_start = block.start_s
+            self._oob_low = is_low
+            self._oob_sum = 0.0
+            self._oob_n = 0
+        self._oob_sum += c
+        self._oob_n += 1
+        if block.end_s - self._oob_start >= s.cadence_band_min_s:
+            edge = low if is_low else high
+            ep = Episode(
+                kind=EpisodeKind.CADENCE_OUT_OF_BAND,
+                onset_s=self._oob_start,
+                detected_s=block.end_s,
+                magnitude=self._oob_sum / self._oob_n - edge,
+                unit="rpm",
+                reference=edge,
+                power_band=None,
+                reason="",
+            )
+            self._oob_reason(ep, block.end_s)
+            self._oob_ep = self._start(events, ep, block.end_s)
+
+    def finish(self, end_s: float) -> list[Event]:
+        """End of session: close open episodes at ``end_s``."""
+        events: list[Event] = []
+        for ep in self.episodes:
+            if ep.end_s is None:
+                self._end(events, ep, end_s, end_s)
+        self._asym = self._cad_ep = self._oob_ep = None
+        return events
