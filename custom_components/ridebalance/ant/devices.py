@@ -295,18 +295,21 @@ class _EventPower:
     unseen, so the next page is a new reference.
     """
 
-    __slots__ = ("_accumulated", "_events", "_t_s")
+    __slots__ = ("_accumulated", "_events", "_t_s", "reference")
 
     def __init__(self) -> None:
         self._events = -1
         self._accumulated = 0
         self._t_s = -math.inf
+        self.reference = False
+        """Whether the last page fed was taken as a new reference."""
 
     def feed(
         self, t_s: float, events: int, accumulated: int, max_gap_s: float
     ) -> float | None:
         """Average power over the new events, or None (reference or repeat)."""
         fresh = self._events < 0 or t_s - self._t_s > max_gap_s
+        self.reference = fresh
         delta_events = _delta(events, self._events, 256)
         delta_accumulated = _delta(accumulated, self._accumulated, 65536)
         self._t_s = t_s
@@ -409,7 +412,12 @@ class PowerMeterTracker(DeviceTracker):
         )
         torque_primary = self._torque_primary(t_s)
         if average is None:
-            return False if torque_primary else self._coast(t_s)
+            if torque_primary:
+                return False
+            if self._power_only.reference:
+                self._last_event_t = t_s
+                return False
+            return self._coast(t_s)
         if not torque_primary:
             self._last_event_t = t_s
             self.power_w.set(average, t_s)
@@ -496,6 +504,9 @@ class TrainerTracker(DeviceTracker):
                 t_s, page.event_count, page.accumulated_power_w, self.config.max_gap_s
             )
             if average is None:
+                if self._power.reference:
+                    self._last_event_t = t_s
+                    return False
                 return self._coast(t_s)
             self._last_event_t = t_s
             self.power_w.set(average, t_s)
