@@ -369,3 +369,34 @@ def test_falls_back_to_one_channel_per_profile_without_scan_mode(
         (120, HRM, HR_PAGE),
     ]
     assert stick.unheard == 1
+
+
+def test_a_failing_consumer_does_not_stop_reception(stick: FakeStick) -> None:
+    delivered: list[RawPage] = []
+    calls = 0
+
+    def flaky_deliver(batch: list[RawPage]) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("consumer bug")
+        delivered.extend(batch)
+
+    def broken_on_state(state: ReceiverState, detail: str | None) -> None:
+        raise RuntimeError("state consumer bug")
+
+    receiver = AntReceiver(
+        flaky_deliver, broken_on_state, pairing=Pairing(PEDALS), settings=FAST
+    )
+    receiver.start()
+    try:
+        assert wait_for(lambda: receiver.state is ReceiverState.CONNECTED)
+        stick.queue_broadcast(11, PEDALS, power_page(1))
+        assert wait_for(lambda: calls == 1)
+        stick.queue_broadcast(11, PEDALS, power_page(2))
+        assert wait_for(lambda: len(delivered) == 1)
+        assert delivered[0].data == power_page(2)
+        assert receiver.diagnostics()["deliver_errors"] == 1
+        assert receiver.state is ReceiverState.CONNECTED
+    finally:
+        receiver.stop()
