@@ -614,3 +614,36 @@ def test_samples_are_model_samples_in_page_order() -> None:
     samples = RiderMerger().feed(pedal_ride(0.0, 3, 200))
     assert all(isinstance(s, Sample) for s in samples)
     assert [s.t_s for s in samples] == sorted(s.t_s for s in samples)
+
+
+def test_trainer_torque_page_is_kept_for_diagnostics() -> None:
+    tracker = TrainerTracker(TRAINER)
+    assert not tracker.update(raw(0.0, FEC, TRAINER, "1A 05 10 00 08 40 01 30"))
+    assert tracker.last_torque_page is not None
+    assert tracker.last_torque_page.wheel_period == 2048
+
+
+def test_reception_gap_is_a_new_reference_not_coasting() -> None:
+    trainer = TrainerTracker(TRAINER)
+    torque = PowerMeterTracker(PEDALS)
+    trainer.update(raw(0.0, FEC, TRAINER, fe_trainer(1, 200)))
+    torque.update(raw(0.0, POWER, PEDALS, "12 00 00 3C 00 00 00 00"))
+    # Back after 30 s out of range: a reference, neither a figure nor 0 W.
+    assert not trainer.update(raw(30.0, FEC, TRAINER, fe_trainer(121, 24200)))
+    assert not torque.update(raw(30.0, POWER, PEDALS, "12 78 78 3C 00 00 00 00"))
+    assert trainer.reading(30.0).power_w is None
+    assert torque.reading(30.0).power_w is None
+    assert trainer.update(raw(30.25, FEC, TRAINER, fe_trainer(122, 24400)))
+    assert trainer.reading(30.25).power_w == 200.0
+
+
+def test_crank_torque_meter_coasts_to_zero() -> None:
+    tracker = PowerMeterTracker(PEDALS)
+    tracker.update(raw(0.0, POWER, PEDALS, "12 00 00 3C 00 00 00 00"))
+    assert tracker.update(raw(1.0, POWER, PEDALS, "12 01 01 3C 00 08 9C 05"))
+    repeats = [
+        tracker.update(raw(1.0 + i * 0.25, POWER, PEDALS, "12 01 01 3C 00 08 9C 05"))
+        for i in range(1, 13)
+    ]
+    assert repeats == [False] * 11 + [True]
+    assert (tracker.reading(4.0).power_w, tracker.reading(4.0).cadence_rpm) == (0, 0)

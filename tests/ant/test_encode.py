@@ -260,3 +260,26 @@ def test_heart_rate_encoder_without_a_reading() -> None:
     decoded = decode_page(HR, strap.page(0.0, None).data)
     assert isinstance(decoded, HeartRatePage)
     assert decoded.heart_rate_bpm is None
+
+
+def test_trainer_without_power_channel_coasts_to_zero() -> None:
+    trainer = TrainerEncoder(2002, power_channel=False)
+    merger = RiderMerger()
+    assert len(trainer.pages(0.0, 150, 80)) == 1
+    riding = ride(3, trainer=trainer, merger=merger, start_s=0.25, power_w=200)
+    stopped = ride(
+        5, trainer=trainer, merger=merger, start_s=3.25, power_w=0, cadence_rpm=0
+    )
+    assert {s.power_w for s in riding} == {190.0}
+    assert stopped
+    assert {(s.power_w, s.power_source) for s in stopped} == {
+        (0.0, PowerSource.TRAINER)
+    }
+    assert [s.device_number for s in merger.device_states(8.0)] == [2002]
+
+
+def test_heart_rate_battery_page_without_voltage() -> None:
+    page = HeartRatePage(7, True, 100, 3, 61, battery_pct=None, battery_status=None)
+    data = encode_page(page)
+    assert data == bytes.fromhex("87 FF FF 7F 64 00 03 3D")
+    assert decode_page(HR, data) == page

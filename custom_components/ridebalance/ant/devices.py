@@ -247,8 +247,8 @@ class DeviceTracker:
         return self._apply(page, raw.timestamp_s)
 
     def _apply(self, page: Page, t_s: float) -> bool:
-        """Device-specific pages; the default ignores them."""
-        return False
+        """Device-specific pages: True when a new power figure is ready."""
+        raise NotImplementedError
 
     def connected(self, now_s: float) -> bool:
         """Heard from within the staleness window."""
@@ -368,10 +368,9 @@ class PowerMeterTracker(DeviceTracker):
 
     def _coast(self, t_s: float) -> bool:
         """Repeated page: after the coasting timeout, power is a real zero."""
-        if self._last_event_t is None:
-            self._last_event_t = t_s
-            return False
-        if t_s - self._last_event_t < self.config.coasting_timeout_s:
+        # Every reference page sets the last event time, so it is set by now.
+        last = self._last_event_t
+        if last is None or t_s - last < self.config.coasting_timeout_s:
             return False
         self.power_w.set(0.0, t_s)
         self.cadence_rpm.set(0.0, t_s)
@@ -531,10 +530,9 @@ class TrainerTracker(DeviceTracker):
         return False
 
     def _coast(self, t_s: float) -> bool:
-        if self._last_event_t is None:
-            self._last_event_t = t_s
-            return False
-        if t_s - self._last_event_t < self.config.coasting_timeout_s:
+        # Every reference page sets the last event time, so it is set by now.
+        last = self._last_event_t
+        if last is None or t_s - last < self.config.coasting_timeout_s:
             return False
         self.power_w.set(0.0, t_s)
         self.cadence_rpm.set(0.0, t_s)
@@ -587,10 +585,9 @@ class HeartRateTracker(DeviceTracker):
                 self.rr_interval_s.set(rr or None, t_s)
         if page.page_number == 2:
             self._manufacturer_id = page.manufacturer_id
-            if page.serial_upper is not None:
-                self._serial_number = (page.serial_upper << 16) | (
-                    self.device_number & 0xFFFF
-                )
+            self._serial_number = ((page.serial_upper or 0) << 16) | (
+                self.device_number & 0xFFFF
+            )
         elif page.page_number == 3:
             self._model_number = page.model_number
             self._hardware_revision = page.hardware_version
