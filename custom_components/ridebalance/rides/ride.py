@@ -8,7 +8,7 @@ as numpy arrays; ``NaN`` marks "not measured" so arithmetic stays vectorised.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 import math
 from pathlib import Path
@@ -54,6 +54,22 @@ class HeadUnitSummary:
         if self.right_pct is None or self.balance_side != "right":
             return None
         return 100.0 - self.right_pct
+
+
+_ARRAY_FIELDS = (
+    "t_s",
+    "power_w",
+    "left_pct",
+    "cadence_rpm",
+    "heart_rate_bpm",
+    "te_left_pct",
+    "te_right_pct",
+    "ps_left_pct",
+    "ps_right_pct",
+    "timer_t_s",
+    "timer_running",
+    "unsided_balance_pct",
+)
 
 
 def _nan_array(n: int) -> FloatArray:
@@ -106,19 +122,7 @@ class Ride:
 
     def __post_init__(self) -> None:
         n = len(self.t_s)
-        for name in (
-            "power_w",
-            "left_pct",
-            "cadence_rpm",
-            "heart_rate_bpm",
-            "te_left_pct",
-            "te_right_pct",
-            "ps_left_pct",
-            "ps_right_pct",
-            "timer_t_s",
-            "timer_running",
-            "unsided_balance_pct",
-        ):
+        for name in _ARRAY_FIELDS:
             if len(getattr(self, name)) != n:
                 raise ValueError(
                     f"Ride.{name} has {len(getattr(self, name))} values, t_s {n}"
@@ -216,6 +220,18 @@ class Ride:
                 "which side it belongs to (side unknown), so it cannot be used as L/R"
             )
         raise NoBalanceError(f"{self._name()}: the ride has no left/right balance")
+
+    def select(self, mask: npt.ArrayLike) -> Ride:
+        """The same ride keeping only the records where ``mask`` is true."""
+        keep = np.asarray(mask, dtype=np.bool_)
+        arrays = {name: getattr(self, name)[keep] for name in _ARRAY_FIELDS}
+        return replace(self, **arrays)
+
+    def running(self) -> Ride:
+        """Only the records while the activity timer ran (what analyses use)."""
+        return (
+            self if bool(self.timer_running.all()) else self.select(self.timer_running)
+        )
 
     def _name(self) -> str:
         return self.path.name if self.path is not None else "ride"

@@ -1,0 +1,243 @@
+"""The command line, run in-process: what a rider reads on the terminal."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from custom_components.ridebalance.cli import Progress, main
+from custom_components.ridebalance.rides import read_ride
+from custom_components.ridebalance.rides.csv_writer import write_csv
+from custom_components.ridebalance.sim import Rider, RideScript, Segment, generate
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def run(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(list(argv), out=out)
+    return code, out.getvalue()
+
+
+def _ride_csv(path: Path, rider: Rider, seed: int) -> Path:
+    """A 40-minute ride over three efforts, written as 1 Hz CSV."""
+    m = 60.0
+    script = RideScript(
+        segments=(
+            Segment(5 * m, 120, 92),
+            Segment(15 * m, 175, 90),
+            Segment(15 * m, 230, 88),
+            Segment(5 * m, 120, 92),
+        ),
+        rider=rider,
+        coasting_artefacts=False,
+    )
+    arrays = generate(script, seed=seed, hz=1.0)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        write_csv(handle, arrays)
+    return path
+
+
+def test_analyze_table_shows_balance_next_to_head_unit(shared_fit: Path) -> None:
+    code, text = run("analyze", str(shared_fit / "edge810-vector-pedals.fit"))
+    assert code == 0
+    assert "Balance     L 50.2 %  R 49.8 %" in text
+    assert "head unit: L 50.16 %  R 49.84 %" in text
+    assert "avg 275 W  NP 301 W" in text
+    assert "Balance by power band" in text
+    assert "300+ W" in text
+    assert "1:18:20 riding" in text
+
+
+def test_analyze_json_and_plot(shared_fit: Path, tmp_path: Path) -> None:
+    plot = tmp_path / "ride.png"
+    code, text = run(
+        "analyze",
+        str(shared_fit / "edge810-vector-pedals.fit"),
+        "--json",
+        "--plot",
+        str(plot),
+        "--power-floor",
+        "60",
+    )
+    assert code == 0
+    doc = json.loads(text)
+    assert set(doc) == {
+        "version",
+        "file",
+        "ride",
+        "figures",
+        "head_unit",
+        "analysis",
+        "warnings",
+    }
+    assert doc["ride"]["balance_side"] == "right"
+    assert doc["figures"]["balance_right_pct"] == pytest.approx(49.84, abs=0.3)
+    assert doc["head_unit"]["balance_right_pct"] == pytest.approx(49.84)
+    assert doc["figures"]["normalized_power_w"] == pytest.approx(301, rel=0.02)
+    bands = doc["analysis"]["power_bands"]
+    assert [b["label"] for b in bands][-1] == "300+ W"
+    assert all("balance_left_pct" in b for b in bands)
+    assert isinstance(doc["analysis"]["episodes"], list)
+    assert plot.read_bytes()[:8] == PNG_MAGIC
+    assert plot.stat().st_size > 10_000
+
+
+def test_analyze_flags_the_scripted_asymmetry(tmp_path: Path) -> None:
+    csv_path = tmp_path / "sim.csv"
+    assert run("simulate", "--hz", "1", "--output", str(csv_path))[0] == 0
+    code, text = run("analyze", str(csv_path), "--indoor")
+    assert code == 0
+    assert "indoor" in text
+    assert "Flagged episodes (flags, not diagnoses)" in text
+    # The demo ride shifts the balance 6 points left from minute 25 to 29.
+    line = next(x for x in text.splitlines() if "asymmetry" in x)
+    assert line.strip().startswith("0:2")
+
+
+def test_analyze_side_unknown_is_said_plainly(shared_fit: Path) -> None:
+    code, text = run("analyze", str(shared_fit / "wahoo-bolt-short.fit"))
+    assert code == 0
+    assert "side unknown" in text
+    assert "L " not in text.split("Balance", 1)[1].splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("corrupt-header.fit", "magic"),
+        ("truncated-eof.fit", "truncated"),
+        ("fenix5-run-not-cycling.fit", "running activity, not a ride"),
+        ("edge820-bike-no-power.fit", "no power"),
+    ],
+)
+def test_analyze_errors_are_one_clear_line(
+    shared_fit: Path, capsys: pytest.CaptureFixture[str], name: str, message: str
+) -> None:
+    code, text = run("analyze", str(shared_fit / name))
+    assert code == 1
+    assert text == ""
+    err = capsys.readouterr().err
+    assert err.startswith("ridebalance analyze: ")
+    assert message in err
+    assert err.count("\n") == 1
+
+
+def test_compare_finds_the_outdoor_lean_and_only_it(tmp_path: Path) -> None:
+    # Trainer: 50/50. Road: 53 % left at 150 W and above, 50 % below. (The noise
+    # rule's per-side standard error matched the spread of band means over 20
+    # simulated rides; any one pair still has a 5 % chance of a false call.)
+    indoor = _ride_csv(tmp_path / "trainer.csv", Rider(), seed=3)
+    outdoor = _ride_csv(
+        tmp_path / "road.csv",
+        Rider(left_below_pct=50.0, left_above_pct=53.0, split_w=150.0),
+        seed=4,
+    )
+    plot = tmp_path / "compare.png"
+    code, text = run(
+        "compare",
+        "--indoor",
+        str(indoor),
+        "--outdoor",
+        str(outdoor),
+        "--plot",
+        str(plot),
+    )
+    assert code == 0
+    rows = {
+        line.split()[0]: line for line in text.splitlines() if line.startswith("  ")
+    }
+    assert "outdoors more left: beyond noise" in rows["150-200"]
+    assert "outdoors more left: beyond noise" in rows["200-250"]
+    assert "within noise" in rows["100-150"]
+    assert plot.read_bytes()[:8] == PNG_MAGIC
+
+    code, text = run(
+        "compare", "--indoor", str(indoor), "--outdoor", str(outdoor), "--json"
+    )
+    doc = json.loads(text)
+    band = next(b for b in doc["bands"] if b["band"] == "200-250 W")
+    assert band["difference_pts"] == pytest.approx(3.0, abs=1.0)
+    assert band["ci95_pts"] < abs(band["difference_pts"])
+    assert band["exceeds_noise"] is True
+    assert doc["noise_rule"]["min_difference_pts"] == 1.0
+
+
+def test_compare_refuses_side_unknown_rides(
+    shared_fit: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    indoor = _ride_csv(tmp_path / "trainer.csv", Rider(), seed=1)
+    code, _ = run(
+        "compare",
+        "--indoor",
+        str(indoor),
+        "--outdoor",
+        str(shared_fit / "wahoo-elemnt-no-side-bit.fit"),
+    )
+    assert code == 1
+    assert "side unknown" in capsys.readouterr().err
+
+
+def test_simulate_csv_and_fit_round_trip(tmp_path: Path) -> None:
+    code, text = run("simulate", "--hz", "1")
+    assert code == 0
+    lines = text.splitlines()
+    assert lines[0].startswith("time_s,power_w,left_pct,cadence_rpm")
+    assert len(lines) > 3600
+    fit_path = tmp_path / "sim.fit"
+    assert run("simulate", "--fit", str(fit_path))[0] == 0
+    ride = read_ride(fit_path)
+    assert ride.indoor is True
+    assert ride.has_balance
+    assert ride.duration_s > 3600
+
+
+def test_decode_power_page() -> None:
+    # Page 0x10: event 1, pedal 0x80 | 48 (right 48 %), cadence 90, power 200 W.
+    code, text = run("decode", "power", "10 01 B0 5A C8 00 C8 00", "--json")
+    assert code == 0
+    doc = json.loads(text)
+    assert doc["page"]
+    assert 200 in doc.values()
+
+
+def test_decode_rejects_bad_pages(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("decode", "hr", "zz")[0] == 1
+    assert "not hexadecimal" in capsys.readouterr().err
+    assert run("decode", "power", "1001")[0] == 1
+    assert "bytes" in capsys.readouterr().err
+
+
+def test_usage_errors_exit_2() -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["analyze", "x.fit", "--power-floor", "-5"])
+    assert info.value.code == 2
+
+
+def test_progress_bar_draws_on_request() -> None:
+    stream = io.StringIO()
+    bar = Progress(2, enabled=True, stream=stream)
+    bar.step("a.fit")
+    bar.step("b.fit")
+    drawn = stream.getvalue()
+    assert "1/2 a.fit" in drawn
+    assert drawn.endswith("\n")
+    assert "[" + "#" * 24 + "]" in drawn
+    quiet = io.StringIO()
+    Progress(1, enabled=False, stream=quiet).step("a.fit")
+    assert quiet.getvalue() == ""
+
+
+def test_csv_columns_reach_the_report(tmp_path: Path) -> None:
+    path = tmp_path / "short.csv"
+    t = np.arange(600)
+    rows = ["time_s,power_w,right_pct,cadence_rpm"]
+    rows += [f"{i},{200 + (i % 7)},47,90" for i in t]
+    path.write_text("\n".join(rows) + "\n")
+    code, text = run("analyze", str(path))
+    assert code == 0
+    assert "L 53.0 %  R 47.0 %" in text
