@@ -23,8 +23,10 @@ Asymmetry (departure from the rider's usual at the current effort)
     autocorrelation, ``sd * sqrt((1 + phi) / (1 - phi))``, so that the in-control
     run length holds on correlated data. ``tol_b`` is the baseline's tolerance (a
     dead zone, wide while the band has little history). An episode starts when
-    ``S >= h`` (``cusum_h``, default 9: two-sided ARL0 of roughly 10 hours of
-    10 s blocks by Siegmund's approximation at k = 0.375) AND the run has lasted
+    ``S >= h`` (``cusum_h``, default 8: about 0.6 false alarms per 10 hours
+    of steady riding on simulated pedal noise with a learnt baseline, see
+    ``benchmarks/bench_detection.py``; Siegmund's ARL approximation for k = 0.375
+    plus the tolerance predicts the same order) AND the run has lasted
     ``min_duration_s`` AND the cooldown after the previous episode has passed.
     Hysteresis: it ends when a mirror CUSUM ``E = max(0, E + k - u)`` on the
     flagged side reaches ``cusum_end_h``, i.e. when the return to usual is itself

@@ -68,7 +68,7 @@ class AnalysisSettings:
     # --- engineering defaults ---
     block_s: float = 10.0
     """Detectors run on block means of this length (seconds of clock time)."""
-    cusum_h: float = 9.0
+    cusum_h: float = 8.0
     """CUSUM decision interval in standard deviations of a block mean (long-run)."""
     cusum_end_h: float = 4.0
     """CUSUM interval for deciding an episode has ended (return to usual)."""
