@@ -647,3 +647,31 @@ def test_crank_torque_meter_coasts_to_zero() -> None:
     ]
     assert repeats == [False] * 11 + [True]
     assert (tracker.reading(4.0).power_w, tracker.reading(4.0).cadence_rpm) == (0, 0)
+
+
+def test_a_crowded_room_does_not_crowd_out_the_riders_strap() -> None:
+    merger = RiderMerger(Pairing(heart_rate=STRAP), max_devices=4)
+    bystanders = [raw(0.0, HR, 100 + i, hr_page(0, 150)) for i in range(10)]
+    merger.feed([*bystanders, raw(0.5, HR, STRAP, hr_page(0, 118))])
+    assert merger.heart_rate is not None
+    assert merger.heart_rate.reading(0.5).heart_rate_bpm == 118
+    # Four bystanders fill the limit; the strap is tracked beyond it.
+    roles = [state.role for state in merger.device_states(0.5)]
+    assert roles == [DeviceRole.HEART_RATE] + [DeviceRole.OTHER] * 4
+    assert merger.ignored_pages == 6
+
+
+@pytest.mark.parametrize("first_byte", ["FF", "05", "89", "3F"])
+def test_heart_rate_from_pages_we_do_not_decode(first_byte: str) -> None:
+    # Legacy straps fill bytes 0-3 as they like; newer ones send pages 5, 6, 9...
+    tracker = HeartRateTracker(STRAP)
+    tracker.update(raw(0.0, HR, STRAP, f"{first_byte} 12 34 56 00 04 05 4B"))
+    assert tracker.counters.unknown == 1
+    assert tracker.reading(0.0).heart_rate_bpm == 75
+
+
+def test_unknown_common_page_from_a_strap_gives_no_heart_rate() -> None:
+    tracker = HeartRateTracker(STRAP)
+    tracker.update(raw(0.0, HR, STRAP, "46 FF FF FF FF 04 05 4B"))
+    assert tracker.counters.unknown == 1
+    assert tracker.reading(0.0).heart_rate_bpm is None

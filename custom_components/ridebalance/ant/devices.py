@@ -223,6 +223,7 @@ class DeviceTracker:
             page = decode_page(self.device_type, raw.data)
         except UnknownPage:
             self.unknown += 1
+            self._unknown_page(raw)
             return False
         except MalformedPage:
             self.malformed += 1
@@ -249,6 +250,9 @@ class DeviceTracker:
     def _apply(self, page: Page, t_s: float) -> bool:
         """Device-specific pages: True when a new power figure is ready."""
         raise NotImplementedError
+
+    def _unknown_page(self, raw: RawPage) -> None:
+        """A page we do not decode may still carry something useful."""
 
     def connected(self, now_s: float) -> bool:
         """Heard from within the staleness window."""
@@ -610,6 +614,18 @@ class HeartRateTracker(DeviceTracker):
             )
         return False
 
+    def _unknown_page(self, raw: RawPage) -> None:
+        # Every heart-rate data page (outside the common pages, 0x40-0x5F) has the
+        # beat fields in bytes 4-7, including pages we do not decode and legacy
+        # straps whose bytes 0-3 are manufacturer-specific.
+        data = raw.data
+        if len(data) != 8 or 0x40 <= data[0] & 0x7F < 0x60:
+            return
+        page = HeartRatePage(
+            0, False, data[4] | (data[5] << 8), data[6], data[7] or None
+        )
+        self._apply(page, raw.timestamp_s)
+
     def reading(self, now_s: float) -> HeartRateReading:
         """Current figures; anything not refreshed within the window is None."""
         stale = self.config.stale_after_s
@@ -721,15 +737,23 @@ class RiderMerger:
         tracker = self.trackers.get(key)
         if tracker is None:
             factory = _TRACKERS.get(raw.device_type)
-            if factory is None or len(self.trackers) >= self.max_devices:
+            if factory is None:
                 self.ignored_pages += 1
                 return None
             tracker = factory(raw.device_number, raw.transmission_type, self.config)
+            role = self._assign(raw, tracker)
+            # In a crowded room, bystanders beyond the limit are not tracked; the
+            # rider's own devices always are.
+            if role is DeviceRole.OTHER and len(self.trackers) >= self.max_devices:
+                self.ignored_pages += 1
+                return None
             self.trackers[key] = tracker
-            self.roles[key] = DeviceRole.OTHER
-        role = self.roles[key]
-        if role is DeviceRole.OTHER:
-            role = self._assign(key, raw, tracker)
+            self.roles[key] = role
+        else:
+            role = self.roles[key]
+            if role is DeviceRole.OTHER:
+                role = self._assign(raw, tracker)
+                self.roles[key] = role
         new_power = tracker.update(raw)
         if not new_power:
             return None
@@ -740,9 +764,7 @@ class RiderMerger:
             return self._sample(t_s, from_pedals=False)
         return None
 
-    def _assign(
-        self, key: tuple[int, int], raw: RawPage, tracker: Tracker
-    ) -> DeviceRole:
+    def _assign(self, raw: RawPage, tracker: Tracker) -> DeviceRole:
         pairing = self.pairing
         role = DeviceRole.OTHER
         if isinstance(tracker, TrainerTracker):
@@ -768,7 +790,6 @@ class RiderMerger:
         ):
             role = DeviceRole.HEART_RATE
             self.heart_rate = tracker
-        self.roles[key] = role
         return role
 
     def _release_pedals_sharing(self, device_number: int) -> None:
