@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 import logging
 import threading
 import time
@@ -37,6 +38,7 @@ FAST = ReceiverSettings(
     backoff_initial_s=0.05,
     backoff_max_s=0.2,
     usb_error_pause_s=0.01,
+    reply_timeout_s=0.5,
 )
 
 PEDALS = 0x1234
@@ -400,3 +402,31 @@ def test_a_failing_consumer_does_not_stop_reception(stick: FakeStick) -> None:
         assert receiver.state is ReceiverState.CONNECTED
     finally:
         receiver.stop()
+
+
+def test_a_stick_that_never_answers_is_an_error(
+    make_receiver: MakeReceiver, stick: FakeStick
+) -> None:
+    stick.set_silent(True)
+    receiver = make_receiver()
+    receiver.start()
+    assert wait_for(lambda: receiver.state is ReceiverState.ERROR)
+    assert receiver.last_error is not None
+    assert receiver.last_error.reason == "not_responding"
+
+
+def test_stop_does_not_wait_for_a_stick_that_never_answers(
+    stick: FakeStick, recorder: Recorder
+) -> None:
+    before = set(threading.enumerate())
+    stick.set_silent(True)
+    patient = replace(FAST, reply_timeout_s=30.0)
+    receiver = AntReceiver(recorder.deliver, recorder.on_state, settings=patient)
+    receiver.start()
+    assert wait_for(lambda: stick.drivers_opened == 1)
+    time.sleep(0.2)  # now waiting for the capabilities answer
+    started = time.monotonic()
+    receiver.stop()
+    assert time.monotonic() - started < 2.5
+    assert set(threading.enumerate()) == before
+    assert receiver.state is ReceiverState.STOPPED

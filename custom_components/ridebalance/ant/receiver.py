@@ -55,6 +55,7 @@ from .pages import (
 from .usb_errors import (
     AntStickError,
     AntStickNotFoundError,
+    AntStickNotRespondingError,
     classify_open_error,
     is_device_gone,
 )
@@ -171,6 +172,7 @@ class ReceiverSettings:
     rf_channel: int = ANT_PLUS_RF_CHANNEL
     network_key: tuple[int, ...] = tuple(ANTPLUS_NETWORK_KEY)
     prefer_scan_mode: bool = True
+    reply_timeout_s: float = 5.0  # for the stick's first answer after opening
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,6 +340,10 @@ class _FrameGuard:
         return frame[1] >= _MIN_LENGTH.get(frame[2], 1)
 
 
+class _OpenCancelledError(Exception):
+    """Opening was abandoned because the receiver is stopping."""
+
+
 class _Session:
     """One openant Node: open, configure, run, close. Never reused."""
 
@@ -347,8 +353,10 @@ class _Session:
         counters: _Counters,
         on_page: Callable[[RawPage], None],
         pairing: Pairing | None,
+        cancel: threading.Event | None = None,
     ) -> None:
         self._settings = settings
+        self._cancel = cancel
         self._counters = counters
         self._on_page = on_page
         self._pairing = pairing  # None: deliver every device (scan)
@@ -379,6 +387,9 @@ class _Session:
                     target=self._run_node, name="ridebalance-ant-node"
                 )
                 self._runner.start()
+        except _OpenCancelledError:
+            self.close()
+            raise
         except Exception as err:
             self.close()
             raise classify_open_error(err) from err
@@ -466,8 +477,7 @@ class _Session:
         driver.read = self._guard.read
 
     def _query_stick(self) -> StickInfo:
-        _, _, data = self._node.wait_for_special(Message.ID.RESPONSE_CAPABILITIES)
-        caps = bytes(data)
+        caps = self._wait_reply(Message.ID.RESPONSE_CAPABILITIES)
         options_2 = caps[4] if len(caps) > 4 else 0
         return self._with_identity(
             StickInfo(
@@ -477,6 +487,29 @@ class _Session:
                 capabilities=caps,
             )
         )
+
+    def _wait_reply(self, message_id: int) -> bytes:
+        """Wait for a reply openant queued, giving up early if asked to stop.
+
+        The first answer is where a hung stick shows; openant's own wait would
+        hold ``stop()`` for up to 10 s there.
+        """
+        node = self._node
+        deadline = time.monotonic() + self._settings.reply_timeout_s
+        with node._responses_cond:
+            while True:
+                for reply in node._responses:
+                    if reply[1] == message_id:
+                        node._responses.remove(reply)
+                        return bytes(reply[2])
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AntStickNotRespondingError(
+                        "The ANT+ stick opened but did not answer"
+                    )
+                if self._cancel is not None and self._cancel.is_set():
+                    raise _OpenCancelledError
+                node._responses_cond.wait(min(remaining, 0.1))
 
     def _with_identity(self, info: StickInfo) -> StickInfo:
         # openant stores serial and version whenever their answers arrive.
@@ -644,6 +677,10 @@ class AntReceiver:
         """What the stick reported about itself at the last connection."""
         return self._stick
 
+    def counters(self) -> dict[str, int]:
+        """Snapshot of the frame, page and connection counters."""
+        return self._counters.snapshot()
+
     def diagnostics(self) -> dict[str, Any]:
         """Counters and state, for diagnostics (safe to call from any thread)."""
         stick = self._stick
@@ -692,10 +729,16 @@ class AntReceiver:
         try:
             while not self._stop.is_set():
                 session = _Session(
-                    settings, self._counters, self._queue_page, self._pairing
+                    settings,
+                    self._counters,
+                    self._queue_page,
+                    self._pairing,
+                    self._stop,
                 )
                 try:
                     session.open()
+                except _OpenCancelledError:
+                    break
                 except AntStickError as err:
                     self._last_error = err
                     state = (
