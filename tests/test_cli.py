@@ -241,3 +241,136 @@ def test_csv_columns_reach_the_report(tmp_path: Path) -> None:
     code, text = run("analyze", str(path))
     assert code == 0
     assert "L 53.0 %  R 47.0 %" in text
+
+
+def test_scan_lists_devices_with_their_manufacturer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .ant.fake_driver import FakeStick, wait_for
+
+    stick = FakeStick()
+    stick.install(monkeypatch)
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(run, "scan", "--seconds", "0.5")
+        assert wait_for(lambda: stick.scanning)
+        for event in range(3):
+            page = bytes([0x10, event, 0xB2, 90, 0, 0, 250, 0])
+            stick.queue_broadcast(11, 0x1234, page, tt=0x05)
+        stick.queue_broadcast(
+            11, 0x1234, bytes.fromhex("50 FF FF 01 20 01 0A 00"), tt=5
+        )
+        stick.queue_broadcast(120, 0x00A7, bytes.fromhex("04 00 00 00 00 08 06 8D"))
+        code, text = future.result(timeout=10)
+    assert code == 0
+    lines = text.splitlines()
+    pedals = next(x for x in lines if x.startswith("bicycle_power"))
+    assert "manufacturer 288 model 10" in pedals
+    assert any(x.startswith("heart_rate") for x in lines)
+
+
+def test_scan_without_stick_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from .ant.fake_driver import FakeStick
+
+    stick = FakeStick()
+    stick.install(monkeypatch)
+    stick.unplug()
+    assert run("scan", "--seconds", "0.2", "--json")[0] == 1
+    assert "ANT+ stick" in capsys.readouterr().err
+
+
+def test_analyze_csv_without_balance_or_head_unit(tmp_path: Path) -> None:
+    path = tmp_path / "erg.csv"
+    rows = ["time_s,power_w,cadence_rpm"]
+    rows += [f"{i},{180 + (i % 5)},{88 + (i % 3)}" for i in range(900)]
+    path.write_text("\n".join(rows) + "\n")
+    code, text = run("analyze", str(path), "--outdoor", "--ftp", "250")
+    assert code == 0
+    assert "Balance     not recorded" in text
+    assert "outdoor" in text
+    code, text = run("analyze", str(path), "--json")
+    doc = json.loads(text)
+    assert doc["head_unit"] is None
+    assert doc["figures"]["balance_left_pct"] is None
+    assert doc["ride"]["indoor"] is None
+
+
+def test_analyze_truncated_ride_on_request(shared_fit: Path, tmp_path: Path) -> None:
+    data = (shared_fit / "edge810-vector-pedals.fit").read_bytes()
+    cut = tmp_path / "cut.fit"
+    cut.write_bytes(data[: len(data) // 3])
+    assert run("analyze", str(cut))[0] == 1
+    code, text = run("analyze", str(cut), "--allow-truncated")
+    assert code == 0
+    assert "Warning: cut.fit is truncated" in text
+    doc = json.loads(run("analyze", str(cut), "--allow-truncated", "--json")[1])
+    assert "truncated" in doc["warnings"][0]
+
+
+def test_side_unknown_json_warns(shared_fit: Path) -> None:
+    doc = json.loads(
+        run("analyze", str(shared_fit / "wahoo-bolt-short.fit"), "--json")[1]
+    )
+    assert doc["ride"]["balance_side"] == "unknown"
+    assert doc["figures"]["balance_left_pct"] is None
+    assert any("side unknown" in w for w in doc["warnings"])
+
+
+def test_plot_into_missing_folder_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv_path = _ride_csv(tmp_path / "ride.csv", Rider(), seed=5)
+    code, _ = run("analyze", str(csv_path), "--plot", str(tmp_path / "no" / "p.png"))
+    assert code == 1
+    assert "No such file or directory" in capsys.readouterr().err
+    code, text = run("analyze", str(csv_path), "--plot", str(tmp_path / "p.png"))
+    assert code == 0
+    assert f"Plot written to {tmp_path / 'p.png'}" in text
+
+
+def test_decode_several_pages_as_lines() -> None:
+    code, text = run(
+        "decode", "hr", "04 00 00 00 00 08 06 8D", "04:00:00:00:00:0C:07:8E", "--json"
+    )
+    assert code == 0
+    pages = json.loads(text)
+    assert [p["page"] for p in pages] == [pages[0]["page"]] * 2
+    code, text = run("decode", "120", "04 00 00 00 00 08 06 8D")
+    assert code == 0
+    assert text.count("\n") == 1
+    assert "=" in text
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["scan", "--seconds", "abc"],
+        ["scan", "--seconds", "0"],
+        ["analyze", "x.fit", "--power-floor", "many"],
+        ["decode", "toaster", "00"],
+    ],
+)
+def test_bad_arguments_exit_2(argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+
+
+def test_wrapper_script_runs_in_the_callers_folder(tmp_path: Path) -> None:
+    import subprocess
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "ridebalance"
+    (tmp_path / "ride.csv").write_text("time_s,power_w,left_pct\n0,200,52\n1,210,52\n")
+    done = subprocess.run(
+        [str(script), "analyze", "ride.csv", "--json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["figures"]["balance_left_pct"] == pytest.approx(52.0)

@@ -42,7 +42,7 @@ JSON output is described key by key in docs/cli.md.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 import json
 import math
@@ -54,7 +54,15 @@ import warnings
 import numpy as np
 
 from .analysis import AnalysisSettings, SessionSummary, analyze as analyze_ride
-from .ant.pages import MalformedPage, decode_page, page_to_dict
+from .ant.pages import (
+    COMMON_PAGE_MANUFACTURER,
+    COMMON_PAGE_PRODUCT,
+    MalformedPage,
+    ManufacturerPage,
+    ProductPage,
+    decode_page,
+    page_to_dict,
+)
 from .rides import Ride, RideFileError, RideFileWarning, read_ride
 from .rides.csv_writer import write_csv
 from .rides.fit_writer import write_fit
@@ -682,6 +690,28 @@ def cmd_decode(args: argparse.Namespace, out: IO[str]) -> int:
     return 0
 
 
+def describe_device(device_type: int, pages: Mapping[int, bytes]) -> str | None:
+    """Manufacturer, model and serial from the common pages a device sent."""
+    parts: list[str] = []
+    for number in (COMMON_PAGE_MANUFACTURER, COMMON_PAGE_PRODUCT):
+        data = pages.get(number)
+        if data is None:
+            continue
+        try:
+            page = decode_page(device_type, data)
+        except MalformedPage:
+            continue
+        if isinstance(page, ManufacturerPage):
+            parts.append(
+                f"manufacturer {page.manufacturer_id} model {page.model_number}"
+            )
+        elif isinstance(page, ProductPage):
+            if page.serial_number is not None:
+                parts.append(f"serial {page.serial_number}")
+            parts.append(f"software {page.software_version}")
+    return ", ".join(parts) or None
+
+
 def cmd_scan(args: argparse.Namespace, out: IO[str]) -> int:
     """List ANT+ devices heard within the given time."""
     try:
@@ -691,7 +721,7 @@ def cmd_scan(args: argparse.Namespace, out: IO[str]) -> int:
     except ImportError as err:  # pragma: no cover - only without openant/pyusb
         raise CliError(f"scanning needs the ANT+ receiver ({err})") from None
     try:
-        devices = scan(args.seconds)
+        devices = scan(args.seconds, describe=describe_device)
     except AntStickError as err:
         raise CliError(f"ANT+ stick: {err}") from None
     if args.json:
@@ -911,5 +941,5 @@ def main(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:
         return 1
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # pragma: no cover - exercised through scripts/ridebalance
     sys.exit(main())

@@ -76,11 +76,6 @@ class FitHeader:
         return self.offset + self.header_size + self.data_size + 2
 
 
-def is_fit(data: bytes) -> bool:
-    """Whether ``data`` starts like a FIT file (the magic at offset 8)."""
-    return len(data) >= 12 and data[8:12] == FIT_MAGIC
-
-
 def parse_header(data: bytes, offset: int = 0) -> FitHeader:
     """Check one FIT header at ``offset``; raise :class:`CorruptHeaderError`."""
     where = "" if offset == 0 else f" (chained file at byte {offset})"

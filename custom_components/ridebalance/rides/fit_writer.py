@@ -277,11 +277,14 @@ def encode_fit(
             previous = t0 + int(seconds.t_s[i - 1])
             enc.message(*EVENT, [previous, EVENT_TIMER, EVENT_STOP_ALL, 0])
             enc.message(*EVENT, [stamp, EVENT_TIMER, EVENT_START, 0])
-        elif running != was_running:
-            enc.message(
-                *EVENT, [stamp, EVENT_TIMER, EVENT_START if running else EVENT_STOP, 0]
-            )
-            was_running = running
+        elif running and not was_running:
+            enc.message(*EVENT, [stamp, EVENT_TIMER, EVENT_START, 0])
+            was_running = True
+        elif was_running and not running:
+            # The timer stopped after the last running record, as head units log it.
+            previous = t0 + int(seconds.t_s[i - 1]) if i else stamp
+            enc.message(*EVENT, [previous, EVENT_TIMER, EVENT_STOP_ALL, 0])
+            was_running = False
         row: list[float | None] = [stamp]
         row += [
             _record_value(name, float(seconds.columns[name][i])) for name in present[1:]

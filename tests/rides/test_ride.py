@@ -1,0 +1,61 @@
+"""The Ride container: column checks, timer selection and samples."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from custom_components.ridebalance.rides import NoBalanceError, Ride
+from custom_components.ridebalance.rides.fit_reader import read_fit
+from custom_components.ridebalance.rides.fit_writer import encode_fit
+from custom_components.ridebalance.rides.ride import HeadUnitSummary
+
+
+def _paused_ride() -> Ride:
+    # 10 s riding, 5 s stopped at a light (records still written), 10 s riding.
+    t = np.arange(25, dtype=float)
+    running = np.r_[np.ones(10), np.zeros(5), np.ones(10)].astype(bool)
+    timer = np.r_[np.arange(10), np.full(5, 9.0), np.arange(10, 20)].astype(float)
+    return Ride.from_columns(
+        t,
+        power_w=np.where(running, 200.0, 0.0),
+        left_pct=np.where(running, 51.0, np.nan),
+        timer_t_s=timer,
+        timer_running=running,
+    )
+
+
+def test_paused_records_are_left_out_of_samples_and_analyses() -> None:
+    ride = _paused_ride()
+    assert len(list(ride.to_samples())) == 20
+    assert len(list(ride.to_samples(include_paused=True))) == 25
+    running = ride.running()
+    assert len(running) == 20
+    assert running.t_s[10] == 15.0
+    assert ride.running() is not ride
+    assert running.running() is running
+
+
+def test_pause_written_as_timer_events_and_read_back() -> None:
+    ride = _paused_ride()
+    back = read_fit(Path("paused.fit"), data=encode_fit(ride))
+    assert back.timer_running.tolist() == ride.timer_running.tolist()
+    assert back.timer_t_s[-1] == pytest.approx(19.0, abs=1)
+
+
+def test_columns_must_match_in_length() -> None:
+    with pytest.raises(ValueError, match="power_w has 3 values"):
+        Ride.from_columns([0.0, 1.0], power_w=[1.0, 2.0, 3.0])
+
+
+def test_no_balance_at_all() -> None:
+    ride = Ride.from_columns([0.0, 1.0], power_w=[100.0, 120.0])
+    with pytest.raises(NoBalanceError, match="no left/right balance"):
+        ride.require_balance()
+
+
+def test_head_unit_left_only_when_side_known() -> None:
+    assert HeadUnitSummary(right_pct=48.0, balance_side="right").left_pct == 52.0
+    assert HeadUnitSummary(right_pct=48.0, balance_side="unknown").left_pct is None
