@@ -106,6 +106,7 @@ class FakeStick:
         self._present = True
         self._silent = False
         self._open_errno: int | None = None
+        self._read_errno: int | None = None
         self._scan_supported = scan_supported
         self._ext_supported = ext_supported
         self._channels: dict[int, _Channel] = {}
@@ -162,6 +163,12 @@ class FakeStick:
         with self._cond:
             self._open_errno = code
 
+    def fail_next_read(self, code: int) -> None:
+        """The next read fails once with ``USBError`` of this errno (5 = EIO)."""
+        with self._cond:
+            self._read_errno = code
+            self._cond.notify_all()
+
     def set_silent(self, silent: bool) -> None:
         """A hung stick: still enumerated, but it answers and sends nothing."""
         with self._cond:
@@ -215,6 +222,9 @@ class FakeStick:
         with self._cond:
             if self._gone(generation):
                 raise USBError("No such device (it may have been disconnected)", -4, 19)
+            if self._read_errno is not None:
+                code, self._read_errno = self._read_errno, None
+                raise USBError("Input/Output Error", -1, code)
             if not self._stream and not self._route_air():
                 self._cond.wait(READ_WAIT_S)
                 if self._gone(generation):

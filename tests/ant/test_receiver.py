@@ -430,3 +430,44 @@ def test_stop_does_not_wait_for_a_stick_that_never_answers(
     assert time.monotonic() - started < 2.5
     assert set(threading.enumerate()) == before
     assert receiver.state is ReceiverState.STOPPED
+
+
+def test_usb_io_error_is_reported_and_the_stick_reopened(
+    connected: AntReceiver, stick: FakeStick, recorder: Recorder
+) -> None:
+    stick.fail_next_read(5)  # EIO: a flaky cable or hub, the stick is still there
+    assert wait_for(lambda: recorder.count(ReceiverState.ERROR) == 1)
+    error_detail = next(d for s, d in recorder.states if s is ReceiverState.ERROR)
+    assert error_detail is not None
+    assert "USB error" in error_detail
+    assert "Input/Output" in error_detail
+    assert wait_for(lambda: connected.state is ReceiverState.CONNECTED)
+    stick.queue_broadcast(11, PEDALS, power_page(1))
+    assert wait_for(lambda: len(recorder.pages) == 1)
+    assert connected.diagnostics()["reconnects"] == 1
+
+
+def test_without_extended_data_pages_are_named_by_their_channel(
+    monkeypatch: pytest.MonkeyPatch, recorder: Recorder
+) -> None:
+    # An old stick: scan mode but no extended messages. Scanning could not tell
+    # devices apart, so it must use one channel per profile instead.
+    stick = FakeStick(scan_supported=True, ext_supported=False)
+    stick.install(monkeypatch)
+    receiver = AntReceiver(
+        recorder.deliver, pairing=Pairing(pedals=PEDALS), settings=FAST
+    )
+    receiver.start()
+    try:
+        assert wait_for(lambda: receiver.state is ReceiverState.CONNECTED)
+        assert receiver.mode is ReceiveMode.CHANNELS
+        assert stick.commands(ENABLE_EXT) == []
+        stick.queue_broadcast(11, PEDALS, power_page(1))
+        stick.queue_broadcast(120, HRM, HR_PAGE)
+        assert wait_for(lambda: len(recorder.pages) == 2)
+        got = [(p.device_type, p.device_number) for p in recorder.pages]
+        # The paired pedals by number; the wildcard heart-rate channel cannot
+        # know its strap's number without extended data.
+        assert got == [(11, PEDALS), (120, 0)]
+    finally:
+        receiver.stop()

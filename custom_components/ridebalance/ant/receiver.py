@@ -528,7 +528,9 @@ class _Session:
         node = self._node
         node.set_network_key(0, list(settings.network_key))
         receive_only = Channel.Type.UNIDIRECTIONAL_RECEIVE_ONLY
-        if self.info.scan_mode and settings.prefer_scan_mode:
+        # Scan mode without extended data could not tell devices apart.
+        info = self.info
+        if info.scan_mode and info.extended_messages and settings.prefer_scan_mode:
             channel = node.new_channel(receive_only)
             self._bind(channel, None)
             channel.set_id(0, 0, 0)
