@@ -133,3 +133,32 @@ def read_ride_bytes(data: bytes) -> Ride:
     from custom_components.ridebalance.rides.fit_reader import read_fit
 
     return read_fit(Path("memory.fit"), data=data)
+
+
+def test_independent_reader_agrees(tmp_path: Path) -> None:
+    fitdecode = pytest.importorskip("fitdecode")
+    ride = _trainer_ride(600)
+    path = tmp_path / "trainer.fit"
+    write_fit(path, ride)
+    records: list[dict[str, object]] = []
+    sessions: list[dict[str, object]] = []
+    with fitdecode.FitReader(str(path), check_crc=fitdecode.CrcCheck.ENABLED) as fit:
+        for frame in fit:
+            if frame.frame_type != fitdecode.FIT_FRAME_DATA:
+                continue
+            raw = {f.name: f.raw_value for f in frame.fields}
+            if frame.name == "record":
+                records.append(raw)
+            elif frame.name == "session":
+                sessions.append(raw)
+    assert len(records) == 600
+    for i in (0, 50, 599):
+        assert records[i]["power"] == round(ride.power_w[i])
+        assert records[i]["left_right_balance"] == 0x80 | round(100 - ride.left_pct[i])
+        assert records[i]["left_torque_effectiveness"] == round(ride.te_left_pct[i] * 2)
+    # Coasting seconds carry no balance: the invalid marker, not a 100/0 split.
+    assert records[105]["left_right_balance"] is None
+    figures = session_figures(ride)
+    assert sessions[0]["left_right_balance"] == 0x8000 | round(
+        (figures.right_pct or 0) * 100
+    )
