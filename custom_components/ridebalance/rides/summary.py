@@ -100,6 +100,13 @@ def power_weighted_right_pct(
     return float(np.sum(right_pct[use] * power_w[use]) / np.sum(power_w[use]))
 
 
+def _sample_step(t_s: FloatArray) -> float:
+    """The recording interval: the last record counts for one of these."""
+    steps = np.diff(t_s)
+    steps = steps[steps > 0]
+    return float(np.median(steps)) if steps.size else 1.0
+
+
 def session_figures(ride: Ride) -> SessionFigures:
     """Compute the figures a head unit would write for ``ride``."""
     run = ride.timer_running
@@ -108,14 +115,15 @@ def session_figures(ride: Ride) -> SessionFigures:
     cadence = ride.cadence_rpm[run]
     timer_t = ride.timer_t_s[run]
     grid = power_grid(timer_t, power) if ride.has_power else np.zeros(0)
-    timer_s = float(timer_t[-1] - timer_t[0] + 1.0) if timer_t.size else 0.0
+    step = _sample_step(ride.t_s)
+    timer_s = float(timer_t[-1] - timer_t[0] + step) if timer_t.size else 0.0
 
     def while_pedalling(values: FloatArray) -> float | None:
         return _mean(np.where(pedalling, values[run], np.nan))
 
     return SessionFigures(
         timer_s=timer_s,
-        elapsed_s=ride.duration_s + (1.0 if len(ride) else 0.0),
+        elapsed_s=ride.duration_s + step if len(ride) else 0.0,
         avg_power_w=_mean(power),
         normalized_power_w=normalized_power(grid) if ride.has_power else None,
         right_pct=power_weighted_right_pct(power, ride.right_pct[run]),
