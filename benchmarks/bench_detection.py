@@ -283,7 +283,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         profiles = ((args.sd or 4.0, args.tau or 5.0),)
     cases = _cases(args.seeds)
     print(
-        f"threshold {settings.asymmetry_threshold_pts:g} pts, h {settings.cusum_h:g}, "
+        f"threshold {settings.asymmetry_threshold_pts:g} pts, h "
+        f"{settings.cusum_h or 'calibrated'} for one false alarm per "
+        f"{settings.false_alarm_interval_h:g} h, "
         f"min duration {settings.min_duration_s:g} s, "
         f"cooldown {settings.cooldown_s:g} s"
     )

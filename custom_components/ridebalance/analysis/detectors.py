@@ -19,15 +19,26 @@ Asymmetry (departure from the rider's usual at the current effort)
         S+ = max(0, S+ + u+ - k)         S- = max(0, S- + u- - k)
         k  = (threshold / 2) / sd_b      (reference value: half the step to detect)
 
+    The decision interval ``h`` is calibrated per band: Siegmund's approximation
+    of the in-control average run length of a one-sided CUSUM,
+    ``ARL0 = (exp(2 k' b) - 2 k' b - 1) / (2 k'^2)`` with ``b = h + 1.166`` and
+    ``k' = k + min(tol_b, 0.5) / sd_b`` (Siegmund, *Sequential Analysis*, 1985;
+    Montgomery ch. 9), is solved for ``h`` so that the two sides together give
+    one false alarm per ``false_alarm_interval_h`` hours of riding (default 10).
+    The tolerance enters the calibration only up to 0.5 points: beyond that it
+    stands for doubt about the mean rather than a known margin, so bands with
+    little history keep a high ``h`` and stay conservative. A quieter
+    band (smaller ``sd_b``) thus gets a smaller ``h`` and faster detection at the
+    same false-alarm rate. ``benchmarks/bench_detection.py`` measures the rate on
+    simulated pedal noise (the approximation is slightly pessimistic there).
+
     ``sd_b`` is the long-run SD of a block mean: the block SD inflated for
     autocorrelation, ``sd * sqrt((1 + phi) / (1 - phi))``, so that the in-control
     run length holds on correlated data. ``tol_b`` is the baseline's tolerance (a
     dead zone, wide while the band has little history). An episode starts when
-    ``S >= h`` (``cusum_h``, default 8: about 0.6 false alarms per 10 hours
-    of steady riding on simulated pedal noise with a learnt baseline, see
-    ``benchmarks/bench_detection.py``; Siegmund's ARL approximation for k = 0.375
-    plus the tolerance predicts the same order) AND the run has lasted
-    ``min_duration_s`` AND the cooldown after the previous episode has passed.
+    ``S >= h`` and the run has lasted ``min_duration_s``. For ``cooldown_s``
+    after an episode ends the statistics are held at zero, so a new episode
+    needs fresh evidence.
     Hysteresis: it ends when a mirror CUSUM ``E = max(0, E + k - u)`` on the
     flagged side reaches ``cusum_end_h``, i.e. when the return to usual is itself
     a sustained change; the end time is the last time ``E`` was zero.
@@ -70,6 +81,7 @@ from .results import Episode, EpisodeKind, Event, EventType
 from .settings import AnalysisSettings
 
 CADENCE_SD_FLOOR_RPM = 1.5
+CALIBRATION_TOLERANCE_CAP_PTS = 0.5
 CADENCE_INFLATION = math.sqrt(1.3 / 0.7)
 DRIFT_WINDOW_S = 300.0
 MIN_REFERENCE_BLOCKS = 30
@@ -89,6 +101,29 @@ class Block:
     riding_s: float
     bal_power_sum: float
     bal_power_left_sum: float
+
+
+def siegmund_arl0(k: float, h: float) -> float:
+    """In-control ARL (blocks) of a one-sided CUSUM with reference k, interval h."""
+    b = h + 1.166
+    if k < 1e-6:
+        return b * b
+    x = 2.0 * k * b
+    if x > 700.0:
+        return math.inf
+    return (math.expm1(x) - x) / (2.0 * k * k)
+
+
+def calibrate_h(k: float, arl_blocks: float) -> float:
+    """The decision interval whose one-sided ARL0 is ``arl_blocks`` (bisection)."""
+    lo, hi = 0.0, 100.0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if siegmund_arl0(k, mid) < arl_blocks:
+            lo = mid
+        else:
+            hi = mid
+    return hi
 
 
 def fmt_duration(seconds: float) -> str:
@@ -178,6 +213,7 @@ class BlockDetector:
         self.baseline = baseline
         self.episodes: list[Episode] = []
         self._exp_cache: dict[str, Expectation] = {}
+        self._h_cache: dict[str, float] = {}
         self.riding_total_s = 0.0
         self.last_valid_end_s: float | None = None
         self._reset_done = False
@@ -226,6 +262,19 @@ class BlockDetector:
             e = self.baseline.expectation(band)
             self._exp_cache[band] = e
         return e
+
+    def _h_for(self, key: str, k: float, sides: int) -> float:
+        """Decision interval for this band's k (cached: k is fixed per session)."""
+        h = self._h_cache.get(key)
+        if h is None:
+            s = self.settings
+            if s.cusum_h is not None:
+                h = s.cusum_h
+            else:
+                blocks = s.false_alarm_interval_h * 3600.0 / s.block_s
+                h = calibrate_h(k, blocks * sides)
+            self._h_cache[key] = h
+        return h
 
     @property
     def balance_reference_left_pct(self) -> float | None:
@@ -345,13 +394,19 @@ class BlockDetector:
         k = 0.5 * s.asymmetry_threshold_pts / sd
         u_up = (r - exp.tolerance_pts) / sd
         u_dn = (-r - exp.tolerance_pts) / sd
+        tol_cal = min(exp.tolerance_pts, CALIBRATION_TOLERANCE_CAP_PTS)
+        h = self._h_for(band, k + tol_cal / sd, sides=2)
         if self._asym is None:
+            if block.end_s < self._cooldown_until:
+                # Restart after a signal: a new episode needs fresh evidence, not
+                # what piled up (and may already be over) during the cooldown.
+                self._up.reset()
+                self._dn.reset()
+                return
             self._up.step(block, u_up, k, r)
             self._dn.step(block, u_dn, k, r)
-            if block.end_s < self._cooldown_until:
-                return
             for up, c in ((True, self._up), (False, self._dn)):
-                if c.s >= s.cusum_h and block.end_s - c.onset_s >= s.min_duration_s:
+                if c.s >= h and block.end_s - c.onset_s >= s.min_duration_s:
                     c.start_episode(block)
                     ep = Episode(
                         kind=EpisodeKind.ASYMMETRY,
@@ -475,12 +530,12 @@ class BlockDetector:
         u = -d / sigma
         cus = self._cad
         if self._cad_ep is None:
+            if block.end_s < self._cad_cooldown_until:
+                cus.reset()
+                return
             cus.step(block, u, k, d)
-            if (
-                cus.s >= s.cusum_h
-                and block.end_s - cus.onset_s >= s.min_duration_s
-                and block.end_s >= self._cad_cooldown_until
-            ):
+            h = self._h_for("cadence", k, sides=1)
+            if cus.s >= h and block.end_s - cus.onset_s >= s.min_duration_s:
                 cus.start_episode(block)
                 ep = Episode(
                     kind=EpisodeKind.CADENCE_DRIFT,

@@ -68,8 +68,10 @@ class AnalysisSettings:
     # --- engineering defaults ---
     block_s: float = 10.0
     """Detectors run on block means of this length (seconds of clock time)."""
-    cusum_h: float = 8.0
-    """CUSUM decision interval in standard deviations of a block mean (long-run)."""
+    false_alarm_interval_h: float = 10.0
+    """Riding hours per false alarm the CUSUM decision interval is calibrated for."""
+    cusum_h: float | None = None
+    """Fixed CUSUM decision interval (in long-run SDs); None = calibrated."""
     cusum_end_h: float = 4.0
     """CUSUM interval for deciding an episode has ended (return to usual)."""
     pause_reset_s: float = 120.0
