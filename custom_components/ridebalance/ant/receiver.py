@@ -449,7 +449,11 @@ class _Session:
         return None
 
     def probe(self) -> None:
-        """Ask the stick for channel 0's status; any answer counts as alive."""
+        """Ask the stick for channel 0's status; any answer counts as alive.
+
+        Liveness is measured on the bytes read, so even an error response proves
+        the stick is there.
+        """
         self._node.ant.request_message(0, Message.ID.RESPONSE_CHANNEL_STATUS)
 
     def housekeeping(self) -> None:
@@ -694,6 +698,7 @@ class AntReceiver:
             "scan_mode_supported": stick.scan_mode if stick else None,
             "max_channels": stick.max_channels if stick else None,
             "ant_version": stick.ant_version if stick else None,
+            "last_error": self._last_error.reason if self._last_error else None,
         }
 
     def start(self) -> None:
@@ -704,7 +709,7 @@ class AntReceiver:
         """
         if self._thread is not None:
             raise RuntimeError("AntReceiver.start() called twice")
-        self._set_state(ReceiverState.STARTING, None)
+        self._state = ReceiverState.STARTING  # reported from the supervisor thread
         self._thread = threading.Thread(target=self._supervise, name="ridebalance-ant")
         self._thread.start()
 
@@ -728,6 +733,7 @@ class AntReceiver:
     def _supervise(self) -> None:
         settings = self._settings
         backoff = settings.backoff_initial_s
+        self._set_state(ReceiverState.STARTING, None)
         try:
             while not self._stop.is_set():
                 session = _Session(
