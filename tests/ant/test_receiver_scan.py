@@ -229,3 +229,4 @@ def test_open_errors_are_classified(
     assert err.reason == reason
     assert err.full_message.startswith(err.message)
     assert err.hint in err.full_message
+    assert str(err) == err.full_message  # printing it tells the rider the fix

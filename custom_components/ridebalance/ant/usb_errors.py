@@ -41,6 +41,10 @@ class AntStickError(Exception):
         super().__init__(message)
         self.message = message
 
+    def __str__(self) -> str:
+        """What went wrong and how to fix it: printing the error is enough."""
+        return self.full_message
+
     @property
     def full_message(self) -> str:
         """The message followed by how to fix it, for logs and the CLI."""
