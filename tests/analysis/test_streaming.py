@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from custom_components.ridebalance.analysis import (
+    AnalysisSettings,
     Baseline,
     EventType,
     LiveMetrics,
@@ -151,3 +152,19 @@ def test_coasting_snapshot_has_no_band_and_not_riding() -> None:
     assert snap.power_band is None
     assert snap.balance_1min_left_pct is None
     assert snap.dropped.balance_coasting == 200
+
+
+def test_knobs_changed_mid_ride_apply_from_then_on() -> None:
+    script = RideScript((Segment(10 * MIN, 200, 84),))
+    live = StreamingAnalyzer()
+    for s in generate(script, seed=10).samples():
+        live.push(s)
+        if s.t_s == 5 * MIN:
+            assert live.snapshot().time_below_cadence_band_s == 0.0
+            live.update_settings(AnalysisSettings(cadence_low_rpm=88, block_s=1.0))
+    summary = live.finish()
+    assert summary.time_below_cadence_band_s == pytest.approx(5 * MIN, abs=10)
+    assert live.settings.block_s == 10.0  # the ride's blocks are not re-cut
+    [ep] = summary.episodes
+    assert ep.kind == "cadence_out_of_band"
+    assert ep.onset_s == pytest.approx(5 * MIN, abs=10)

@@ -78,7 +78,7 @@ import math
 
 from .baseline import Baseline, Expectation
 from .results import Episode, EpisodeKind, Event, EventType
-from .settings import AnalysisSettings
+from .settings import AnalysisSettings, band_index
 
 CADENCE_SD_FLOOR_RPM = 1.5
 CALIBRATION_TOLERANCE_CAP_PTS = 0.5
@@ -213,6 +213,8 @@ class BlockDetector:
         self.baseline = baseline
         self.episodes: list[Episode] = []
         self._exp_cache: dict[str, Expectation] = {}
+        self._labels = baseline.labels
+        self._edges = baseline.power_edges_w
         self._h_cache: dict[str, float] = {}
         self.riding_total_s = 0.0
         self.last_valid_end_s: float | None = None
@@ -247,6 +249,7 @@ class BlockDetector:
         self._oob_ep: Episode | None = None
         # balance drift
         self._win: deque[tuple[float, float]] = deque()
+        self._win_sum = 0.0
         self._drift_run_start: float | None = None
         self._drift_ep: Episode | None = None
         self.drift_pts: float | None = None
@@ -262,6 +265,15 @@ class BlockDetector:
             e = self.baseline.expectation(band)
             self._exp_cache[band] = e
         return e
+
+    def update_settings(self, settings: AnalysisSettings) -> None:
+        """Take new knobs; decision intervals are recalibrated on next use."""
+        self.settings = settings
+        self._h_cache.clear()
+
+    def band_for(self, power_w: float) -> str:
+        """The baseline band label for a power (labels cached for the session)."""
+        return self._labels[band_index(power_w, self._edges)]
 
     def _h_for(self, key: str, k: float, sides: int) -> float:
         """Decision interval for this band's k (cached: k is fixed per session)."""
@@ -351,16 +363,16 @@ class BlockDetector:
         ):
             self._pause_reset(events, self.last_valid_end_s, block.end_s)
         if block.power_w is not None:
-            self.last_band = self.baseline.band_for(block.power_w)
+            self.last_band = self.band_for(block.power_w)
             self.last_expectation = self.expectation(self.last_band)
         if block.left_pct is not None and block.power_w is not None:
-            band = self.baseline.band_for(block.power_w)
+            band = self.band_for(block.power_w)
             exp = self.expectation(band)
             self.valid_blocks.append((block.index, band, block.left_pct))
             self._asymmetry(events, block, band, exp)
             self._drift(events, block, exp, in_reference)
         if block.cadence_rpm is not None and block.power_w is not None:
-            band = self.baseline.band_for(block.power_w)
+            band = self.band_for(block.power_w)
             self._cadence(events, block, band, in_reference)
             self._out_of_band(events, block)
         elif block.riding_s == 0.0:
@@ -451,12 +463,13 @@ class BlockDetector:
             return
         win = self._win
         win.append((block.end_s, r))
-        while win and win[0][0] <= block.end_s - DRIFT_WINDOW_S:
-            win.popleft()
+        self._win_sum += r
+        while win[0][0] <= block.end_s - DRIFT_WINDOW_S:
+            self._win_sum -= win.popleft()[1]
         n_ref = self._bal_ref_n
         if n_ref < MIN_REFERENCE_BLOCKS or len(win) < MIN_REFERENCE_BLOCKS // 2:
             return
-        d = sum(v for _, v in win) / len(win) - self._bal_ref_sum / n_ref
+        d = self._win_sum / len(win) - self._bal_ref_sum / n_ref
         self.drift_pts = d
         if self.max_drift_pts is None or abs(d) > abs(self.max_drift_pts):
             self.max_drift_pts = d

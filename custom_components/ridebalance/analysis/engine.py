@@ -306,6 +306,21 @@ class StreamingAnalyzer:
         """Every episode so far, open ones included."""
         return self._det.episodes
 
+    def update_settings(self, settings: AnalysisSettings) -> None:
+        """Apply new knobs mid-ride (from the UI); they act from the next block.
+
+        Block length and power bands stay as the session started: changing them
+        would cut the ride differently halfway through.
+        """
+        settings = replace(
+            settings,
+            block_s=self.settings.block_s,
+            power_edges_w=self.settings.power_edges_w,
+            ftp_w=self.settings.ftp_w,
+        )
+        self.settings = settings
+        self._det.update_settings(settings)
+
     def push(self, sample: Sample) -> list[Event]:
         """Take one reading; return episodes that started or ended because of it."""
         if self._finished is not None:
@@ -499,7 +514,7 @@ class StreamingAnalyzer:
         if m.cadence_rpm is not None:
             m.cadence_in_band = s.cadence_low_rpm <= m.cadence_rpm <= s.cadence_high_rpm
         if m.power_w is not None and m.power_w >= s.power_floor_w:
-            m.power_band = self.baseline.band_for(m.power_w)
+            m.power_band = det.band_for(m.power_w)
             exp = det.expectation(m.power_band)
             m.baseline_left_pct = exp.mean_left_pct
             if m.balance_1min_left_pct is not None:
