@@ -123,3 +123,31 @@ def test_a_ride_without_balance_teaches_nothing() -> None:
     base.learn(analyze(ride))
     assert base.sessions == 0
     assert base.to_dict() == Baseline().to_dict()
+
+
+def test_usual_balance_per_cadence_band_is_learnt_for_reports() -> None:
+    def spin_ride() -> RideScript:
+        return RideScript(
+            (
+                Segment(10 * MIN, 200, 96, left_pct=53.0),
+                Segment(10 * MIN, 200, 85, left_pct=50.0),
+            )
+        )
+
+    base = build_baseline(
+        (generate(spin_ride(), seed=s) for s in (1, 2)), AnalysisSettings()
+    )
+    assert base.cadence_expectation("90-100 rpm").mean_left_pct == pytest.approx(
+        53.0, abs=1.0
+    )
+    assert base.cadence_expectation("80-90 rpm").mean_left_pct == pytest.approx(
+        50.0, abs=1.0
+    )
+    summary = analyze(generate(spin_ride(), seed=3), baseline=base)
+    fast = next(b for b in summary.cadence_bands if b.label == "90-100 rpm")
+    assert fast.baseline_left_pct == pytest.approx(53.0, abs=1.0)
+    assert fast.vs_baseline_pts == pytest.approx(0.0, abs=1.2)
+    again = Baseline.from_dict(base.to_dict())
+    assert again.cadence_bands == base.cadence_bands
+    base.reset()
+    assert base.cadence_bands == {}

@@ -20,6 +20,10 @@ inflation of a mean of correlated values, e.g. Montgomery, *Introduction to
 Statistical Quality Control*, on autocorrelated data), with ``phi`` the pooled
 lag-1 autocorrelation clamped to [0, 0.8].
 
+The same statistics are kept per cadence band (keyed by each block's mean
+cadence) for reports: "your usual at 90-100 rpm". Detection keys on power bands
+only; a power x cadence grid would be too sparse to learn in a few rides.
+
 Indoor and outdoor riding differ (trainer vs road), so :class:`Baselines` keeps one
 baseline per context, e.g. ``"indoor"`` and ``"outdoor"``.
 
@@ -27,7 +31,8 @@ Serialised form (version 2)::
 
     {"version": 2, "power_edges_w": [...], "forgetting": 0.95, "sessions": 3,
      "lag_num": ..., "lag_den": ...,
-     "bands": {"150-200 W": {"weight": ..., "mean": ..., "m2": ...}, ...}}
+     "bands": {"150-200 W": {"weight": ..., "mean": ..., "m2": ...}, ...},
+     "cadence_edges_rpm": [...], "cadence_bands": {"90-100 rpm": {...}, ...}}
 
 Version 1 (mean, sd and seconds per band, no autocorrelation) is migrated on load.
 """
@@ -38,10 +43,15 @@ from dataclasses import dataclass, field
 import math
 from typing import TYPE_CHECKING, Any
 
-from .settings import DEFAULT_POWER_EDGES_W, band_index, band_labels
+from .settings import (
+    DEFAULT_CADENCE_EDGES_RPM,
+    DEFAULT_POWER_EDGES_W,
+    band_index,
+    band_labels,
+)
 
 if TYPE_CHECKING:
-    from .results import SessionSummary
+    from .results import BlockStats, SessionSummary
 
 BASELINE_VERSION = 2
 BASELINES_VERSION = 2
@@ -94,6 +104,9 @@ class Baseline:
     lag_num: float = 0.0
     lag_den: float = 0.0
     sessions: int = 0
+    cadence_edges_rpm: tuple[float, ...] = DEFAULT_CADENCE_EDGES_RPM
+    cadence_bands: dict[str, BandBaseline] = field(default_factory=dict)
+    """Usual balance per cadence band (for reports; detection keys on power)."""
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -112,8 +125,14 @@ class Baseline:
         return min(MAX_PHI, max(0.0, num / den))
 
     def expectation(self, band: str) -> Expectation:
-        """Mean, noise and tolerance for ``band`` (prior values for unseen bands)."""
-        b = self.bands.get(band, BandBaseline())
+        """Mean, noise and tolerance for power ``band`` (prior values if unseen)."""
+        return self._expect(band, self.bands.get(band, BandBaseline()))
+
+    def cadence_expectation(self, band: str) -> Expectation:
+        """The same for a cadence band label (e.g. ``"90-100 rpm"``)."""
+        return self._expect(band, self.cadence_bands.get(band, BandBaseline()))
+
+    def _expect(self, label: str, b: BandBaseline) -> Expectation:
         # Shrink the mean towards 50 % only while the band has almost no data.
         mean = (PRIOR_MEAN_BLOCKS * PRIOR_MEAN_PCT + b.weight * b.mean) / (
             PRIOR_MEAN_BLOCKS + b.weight
@@ -123,7 +142,7 @@ class Baseline:
         phi = self.phi()
         inflation = math.sqrt((1.0 + phi) / (1.0 - phi))
         tol = PRIOR_TOLERANCE_PTS / math.sqrt(1.0 + b.weight / TOLERANCE_BLOCKS)
-        return Expectation(band, mean, sd, sd * inflation, tol, b.weight)
+        return Expectation(label, mean, sd, sd * inflation, tol, b.weight)
 
     def expected_left_pct(self, power_w: float) -> float:
         """The rider's usual left share at ``power_w``."""
@@ -144,30 +163,26 @@ class Baseline:
         if not any(s.n for s in summary.learning.values()):
             return
         f = self.forgetting
-        for band in self.bands.values():
+        for band in (*self.bands.values(), *self.cadence_bands.values()):
             band.weight *= f
             band.m2 *= f
         self.lag_num *= f
         self.lag_den *= f
         for label, stats in summary.learning.items():
-            if stats.n == 0:
-                continue
-            band = self.bands.setdefault(label, BandBaseline())
-            n_b = float(stats.n)
-            mean_b = stats.sum / n_b
-            m2_b = max(0.0, stats.sum_sq - n_b * mean_b * mean_b)
-            total = band.weight + n_b
-            delta = mean_b - band.mean
-            band.mean += delta * n_b / total
-            band.m2 += m2_b + delta * delta * band.weight * n_b / total
-            band.weight = total
-            self.lag_num += stats.lag_num
-            self.lag_den += stats.lag_den
+            if stats.n:
+                _merge(self.bands.setdefault(label, BandBaseline()), stats)
+                self.lag_num += stats.lag_num
+                self.lag_den += stats.lag_den
+        known = set(band_labels(self.cadence_edges_rpm, "rpm"))
+        for label, stats in summary.learning_cadence.items():
+            if stats.n and label in known:
+                _merge(self.cadence_bands.setdefault(label, BandBaseline()), stats)
         self.sessions += 1
 
     def reset(self) -> None:
         """Forget everything learnt (keep the band edges and forgetting)."""
         self.bands.clear()
+        self.cadence_bands.clear()
         self.lag_num = 0.0
         self.lag_den = 0.0
         self.sessions = 0
@@ -181,10 +196,9 @@ class Baseline:
             "sessions": self.sessions,
             "lag_num": self.lag_num,
             "lag_den": self.lag_den,
-            "bands": {
-                k: {"weight": v.weight, "mean": v.mean, "m2": v.m2}
-                for k, v in self.bands.items()
-            },
+            "bands": _bands_dict(self.bands),
+            "cadence_edges_rpm": list(self.cadence_edges_rpm),
+            "cadence_bands": _bands_dict(self.cadence_bands),
         }
 
     @classmethod
@@ -198,14 +212,41 @@ class Baseline:
         return cls(
             power_edges_w=tuple(float(x) for x in data["power_edges_w"]),
             forgetting=float(data.get("forgetting", DEFAULT_FORGETTING)),
-            bands={
-                k: BandBaseline(float(v["weight"]), float(v["mean"]), float(v["m2"]))
-                for k, v in data.get("bands", {}).items()
-            },
+            bands=_bands_from(data.get("bands", {})),
             lag_num=float(data.get("lag_num", 0.0)),
             lag_den=float(data.get("lag_den", 0.0)),
             sessions=int(data.get("sessions", 0)),
+            cadence_edges_rpm=tuple(
+                float(x)
+                for x in data.get("cadence_edges_rpm", DEFAULT_CADENCE_EDGES_RPM)
+            ),
+            cadence_bands=_bands_from(data.get("cadence_bands", {})),
         )
+
+
+def _merge(band: BandBaseline, stats: BlockStats) -> None:
+    """Chan et al.'s pairwise update of weight, mean and sum of squares."""
+    n_b = float(stats.n)
+    mean_b = stats.sum / n_b
+    m2_b = max(0.0, stats.sum_sq - n_b * mean_b * mean_b)
+    total = band.weight + n_b
+    delta = mean_b - band.mean
+    band.mean += delta * n_b / total
+    band.m2 += m2_b + delta * delta * band.weight * n_b / total
+    band.weight = total
+
+
+def _bands_dict(bands: dict[str, BandBaseline]) -> dict[str, dict[str, float]]:
+    return {
+        k: {"weight": v.weight, "mean": v.mean, "m2": v.m2} for k, v in bands.items()
+    }
+
+
+def _bands_from(data: dict[str, Any]) -> dict[str, BandBaseline]:
+    return {
+        k: BandBaseline(float(v["weight"]), float(v["mean"]), float(v["m2"]))
+        for k, v in data.items()
+    }
 
 
 def _migrate_v1(data: dict[str, Any]) -> dict[str, Any]:

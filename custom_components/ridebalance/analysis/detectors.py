@@ -78,7 +78,7 @@ import math
 
 from .baseline import Baseline, Expectation
 from .results import Episode, EpisodeKind, Event, EventType
-from .settings import AnalysisSettings, band_index
+from .settings import AnalysisSettings, band_index, band_labels
 
 CADENCE_SD_FLOOR_RPM = 1.5
 CALIBRATION_TOLERANCE_CAP_PTS = 0.5
@@ -254,8 +254,9 @@ class BlockDetector:
         self._drift_ep: Episode | None = None
         self.drift_pts: float | None = None
         self.max_drift_pts: float | None = None
-        # learning: (block index, band, left) of valid balance blocks
-        self.valid_blocks: list[tuple[int, str, float]] = []
+        # learning: (block index, power band, left, cadence band) of valid blocks
+        self.valid_blocks: list[tuple[int, str, float, str | None]] = []
+        self._cad_labels = band_labels(settings.cadence_edges_rpm, "rpm")
 
     # ------------------------------------------------------------------ helpers
     def expectation(self, band: str) -> Expectation:
@@ -368,7 +369,14 @@ class BlockDetector:
         if block.left_pct is not None and block.power_w is not None:
             band = self.band_for(block.power_w)
             exp = self.expectation(band)
-            self.valid_blocks.append((block.index, band, block.left_pct))
+            cad_band = (
+                None
+                if block.cadence_rpm is None
+                else self._cad_labels[
+                    band_index(block.cadence_rpm, self.settings.cadence_edges_rpm)
+                ]
+            )
+            self.valid_blocks.append((block.index, band, block.left_pct, cad_band))
             self._asymmetry(events, block, band, exp)
             self._drift(events, block, exp, in_reference)
         if block.cadence_rpm is not None and block.power_w is not None:

@@ -11,7 +11,7 @@ summed in a different order (numpy's pairwise sums) and agrees to ~1e-12.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 import math
 from typing import Protocol, runtime_checkable
@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..model import Sample
-from .baseline import Baseline
+from .baseline import Baseline, Expectation
 from .cleaning import CleanColumns, clean_columns, clean_values
 from .detectors import Block, BlockDetector
 from .results import (
@@ -158,25 +158,33 @@ def _make_block(i: int, block_s: float, sums: Sequence[float]) -> Block:
     )
 
 
-def _learning(valid_blocks: list[tuple[int, str, float]]) -> dict[str, BlockStats]:
-    """Per-band block statistics, with the lag-1 autocovariance of residuals."""
+def _learning(
+    valid_blocks: list[tuple[int, str, float, str | None]],
+) -> tuple[dict[str, BlockStats], dict[str, BlockStats]]:
+    """Per power band block statistics (with the lag-1 autocovariance of
+    residuals), and per cadence band ones."""
     out: dict[str, BlockStats] = {}
-    for _, band, x in valid_blocks:
-        st = out.setdefault(band, BlockStats())
-        st.n += 1
-        st.sum += x
-        st.sum_sq += x * x
+    cad: dict[str, BlockStats] = {}
+    for _, band, x, cad_band in valid_blocks:
+        for st in (
+            out.setdefault(band, BlockStats()),
+            None if cad_band is None else cad.setdefault(cad_band, BlockStats()),
+        ):
+            if st is not None:
+                st.n += 1
+                st.sum += x
+                st.sum_sq += x * x
     means = {b: st.sum / st.n for b, st in out.items()}
-    prev: tuple[int, str, float] | None = None
+    prev: tuple[int, str, float, str | None] | None = None
     for item in valid_blocks:
-        i, band, x = item
+        i, band, x, _ = item
         res = x - means[band]
         st = out[band]
         st.lag_den += res * res
         if prev is not None and prev[0] == i - 1 and prev[1] == band:
             st.lag_num += res * (prev[2] - means[band])
         prev = item
-    return out
+    return out, cad
 
 
 def _summarize(
@@ -197,19 +205,20 @@ def _summarize(
     if cad_mean is not None and n_cad >= 2:
         cad_sd = math.sqrt(max(0.0, (tot.cad_sq - n_cad * cad_mean**2) / (n_cad - 1)))
     balance = _div(tot.bal_pl, tot.bal_p)
+    learning, learning_cadence = _learning(det.valid_blocks)
 
     def bands(
-        sums: _BandSums, labels: tuple[str, ...], with_base: bool
+        sums: _BandSums,
+        labels: tuple[str, ...],
+        expect: Callable[[str], Expectation],
     ) -> list[BandSummary]:
         out: list[BandSummary] = []
         for i, label in enumerate(labels):
             if sums.n[i] == 0:
                 continue
             left = _div(sums.bal_pl[i], sums.bal_p[i])
-            base = None
-            if with_base:
-                exp = baseline.expectation(label)
-                base = exp.mean_left_pct if exp.weight > 0 else None
+            exp = expect(label)
+            base = exp.mean_left_pct if exp.weight > 0 else None
             out.append(
                 BandSummary(
                     label=label,
@@ -247,15 +256,18 @@ def _summarize(
         heart_rate_avg_bpm=_div(tot.hr, tot.n_hr),
         time_below_cadence_band_s=tot.below_s,
         time_above_cadence_band_s=tot.above_s,
-        power_bands=bands(power_bands, baseline.labels, True),
+        power_bands=bands(power_bands, baseline.labels, baseline.expectation),
         cadence_bands=bands(
-            cadence_bands, band_labels(settings.cadence_edges_rpm, "rpm"), False
+            cadence_bands,
+            band_labels(settings.cadence_edges_rpm, "rpm"),
+            baseline.cadence_expectation,
         ),
         episodes=[replace(e) for e in det.episodes],
         balance_reference_left_pct=det.balance_reference_left_pct,
         balance_drift_onset_s=det.drift_onset_s,
         max_drift_pts=det.max_drift_pts,
-        learning=_learning(det.valid_blocks),
+        learning=learning,
+        learning_cadence=learning_cadence,
         power_edges_w=baseline.power_edges_w,
         context=context,
     )

@@ -241,6 +241,8 @@ class SessionSummary:
     """Largest 5-minute departure from the reference, signed (left +)."""
     learning: dict[str, BlockStats] = field(default_factory=dict)
     """Block statistics per power band, to teach the baseline after the ride."""
+    learning_cadence: dict[str, BlockStats] = field(default_factory=dict)
+    """The same per cadence band (no autocorrelation terms)."""
     power_edges_w: tuple[float, ...] = ()
     context: str | None = None
     version: int = SUMMARY_VERSION
@@ -281,6 +283,9 @@ class SessionSummary:
             "balance_drift_onset_s": self.balance_drift_onset_s,
             "max_drift_pts": self.max_drift_pts,
             "learning": {k: v.to_dict() for k, v in self.learning.items()},
+            "learning_cadence": {
+                k: v.to_dict() for k, v in self.learning_cadence.items()
+            },
             "power_edges_w": list(self.power_edges_w),
         }
 
@@ -322,6 +327,10 @@ class SessionSummary:
             max_drift_pts=data.get("max_drift_pts"),
             learning={
                 k: BlockStats.from_dict(v) for k, v in data.get("learning", {}).items()
+            },
+            learning_cadence={
+                k: BlockStats.from_dict(v)
+                for k, v in data.get("learning_cadence", {}).items()
             },
             power_edges_w=tuple(float(x) for x in data.get("power_edges_w", [])),
             context=data.get("context"),
