@@ -129,3 +129,27 @@ def test_empty_ride_gives_an_empty_summary() -> None:
     assert summary.balance_left_pct is None
     assert summary.episodes == []
     assert StreamingAnalyzer().finish().to_dict() == summary.to_dict()
+
+
+def test_a_clock_jump_is_a_gap_not_months_of_empty_blocks() -> None:
+    ride = steady(4, 200.0, seed=5)
+    samples = list(ride.samples())
+    half = len(samples) // 2
+    jumped = samples[:half] + [
+        Sample(
+            t_s=s.t_s + 3.0e7,
+            power_w=s.power_w,
+            left_pct=s.left_pct,
+            cadence_rpm=s.cadence_rpm,
+        )
+        for s in samples[half:]
+    ]
+    live = StreamingAnalyzer()
+    for s in jumped:
+        live.push(s)
+    streamed = live.finish()
+    batch = analyze(jumped)
+    assert batch.dropped.gaps == 1
+    # The jump counts for at most max_gap_s (5 s) of riding.
+    assert batch.riding_s == pytest.approx(240 + 5, abs=1)
+    assert_same_summary(streamed, batch)

@@ -273,6 +273,16 @@ def _summarize(
     )
 
 
+def _empty_blocks(last: int, new: int, settings: AnalysisSettings) -> range:
+    """Empty blocks between two occupied ones that the detectors need to see.
+
+    Past ``pause_reset_s`` of silence an empty block changes nothing, so a long
+    gap (or a clock jump in a file) is not walked block by block.
+    """
+    needed = math.ceil(settings.pause_reset_s / settings.block_s) + 1
+    return range(last + 1, min(new, last + 1 + needed))
+
+
 def _default_baseline(settings: AnalysisSettings) -> Baseline:
     return Baseline(power_edges_w=settings.effective_power_edges())
 
@@ -449,7 +459,7 @@ class StreamingAnalyzer:
         bs = self._bsum
         block_s = self.settings.block_s
         events.extend(self._det.step(_make_block(self._block, block_s, bs)))
-        for i in range(self._block + 1, new_block):
+        for i in _empty_blocks(self._block, new_block, self.settings):
             events.extend(self._det.step(_make_block(i, block_s, [0.0] * 9)))
         self._block = new_block
         self._bsum = [0.0] * 9
@@ -657,8 +667,10 @@ def analyze(
     counts.gaps += int(np.count_nonzero(gaps > settings.max_gap_s))
     dt = np.concatenate(([0.0], np.minimum(gaps, settings.max_gap_s)))
     el = t - t0
-    blk = np.floor(el / settings.block_s).astype(np.intp)
-    nblocks = int(blk[-1]) + 1
+    blk_abs = np.floor(el / settings.block_s).astype(np.intp)
+    # Occupied blocks only (a clock jump must not allocate empty ones).
+    occupied, blk = np.unique(blk_abs, return_inverse=True)
+    nblocks = int(occupied.size)
 
     p = cc.power_w
     riding = cc.riding
@@ -692,10 +704,8 @@ def analyze(
     tot.above_s = _seq(dt[has_cad & (cz > settings.cadence_high_rpm)])
 
     # Normalized power: 1 Hz grid of per-second means, 30 s rolling mean.
-    sec = np.floor(el).astype(np.intp)
-    s_sum = np.bincount(sec[has_p], weights=p[has_p])
-    s_n = np.bincount(sec[has_p])
-    sec_mean = s_sum[s_n > 0] / s_n[s_n > 0]
+    _, sec = np.unique(np.floor(el[has_p]).astype(np.intp), return_inverse=True)
+    sec_mean = np.bincount(sec, weights=p[has_p]) / np.bincount(sec)
     if sec_mean.size >= NP_WINDOW_S:
         roll = (
             np.lib.stride_tricks.sliding_window_view(sec_mean, NP_WINDOW_S).sum(axis=1)
@@ -748,8 +758,13 @@ def analyze(
         np.bincount(cad_b, weights=cz[has_cad], minlength=nblocks),
     ]
     rows = np.column_stack(cols9).tolist()
-    for i, row in enumerate(rows):
-        det.step(_make_block(i, settings.block_s, row))
+    prev = -1
+    for b, row in zip(occupied.tolist(), rows, strict=True):
+        if prev >= 0:
+            for i in _empty_blocks(prev, b, settings):
+                det.step(_make_block(i, settings.block_s, [0.0] * 9))
+        det.step(_make_block(b, settings.block_s, row))
+        prev = b
     duration = float(t[-1]) - t0
     det.finish(duration)
     return _summarize(
