@@ -9,14 +9,17 @@ Plain Python + numpy, no Home Assistant imports. One engine, two ways in:
           for event in analyzer.push(sample):   # episode started / ended
               ...
           metrics = analyzer.snapshot()          # at most 1 Hz
+      analyzer.update_settings(new_settings)     # UI knobs, from the next block
       summary = analyzer.finish()
       baselines.learn("indoor", summary)
+      store(baselines.to_dict(), summary.to_dict())
 
 * whole rides at once (the CLI, imported FIT files)::
 
       summary = analyze(ride_arrays, settings, baseline)
 
-Both give the same episodes and the same summary numbers on the same data.
+Both give the same episodes and the same summary numbers on the same data
+(normalized power to ~1e-12, being summed in a different order).
 
 Balance is the LEFT share in % throughout. Cleaning drops balance, TE and PS while
 coasting (cadence 0 or power under the floor) and out-of-range values, and counts

@@ -382,7 +382,7 @@ class BlockDetector:
         if block.cadence_rpm is not None and block.power_w is not None:
             band = self.band_for(block.power_w)
             self._cadence(events, block, band, in_reference)
-            self._out_of_band(events, block)
+            self._out_of_band(events, block, band)
         elif block.riding_s == 0.0:
             self.cadence_drift_rpm = None
         return events
@@ -583,7 +583,7 @@ class BlockDetector:
         else:
             self._cad_reason(ep, block.end_s)
 
-    def _out_of_band(self, events: list[Event], block: Block) -> None:
+    def _out_of_band(self, events: list[Event], block: Block, band: str) -> None:
         s = self.settings
         c = block.cadence_rpm
         assert c is not None
@@ -621,7 +621,7 @@ class BlockDetector:
                 magnitude=self._oob_sum / self._oob_n - edge,
                 unit="rpm",
                 reference=edge,
-                power_band=None,
+                power_band=band,
                 reason="",
             )
             self._oob_reason(ep, block.end_s)

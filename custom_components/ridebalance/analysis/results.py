@@ -40,7 +40,9 @@ class Episode:
 
     ``magnitude`` is signed: points of LEFT share above (+) / below (-) the usual
     for balance kinds, rpm above (+) / below (-) the reference for cadence kinds.
-    ``reference`` is the usual value it was compared with (left % or rpm).
+    ``reference`` is the usual value it was compared with (left % or rpm; the
+    band edge for cadence out of band). ``power_band`` is the band at detection
+    (None for the session-wide balance drift).
     """
 
     kind: EpisodeKind
