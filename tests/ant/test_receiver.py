@@ -349,6 +349,7 @@ def test_falls_back_to_one_channel_per_profile_without_scan_mode(
     assert wait_for(lambda: receiver.state is ReceiverState.CONNECTED)
 
     assert receiver.mode is ReceiveMode.CHANNELS
+    assert receiver.detail == "one channel per profile (the stick has no scan mode)"
     assert not stick.scanning
     assert stick.commands(OPEN_SCAN) == []
     # Pedals by number; trainer and heart rate unpaired: wildcard 0.

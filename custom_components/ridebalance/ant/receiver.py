@@ -734,6 +734,7 @@ class AntReceiver:
         settings = self._settings
         backoff = settings.backoff_initial_s
         self._set_state(ReceiverState.STARTING, None)
+        session: _Session | None = None
         try:
             while not self._stop.is_set():
                 session = _Session(
@@ -773,6 +774,8 @@ class AntReceiver:
                 backoff = min(backoff * 2, settings.backoff_max_s)
         except Exception:
             _LOGGER.exception("The ANT+ receiver stopped unexpectedly")
+            if session is not None:
+                session.close()
             self._set_state(ReceiverState.ERROR, "internal error, see the log")
             return
         finally:
@@ -786,14 +789,19 @@ class AntReceiver:
         self._counters.add("connects")
         if self._in_outage:
             self._counters.add("reconnects")
-            _LOGGER.warning("ANT+ stick is back, receiving again (%s)", session.mode)
+            _LOGGER.info("ANT+ stick is back, receiving again (%s)", session.mode)
         else:
             _LOGGER.info("ANT+ stick opened, receiving (%s)", session.mode)
         self._in_outage = False
+        info = session.info
         if session.mode is ReceiveMode.SCAN:
             detail = "continuous scan"
-        else:
+        elif info is not None and not info.scan_mode:
             detail = "one channel per profile (the stick has no scan mode)"
+        elif info is not None and not info.extended_messages:
+            detail = "one channel per profile (the stick has no extended data)"
+        else:
+            detail = "one channel per profile"
         self._set_state(ReceiverState.CONNECTED, detail)
 
     def _outage(self, state: ReceiverState, detail: str) -> None:
