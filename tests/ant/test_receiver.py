@@ -472,3 +472,16 @@ def test_without_extended_data_pages_are_named_by_their_channel(
         assert got == [(11, PEDALS), (120, 0)]
     finally:
         receiver.stop()
+
+
+def test_frames_split_or_joined_across_usb_reads_are_reassembled(
+    connected: AntReceiver, stick: FakeStick, recorder: Recorder
+) -> None:
+    first = broadcast_frame(0, power_page(1), 11, PEDALS)
+    second = broadcast_frame(0, power_page(2), 11, PEDALS)
+    third = broadcast_frame(0, power_page(3), 11, PEDALS)
+    stick.queue_raw(first + second[:5])  # one read: a frame and a half
+    stick.queue_raw(second[5:] + third)  # the next: the rest and another one
+    assert wait_for(lambda: len(recorder.pages) == 3)
+    assert [p.data for p in recorder.pages] == [power_page(e) for e in (1, 2, 3)]
+    assert connected.diagnostics()["malformed_frames"] == 0
