@@ -25,6 +25,13 @@ append to a locked list), plus openant's own ``openant.easy`` and ``openant.base
 Filtering: with a paired device number, only that device's pages of the profile's
 device type are delivered; an unpaired role (``None``) lets every device of its type
 through, and the caller picks. Other device types are dropped (``scan`` sees all).
+
+openant drops a broadcast that is byte-identical to the previous frame (extended
+data included), so an unchanged repeat of a page is never delivered; repeats carry
+no new event anyway. openant offers no hooks for the guard, the interruptible
+first reply and the queue trimming, so they use its private ``ant._driver``,
+``_responses``/``_events`` and ``_worker_thread`` attributes (checked against
+1.3.4, the pinned version).
 """
 
 from __future__ import annotations
