@@ -374,3 +374,36 @@ def test_wrapper_script_runs_in_the_callers_folder(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["figures"]["balance_left_pct"] == pytest.approx(52.0)
+
+
+def test_baseline_rides_set_the_usual_balance(tmp_path: Path) -> None:
+    # The demo rider always leans 4 points further left when spinning easy.
+    from dataclasses import replace
+
+    from custom_components.ridebalance.sim import demo_ride
+
+    usual = replace(demo_ride(), shifts=(), cadence_sags=())
+    baseline = tmp_path / "usual.csv"
+    with baseline.open("w", encoding="utf-8", newline="") as handle:
+        write_csv(handle, generate(usual, seed=7, hz=1.0))
+    today = tmp_path / "today.csv"
+    assert run("simulate", "--hz", "1", "--output", str(today))[0] == 0
+
+    def easy_refs(*extra: str) -> list[float]:
+        doc = json.loads(run("analyze", str(today), "--json", *extra)[1])
+        return [
+            e["reference"]
+            for e in doc["analysis"]["episodes"]
+            if e["kind"] == "asymmetry" and e["power_band"] == "100-150 W"
+        ]
+
+    assert easy_refs() == [50.0]
+    learnt = easy_refs("--baseline", str(baseline))
+    assert learnt
+    assert all(53.0 < r < 55.0 for r in learnt)
+    text = run("analyze", str(today))[1]
+    assert "50/50 is assumed" in text
+    assert (
+        "50/50 is assumed"
+        not in run("analyze", str(today), "--baseline", str(baseline))[1]
+    )

@@ -5,8 +5,10 @@ Commands
 ``analyze RIDE [--json] [--plot OUT.png] [--power-floor W] [--ftp W]``
     One ride (FIT or CSV): duration, average and normalized power, power-weighted
     L/R balance overall and per power band, TE/PS, cadence, and the flagged
-    episodes with their times. ``--indoor``/``--outdoor`` override what the file
-    says; ``--allow-truncated`` uses what a cut-off FIT file holds.
+    episodes with their times. ``--baseline RIDE...`` first learns the rider's
+    usual balance per power band from other rides (else 50/50 is assumed).
+    ``--indoor``/``--outdoor`` override what the file says; ``--allow-truncated``
+    uses what a cut-off FIT file holds.
 ``compare --indoor A.fit [...] --outdoor B.fit [...] [--json] [--plot OUT.png]``
     Balance per power band indoors against outdoors, the difference, and whether
     it is larger than measurement noise (see "Noise" below).
@@ -53,7 +55,13 @@ import warnings
 
 import numpy as np
 
-from .analysis import AnalysisSettings, SessionSummary, analyze as analyze_ride
+from .analysis import (
+    AnalysisSettings,
+    Baseline,
+    SessionSummary,
+    analyze as analyze_ride,
+    build_baseline,
+)
 from .ant.pages import (
     COMMON_PAGE_MANUFACTURER,
     COMMON_PAGE_PRODUCT,
@@ -219,17 +227,38 @@ class Analysis:
     ride: Ride
     figures: SessionFigures
     summary: SessionSummary
+    has_baseline: bool = False
 
 
 def analyse_file(
-    path: Path, settings: AnalysisSettings, indoor: bool | None, allow_truncated: bool
+    path: Path,
+    settings: AnalysisSettings,
+    indoor: bool | None,
+    allow_truncated: bool,
+    baseline: Baseline | None = None,
 ) -> Analysis:
     """Read and analyse one ride; raise RideFileError when it lacks power."""
     ride = _load(path, indoor, allow_truncated)
     ride.require_power()
     running = ride.running()
-    summary = analyze_ride(running, settings, context=_context(ride))
-    return Analysis(path, ride, session_figures(ride), summary)
+    summary = analyze_ride(running, settings, baseline, context=_context(ride))
+    return Analysis(path, ride, session_figures(ride), summary, baseline is not None)
+
+
+def learn_baseline(
+    paths: Sequence[Path],
+    settings: AnalysisSettings,
+    allow_truncated: bool,
+    progress: Progress,
+) -> Baseline:
+    """The rider's usual balance per power band, learnt from ``paths`` in order."""
+    rides = []
+    for path in paths:
+        ride = _load(path, None, allow_truncated)
+        ride.require_balance()
+        rides.append(ride.running())
+        progress.step(path.name)
+    return build_baseline(rides, settings)
 
 
 def analysis_json(result: Analysis) -> dict[str, Any]:
@@ -335,6 +364,11 @@ def render_analysis(result: Analysis) -> str:
             "15 minutes)"
         )
     lines.append("")
+    if not result.has_baseline and fig.right_pct is not None:
+        lines.append(
+            "Usual balance: none given, so 50/50 is assumed in every band "
+            "(--baseline RIDE... learns yours)"
+        )
     if summary.episodes:
         lines.append("Flagged episodes (flags, not diagnoses)")
         for ep in sorted(summary.episodes, key=lambda e: e.onset_s):
@@ -792,7 +826,15 @@ def _indoor_flag(args: argparse.Namespace) -> bool | None:
 def cmd_analyze(args: argparse.Namespace, out: IO[str]) -> int:
     """Analyse one ride."""
     settings = _settings(args)
-    result = analyse_file(args.ride, settings, _indoor_flag(args), args.allow_truncated)
+    baseline = None
+    if args.baseline:
+        progress = Progress(len(args.baseline), _progress_enabled(args))
+        baseline = learn_baseline(
+            args.baseline, settings, args.allow_truncated, progress
+        )
+    result = analyse_file(
+        args.ride, settings, _indoor_flag(args), args.allow_truncated, baseline
+    )
     if args.plot is not None:
         plot_analysis(result, args.plot, settings.power_floor_w)
     if args.json:
@@ -897,6 +939,13 @@ def build_parser() -> argparse.ArgumentParser:
     where = p_an.add_mutually_exclusive_group()
     where.add_argument("--indoor", dest="indoor_flag", action="store_true")
     where.add_argument("--outdoor", dest="outdoor_flag", action="store_true")
+    p_an.add_argument(
+        "--baseline",
+        nargs="+",
+        type=Path,
+        metavar="RIDE",
+        help="learn your usual balance per power band from these rides first",
+    )
     analysis_options(p_an)
     p_an.set_defaults(func=cmd_analyze)
 
