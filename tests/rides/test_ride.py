@@ -59,3 +59,21 @@ def test_no_balance_at_all() -> None:
 def test_head_unit_left_only_when_side_known() -> None:
     assert HeadUnitSummary(right_pct=48.0, balance_side="right").left_pct == 52.0
     assert HeadUnitSummary(right_pct=48.0, balance_side="unknown").left_pct is None
+
+
+def test_live_samples_export_to_fit_and_back() -> None:
+    from datetime import UTC, datetime
+
+    from custom_components.ridebalance.sim import demo_ride, generate
+
+    arrays = generate(demo_ride(), seed=3, hz=4.0)
+    samples = list(arrays.samples())[: 4 * 600]  # the first ten minutes
+    start = datetime(2026, 2, 1, 7, 0, tzinfo=UTC)
+    ride = Ride.from_samples(samples, indoor=True, start_time=start)
+    assert len(ride) == 2400
+    back = read_fit(Path("export.fit"), data=encode_fit(ride))
+    assert len(back) == 600
+    assert back.start_time == start
+    assert back.indoor is True
+    # One record per second: power averaged over its four readings.
+    assert back.power_w[10] == pytest.approx(np.mean(arrays.power_w[40:44]), abs=0.5)

@@ -7,12 +7,12 @@ as numpy arrays; ``NaN`` marks "not measured" so arithmetic stays vectorised.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 import math
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -144,7 +144,7 @@ class Ride:
         timer_t_s: npt.ArrayLike | None = None,
         timer_running: npt.ArrayLike | None = None,
         unsided_balance_pct: npt.ArrayLike | None = None,
-        **meta: object,
+        **meta: Any,
     ) -> Ride:
         """Build a ride from columns; missing columns become all-NaN."""
         t = np.asarray(t_s, dtype=np.float64)
@@ -178,7 +178,32 @@ class Ride:
             t - t[0] if timer_t_s is None and n else col(timer_t_s) if n else t,
             running,
             col(unsided_balance_pct),
-            **meta,  # type: ignore[arg-type]
+            **meta,
+        )
+
+    @classmethod
+    def from_samples(cls, samples: Iterable[Sample], **meta: Any) -> Ride:
+        """Collect a live session's samples (e.g. to export it as FIT)."""
+        rows = list(samples)
+
+        def col(name: str) -> FloatArray:
+            values = (getattr(s, name) for s in rows)
+            return np.array(
+                [math.nan if v is None else v for v in values], dtype=np.float64
+            )
+
+        t = col("t_s")
+        return cls.from_columns(
+            t - t[0] if t.size else t,
+            power_w=col("power_w"),
+            left_pct=col("left_pct"),
+            cadence_rpm=col("cadence_rpm"),
+            heart_rate_bpm=col("heart_rate_bpm"),
+            te_left_pct=col("te_left_pct"),
+            te_right_pct=col("te_right_pct"),
+            ps_left_pct=col("ps_left_pct"),
+            ps_right_pct=col("ps_right_pct"),
+            **meta,
         )
 
     def __len__(self) -> int:
