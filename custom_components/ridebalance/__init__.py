@@ -10,7 +10,14 @@ from .coordinator import RideBalanceConfigEntry, RideCoordinator
 from .sources import Source
 from .sources.simulator import SimulatorSource
 
-PLATFORMS: list[Platform] = [Platform.SENSOR]
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.EVENT,
+    Platform.NUMBER,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]
 
 
 def _build_source(hass: HomeAssistant, entry: RideBalanceConfigEntry) -> Source:

@@ -28,3 +28,16 @@ PUBLISH_INTERVAL: Final = timedelta(seconds=1)
 
 DEFAULT_SIM_SPEED: Final = 1.0
 MAX_SIM_SPEED: Final = 120.0
+
+# Home Assistant entities as a source (for a stick owned by another integration).
+CONF_POWER_ENTITY: Final = "power_entity"
+CONF_CADENCE_ENTITY: Final = "cadence_entity"
+CONF_BALANCE_ENTITY: Final = "balance_entity"
+CONF_BALANCE_SIDE: Final = "balance_side"
+CONF_HEART_RATE_ENTITY: Final = "heart_rate_entity"
+
+# The ANT+ stick as a source.
+CONF_PEDALS: Final = "pedals"
+CONF_TRAINER: Final = "trainer"
+CONF_HEART_RATE: Final = "heart_rate"
+CONF_DEVICE: Final = "device"

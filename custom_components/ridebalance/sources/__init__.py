@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -37,7 +38,7 @@ class SensorDevice:
     name: str
     profile: str
     connected: bool = False
-    last_seen_s: float | None = None
+    last_seen: datetime | None = None
     manufacturer: str | None = None
     model: str | None = None
     serial: str | None = None

@@ -1,0 +1,47 @@
+"""The alert event entity: what automations listen to."""
+
+from __future__ import annotations
+
+from homeassistant.components.event import EventEntity, EventEntityDescription
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .coordinator import RideBalanceConfigEntry
+from .entity import RideBalanceEntity
+from .session import AlertType, Notice
+
+PARALLEL_UPDATES = 0
+
+ALERT = EventEntityDescription(
+    key="alert",
+    translation_key="alert",
+    event_types=[t.value for t in AlertType],
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: RideBalanceConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up the alert entity."""
+    async_add_entities([AlertEvent(entry.runtime_data, ALERT)])
+
+
+class AlertEvent(RideBalanceEntity, EventEntity):
+    """Fires asymmetry, cadence, drift, posture and session events as they happen."""
+
+    @property
+    def available(self) -> bool:
+        """Alerts stay available; a disconnect does not erase the last alert."""
+        return self.coordinator.last_update_success
+
+    async def async_added_to_hass(self) -> None:
+        """Listen for alerts."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self.coordinator.async_add_alert_listener(self._on_alert))
+
+    @callback
+    def _on_alert(self, notice: Notice) -> None:
+        self._trigger_event(notice.type.value, notice.data)
+        self.async_write_ha_state()

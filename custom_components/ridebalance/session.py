@@ -1,0 +1,415 @@
+"""Sessions, alerts and posture reminders on top of the balance engine.
+
+Plain Python (no Home Assistant imports) so the rules a rider notices are tested
+directly: when a session starts and ends, which engine events become alerts, and
+when a posture reminder is due.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, fields, replace
+from enum import StrEnum
+from typing import Any
+
+from .analysis import (
+    AnalysisSettings,
+    Baselines,
+    EpisodeKind,
+    Event,
+    EventType,
+    LiveMetrics,
+    SessionSummary,
+    StreamingAnalyzer,
+)
+from .model import Sample
+
+# Pedalling this long starts a session; stopping this long ends it.
+START_AFTER_S = 10.0
+END_AFTER_S = 180.0
+# A pause this long counts as a posture break.
+BREAK_AFTER_S = 30.0
+# No reminder in the first minutes of a ride.
+NO_REMINDER_BEFORE_S = 300.0
+# "Mid-sprint": 3 s power this much above the session's average.
+SPRINT_FACTOR = 1.5
+# A reading counts for at most this long when summing riding time.
+MAX_SAMPLE_GAP_S = 5.0
+
+POSTURE_CUES: tuple[str, ...] = (
+    "Change hand position: hoods, tops, then drops.",
+    "Stand up and pedal for 30 seconds.",
+    "Relax your shoulders and drop them away from your ears.",
+    "Check your hips are level on the saddle; slide back if you have crept forward.",
+    "Unclench your grip and bend your elbows a little.",
+    "Take three slow breaths and let your lower back soften.",
+)
+
+
+class AlertType(StrEnum):
+    """What the event entity reports."""
+
+    ASYMMETRY_STARTED = "asymmetry_started"
+    ASYMMETRY_ENDED = "asymmetry_ended"
+    CADENCE_DRIFT_STARTED = "cadence_drift_started"
+    CADENCE_DRIFT_ENDED = "cadence_drift_ended"
+    BALANCE_DRIFT = "balance_drift"
+    POSTURE_REMINDER = "posture_reminder"
+    SESSION_STARTED = "session_started"
+    SESSION_ENDED = "session_ended"
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """An alert for the rider, with the data an automation needs."""
+
+    type: AlertType
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class RiderSettings:
+    """The knobs a rider sets from Home Assistant (numbers and switches)."""
+
+    asymmetry_threshold_pts: float = 3.0
+    min_duration_s: float = 30.0
+    cooldown_s: float = 300.0
+    cadence_low_rpm: float = 80.0
+    cadence_high_rpm: float = 100.0
+    power_floor_w: float = 40.0
+    posture_interval_min: float = 20.0
+    alerts_enabled: bool = True
+    posture_reminders_enabled: bool = True
+
+    def analysis(self) -> AnalysisSettings:
+        """The engine's settings for these knobs."""
+        return AnalysisSettings(
+            asymmetry_threshold_pts=self.asymmetry_threshold_pts,
+            min_duration_s=self.min_duration_s,
+            cooldown_s=self.cooldown_s,
+            cadence_low_rpm=self.cadence_low_rpm,
+            cadence_high_rpm=self.cadence_high_rpm,
+            power_floor_w=self.power_floor_w,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """For the Store."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RiderSettings:
+        """From the Store; unknown keys ignored, missing ones default."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+_STARTED = {
+    EpisodeKind.ASYMMETRY: AlertType.ASYMMETRY_STARTED,
+    EpisodeKind.CADENCE_DRIFT: AlertType.CADENCE_DRIFT_STARTED,
+    EpisodeKind.CADENCE_OUT_OF_BAND: AlertType.CADENCE_DRIFT_STARTED,
+    EpisodeKind.BALANCE_DRIFT: AlertType.BALANCE_DRIFT,
+}
+_ENDED = {
+    EpisodeKind.ASYMMETRY: AlertType.ASYMMETRY_ENDED,
+    EpisodeKind.CADENCE_DRIFT: AlertType.CADENCE_DRIFT_ENDED,
+    EpisodeKind.CADENCE_OUT_OF_BAND: AlertType.CADENCE_DRIFT_ENDED,
+}
+
+
+def _pedalling(sample: Sample, floor_w: float) -> bool:
+    return (
+        sample.power_w is not None
+        and sample.power_w >= floor_w
+        and (sample.cadence_rpm is None or sample.cadence_rpm > 0)
+    )
+
+
+@dataclass(slots=True)
+class _Active:
+    analyzer: StreamingAnalyzer
+    start_t_s: float
+    samples: list[Sample] = field(default_factory=list)
+    last_pedal_t_s: float = 0.0
+    last_break_riding_s: float = 0.0
+    pause_started_t_s: float | None = None
+    reminder_due_reason: str | None = None
+    # Kept here because the engine's snapshot is too costly to take per sample.
+    riding_s: float = 0.0
+    energy_j: float = 0.0
+    last_t_s: float | None = None
+
+    def count(self, sample: Sample, pedalling: bool) -> None:
+        """Accumulate riding time and work, pause-aware."""
+        if self.last_t_s is not None and pedalling:
+            dt = min(max(sample.t_s - self.last_t_s, 0.0), MAX_SAMPLE_GAP_S)
+            self.riding_s += dt
+            self.energy_j += dt * (sample.power_w or 0.0)
+        self.last_t_s = sample.t_s
+
+    @property
+    def avg_power_w(self) -> float | None:
+        """Average power while riding."""
+        return self.energy_j / self.riding_s if self.riding_s > 0 else None
+
+
+class SessionTracker:
+    """Turns the sample stream into sessions, alerts and posture reminders.
+
+    Sessions start by themselves after ``START_AFTER_S`` of pedalling and end
+    after ``END_AFTER_S`` without; ``start``/``stop`` do it by hand.
+    """
+
+    def __init__(
+        self,
+        settings: RiderSettings,
+        baselines: Baselines,
+        context: str = "indoor",
+    ) -> None:
+        self.settings = settings
+        self.baselines = baselines
+        self.context = context
+        self._active: _Active | None = None
+        self._pedal_since_t_s: float | None = None
+        self._wait_for_pause = False
+        self._cue_index = 0
+        self._recent: deque[Sample] = deque(maxlen=16)
+        self.last_sample: Sample | None = None
+        self.last_session_samples: list[Sample] = []
+
+    # --- state ---------------------------------------------------------------
+
+    @property
+    def active(self) -> bool:
+        """A session is under way."""
+        return self._active is not None
+
+    @property
+    def samples(self) -> list[Sample]:
+        """The current session's samples (empty when idle)."""
+        return self._active.samples if self._active else []
+
+    def live(self) -> LiveMetrics | None:
+        """The engine's view of the current session."""
+        return self._active.analyzer.snapshot() if self._active else None
+
+    def power_3s_w(self) -> float | None:
+        """Mean power over the last 3 seconds of readings."""
+        if self.last_sample is None:
+            return None
+        cutoff = self.last_sample.t_s - 3.0
+        values = [
+            s.power_w for s in self._recent if s.t_s > cutoff and s.power_w is not None
+        ]
+        return sum(values) / len(values) if values else None
+
+    def minutes_since_break(self) -> float | None:
+        """Riding minutes since the last posture break (reminder or pause)."""
+        if self._active is None:
+            return None
+        return (self._active.riding_s - self._active.last_break_riding_s) / 60.0
+
+    # --- control -------------------------------------------------------------
+
+    def update_settings(self, settings: RiderSettings) -> None:
+        """New knobs; the engine's take effect from the next sample on.
+
+        The running session is re-analysed from its first sample with the new
+        settings so its figures stay consistent; alerts are not repeated.
+        """
+        analysis_changed = settings.analysis() != self.settings.analysis()
+        self.settings = settings
+        if self._active is not None and analysis_changed:
+            analyzer = self._new_analyzer()
+            for sample in self._active.samples:
+                analyzer.push(sample)
+            self._active.analyzer = analyzer
+
+    def start(self, t_s: float | None = None) -> list[Notice]:
+        """Start a session by hand (no-op when one is running)."""
+        if self._active is not None:
+            return []
+        now = (
+            t_s
+            if t_s is not None
+            else (self.last_sample.t_s if self.last_sample else 0.0)
+        )
+        return self._start(now)
+
+    def stop(self) -> list[Notice]:
+        """End the session by hand; riding detection waits for a pause first."""
+        if self._active is None:
+            return []
+        self._wait_for_pause = True
+        return self._end()
+
+    def push(self, samples: Iterable[Sample]) -> list[Notice]:
+        """Feed readings; returns the alerts they raise, in order."""
+        notices: list[Notice] = []
+        for sample in samples:
+            notices.extend(self._push_one(sample))
+        return notices
+
+    def resume(self, samples: list[Sample]) -> None:
+        """Rebuild a session from stored samples after a restart, silently."""
+        if not samples:
+            return
+        self._start(samples[0].t_s)
+        assert self._active is not None
+        for sample in samples:
+            self._active.analyzer.push(sample)
+            self._active.samples.append(sample)
+            pedalling = _pedalling(sample, self.settings.power_floor_w)
+            self._active.count(sample, pedalling)
+            if pedalling:
+                self._active.last_pedal_t_s = sample.t_s
+        self.last_sample = samples[-1]
+
+    def close(self) -> list[Notice]:
+        """End any running session (unload, restart)."""
+        return self._end() if self._active is not None else []
+
+    # --- internals -----------------------------------------------------------
+
+    def _new_analyzer(self) -> StreamingAnalyzer:
+        return StreamingAnalyzer(
+            self.settings.analysis(), baseline=self.baselines.get(self.context)
+        )
+
+    def _start(self, t_s: float) -> list[Notice]:
+        self._active = _Active(self._new_analyzer(), start_t_s=t_s, last_pedal_t_s=t_s)
+        self._wait_for_pause = False
+        return [Notice(AlertType.SESSION_STARTED, {"reason": "Session started."})]
+
+    def _end(self) -> list[Notice]:
+        active = self._active
+        assert active is not None
+        self._active = None
+        self._pedal_since_t_s = None
+        self.last_session_samples = active.samples
+        summary: SessionSummary = active.analyzer.finish()
+        summary.context = self.context
+        if summary.riding_s > 0:
+            self.baselines.learn(self.context, summary)
+        minutes = summary.riding_s / 60.0
+        balance = summary.balance_left_pct
+        reason = f"Session ended after {minutes:.0f} min of riding" + (
+            f", average left balance {balance:.1f} %." if balance is not None else "."
+        )
+        return [
+            Notice(
+                AlertType.SESSION_ENDED,
+                {
+                    "reason": reason,
+                    "elapsed_min": round(minutes, 1),
+                    "summary": summary,
+                },
+            )
+        ]
+
+    def _push_one(self, sample: Sample) -> list[Notice]:
+        self.last_sample = sample
+        self._recent.append(sample)
+        pedalling = _pedalling(sample, self.settings.power_floor_w)
+        notices: list[Notice] = []
+        if self._active is None:
+            if not pedalling:
+                self._pedal_since_t_s = None
+                self._wait_for_pause = False
+                return notices
+            if self._wait_for_pause:
+                return notices
+            if self._pedal_since_t_s is None:
+                self._pedal_since_t_s = sample.t_s
+            if sample.t_s - self._pedal_since_t_s < START_AFTER_S:
+                return notices
+            notices.extend(self._start(self._pedal_since_t_s))
+        active = self._active
+        assert active is not None
+        active.samples.append(sample)
+        active.count(sample, pedalling)
+        for event in active.analyzer.push(sample):
+            notices.extend(self._alert(event))
+        if pedalling:
+            if (
+                active.pause_started_t_s is not None
+                and sample.t_s - active.pause_started_t_s >= BREAK_AFTER_S
+            ):
+                active.last_break_riding_s = active.riding_s
+            active.pause_started_t_s = None
+            active.last_pedal_t_s = sample.t_s
+            notices.extend(self._posture(active))
+        else:
+            if active.pause_started_t_s is None:
+                active.pause_started_t_s = sample.t_s
+            if sample.t_s - active.last_pedal_t_s >= END_AFTER_S:
+                notices.extend(self._end())
+        return notices
+
+    def _alert(self, event: Event) -> list[Notice]:
+        episode = event.episode
+        table = _STARTED if event.type is EventType.STARTED else _ENDED
+        kind = table.get(episode.kind)
+        if kind is None:
+            return []
+        if event.type is EventType.STARTED and episode.kind in (
+            EpisodeKind.ASYMMETRY,
+            EpisodeKind.BALANCE_DRIFT,
+        ):
+            assert self._active is not None
+            self._active.reminder_due_reason = episode.reason
+        if not self.settings.alerts_enabled:
+            return []
+        return [
+            Notice(
+                kind,
+                {
+                    "magnitude": round(episode.magnitude, 1),
+                    "unit": episode.unit,
+                    "power_band": episode.power_band,
+                    "elapsed_min": round(event.t_s / 60.0, 1),
+                    "reason": episode.reason,
+                },
+            )
+        ]
+
+    def _posture(self, active: _Active) -> list[Notice]:
+        if not self.settings.posture_reminders_enabled:
+            active.reminder_due_reason = None
+            return []
+        riding = active.riding_s
+        if riding < NO_REMINDER_BEFORE_S:
+            return []
+        power_3s = self.power_3s_w()
+        average = active.avg_power_w
+        if power_3s is not None and average and power_3s > SPRINT_FACTOR * average:
+            return []  # mid-sprint: wait until it is over
+        interval_s = self.settings.posture_interval_min * 60.0
+        due_by_time = riding - active.last_break_riding_s >= interval_s
+        if not due_by_time and active.reminder_due_reason is None:
+            return []
+        reason = (
+            f"Reminder after {interval_s / 60:.0f} min of riding without a break."
+            if due_by_time
+            else f"Reminder because: {active.reminder_due_reason}"
+        )
+        cue = POSTURE_CUES[self._cue_index % len(POSTURE_CUES)]
+        self._cue_index += 1
+        active.last_break_riding_s = riding
+        active.reminder_due_reason = None
+        return [
+            Notice(
+                AlertType.POSTURE_REMINDER,
+                {
+                    "cue": cue,
+                    "reason": reason,
+                    "elapsed_min": round(riding / 60.0, 1),
+                    "power_band": active.analyzer.snapshot().power_band,
+                },
+            )
+        ]
+
+
+def replace_settings(settings: RiderSettings, **changes: Any) -> RiderSettings:
+    """A copy of ``settings`` with some knobs changed."""
+    return replace(settings, **changes)
