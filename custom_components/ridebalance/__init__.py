@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.typing import ConfigType
 
-from .const import CONF_SEED, CONF_SOURCE, CONF_SPEED, DEFAULT_SIM_SPEED, SourceKind
+from .const import (
+    CONF_SEED,
+    CONF_SOURCE,
+    CONF_SPEED,
+    DEFAULT_SIM_SPEED,
+    DOMAIN,
+    SourceKind,
+)
 from .coordinator import RideBalanceConfigEntry, RideCoordinator
+from .services import async_setup_services
 from .sources import Source
 from .sources.simulator import SimulatorSource
 
@@ -18,6 +28,14 @@ PLATFORMS: list[Platform] = [
     Platform.SENSOR,
     Platform.SWITCH,
 ]
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions; they exist even before an entry is loaded."""
+    async_setup_services(hass)
+    return True
 
 
 def _build_source(hass: HomeAssistant, entry: RideBalanceConfigEntry) -> Source:

@@ -1,0 +1,248 @@
+"""RideBalance actions: sessions, baseline, importing and exporting rides."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from homeassistant.components import persistent_notification
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.util import dt as dt_util
+import probatio
+
+from .analysis import SessionSummary, analyze
+from .const import DOMAIN
+from .coordinator import RideBalanceConfigEntry, RideCoordinator
+from .model import Sample
+from .rides import Ride, RideFileError, read_ride
+from .rides.fit_writer import encode_fit
+
+ATTR_CONFIG_ENTRY_ID = "config_entry_id"
+ATTR_CONTEXT = "context"
+ATTR_PATHS = "paths"
+
+SERVICE_START_SESSION = "start_session"
+SERVICE_STOP_SESSION = "stop_session"
+SERVICE_RESET_BASELINE = "reset_baseline"
+SERVICE_IMPORT_RIDES = "import_rides"
+SERVICE_EXPORT_SESSION = "export_session"
+
+RIDE_SUFFIXES = frozenset({".fit", ".csv"})
+EXPORT_DIR = "ridebalance/exports"
+
+_ENTRY = {probatio.Optional(ATTR_CONFIG_ENTRY_ID): cv.string}
+ENTRY_SCHEMA = probatio.Schema(_ENTRY)
+RESET_SCHEMA = probatio.Schema(
+    {**_ENTRY, probatio.Optional(ATTR_CONTEXT): probatio.In(["indoor", "outdoor"])}
+)
+IMPORT_SCHEMA = probatio.Schema(
+    {
+        **_ENTRY,
+        probatio.Required(ATTR_PATHS): probatio.All(cv.ensure_list, [cv.string]),
+        probatio.Optional(ATTR_CONTEXT, default="auto"): probatio.In(
+            ["auto", "indoor", "outdoor"]
+        ),
+    }
+)
+
+
+def _coordinator(hass: HomeAssistant, call: ServiceCall) -> RideCoordinator:
+    """The coordinator the call is for: named, or the only loaded one."""
+    entry_id = call.data.get(ATTR_CONFIG_ENTRY_ID)
+    entries: list[RideBalanceConfigEntry] = [
+        e
+        for e in hass.config_entries.async_entries(DOMAIN)
+        if e.state is ConfigEntryState.LOADED
+        and (entry_id is None or e.entry_id == entry_id)
+    ]
+    if entry_id is not None and not entries:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="entry_not_loaded",
+            translation_placeholders={"entry_id": entry_id},
+        )
+    if len(entries) != 1:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="entry_required" if entries else "no_rider",
+        )
+    return entries[0].runtime_data
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """What an import did, file by file."""
+
+    imported: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+
+    def as_response(self) -> dict[str, Any]:
+        """The action's response data."""
+        return {"imported": self.imported, "skipped": self.skipped}
+
+    def message(self) -> str:
+        """The persistent notification's text."""
+        lines = [f"Imported {len(self.imported)} ride(s)."]
+        lines += [
+            f"- {r['file']}: {r['context']}, {r['minutes']:.0f} min, "
+            f"left {r['balance_left_pct']} %"
+            for r in self.imported
+        ]
+        if self.skipped:
+            lines.append(f"Skipped {len(self.skipped)}:")
+            lines += [f"- {s['file']}: {s['reason']}" for s in self.skipped]
+        return "\n".join(lines)
+
+
+def _ride_files(paths: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(
+                p for p in path.iterdir() if p.suffix.lower() in RIDE_SUFFIXES
+            )
+        else:
+            files.append(path)
+    return files
+
+
+def _read_and_analyse(
+    coordinator: RideCoordinator, paths: list[Path], context: str
+) -> tuple[ImportReport, list[tuple[str, SessionSummary]]]:
+    """Blocking part of an import: read and analyse each file (executor)."""
+    report = ImportReport()
+    learnt: list[tuple[str, SessionSummary]] = []
+    settings = coordinator.tracker.settings.analysis()
+    for path in _ride_files(paths):
+        try:
+            ride = read_ride(path, allow_truncated=True)
+        except RideFileError as err:
+            report.skipped.append({"file": path.name, "reason": str(err)})
+            continue
+        if ride.balance_side != "right":
+            report.skipped.append(
+                {
+                    "file": path.name,
+                    "reason": "the file's balance has no side (or there is none), "
+                    "so it cannot be used as left/right",
+                }
+            )
+            continue
+        where = context
+        if where == "auto":
+            where = "indoor" if ride.indoor else "outdoor"
+        summary = analyze(ride, settings, coordinator.baselines.get(where), where)
+        learnt.append((where, summary))
+        report.imported.append(
+            {
+                "file": path.name,
+                "context": where,
+                "minutes": round(summary.riding_s / 60.0, 1),
+                "balance_left_pct": None
+                if summary.balance_left_pct is None
+                else round(summary.balance_left_pct, 1),
+            }
+        )
+    return report, learnt
+
+
+async def _import_rides(hass: HomeAssistant, call: ServiceCall) -> ServiceResponse:
+    coordinator = _coordinator(hass, call)
+    paths = [Path(p) for p in call.data[ATTR_PATHS]]
+    for path in paths:
+        if not hass.config.is_allowed_path(str(path)):
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="path_not_allowed",
+                translation_placeholders={"path": str(path)},
+            )
+    missing = [str(p) for p in paths if not await hass.async_add_executor_job(p.exists)]
+    if missing:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="path_missing",
+            translation_placeholders={"path": ", ".join(missing)},
+        )
+    report, learnt = await hass.async_add_executor_job(
+        _read_and_analyse, coordinator, paths, call.data[ATTR_CONTEXT]
+    )
+    for where, summary in learnt:
+        coordinator.async_learn(where, summary)
+    persistent_notification.async_create(
+        hass,
+        report.message(),
+        title="RideBalance import",
+        notification_id=f"{DOMAIN}_import",
+    )
+    return report.as_response()
+
+
+def _write_export(target: Path, samples: list[Sample], start: datetime) -> None:
+    data = encode_fit(Ride.from_samples(samples, indoor=True), start_time=start)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+
+
+async def _export_session(hass: HomeAssistant, call: ServiceCall) -> ServiceResponse:
+    coordinator = _coordinator(hass, call)
+    samples = coordinator.tracker.samples or coordinator.last_session_samples
+    if not samples:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="no_session"
+        )
+    start = dt_util.utcnow()
+    if coordinator.sessions and not coordinator.tracker.active:
+        start = dt_util.parse_datetime(coordinator.sessions[-1].started) or start
+    name = f"session-{dt_util.as_local(start).strftime('%Y%m%d-%H%M%S')}.fit"
+    target = Path(hass.config.path(EXPORT_DIR, name))
+    await hass.async_add_executor_job(_write_export, target, list(samples), start)
+    return {"path": str(target), "samples": len(samples)}
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the actions (once, for every entry)."""
+
+    async def start(call: ServiceCall) -> None:
+        _coordinator(hass, call).async_start_session()
+
+    async def stop(call: ServiceCall) -> None:
+        _coordinator(hass, call).async_stop_session()
+
+    async def reset(call: ServiceCall) -> None:
+        _coordinator(hass, call).async_reset_baseline(call.data.get(ATTR_CONTEXT))
+
+    async def import_rides(call: ServiceCall) -> ServiceResponse:
+        return await _import_rides(hass, call)
+
+    async def export_session(call: ServiceCall) -> ServiceResponse:
+        return await _export_session(hass, call)
+
+    hass.services.async_register(DOMAIN, SERVICE_START_SESSION, start, ENTRY_SCHEMA)
+    hass.services.async_register(DOMAIN, SERVICE_STOP_SESSION, stop, ENTRY_SCHEMA)
+    hass.services.async_register(DOMAIN, SERVICE_RESET_BASELINE, reset, RESET_SCHEMA)
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_IMPORT_RIDES,
+        import_rides,
+        IMPORT_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_EXPORT_SESSION,
+        export_session,
+        ENTRY_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
