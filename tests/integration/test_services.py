@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 import shutil
+from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components import persistent_notification
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 import pytest
@@ -17,6 +19,12 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.ridebalance.const import DOMAIN
 from custom_components.ridebalance.rides import read_ride
+
+
+def _json(response: object) -> dict[str, Any]:
+    """An action's response as a dict, failing clearly when it is not one."""
+    assert isinstance(response, dict)
+    return response
 
 
 async def _ride(
@@ -55,14 +63,15 @@ async def test_import_outdoor_rides_fills_indoor_vs_outdoor(
         shutil.copy(shared_fit / name, folder / name)
     hass.config.allowlist_external_dirs = {str(tmp_path)}
 
-    response = await hass.services.async_call(
-        DOMAIN,
-        "import_rides",
-        {"paths": [str(folder)], "context": "outdoor"},
-        blocking=True,
-        return_response=True,
+    response = _json(
+        await hass.services.async_call(
+            DOMAIN,
+            "import_rides",
+            {"paths": [str(folder)], "context": "outdoor"},
+            blocking=True,
+            return_response=True,
+        )
     )
-    assert response is not None
     imported = response["imported"]
     assert [r["file"] for r in imported] == ["edge810-vector-pedals.fit"]
     # The head unit said right 49.84 %: left is 50.16 %.
@@ -71,15 +80,8 @@ async def test_import_outdoor_rides_fills_indoor_vs_outdoor(
     assert "no side" in skipped["wahoo-elemnt-no-side-bit.fit"]
     assert "corrupt-header.fit" in skipped
 
-    notification = hass.states.get("persistent_notification.ridebalance_import")
-    if notification is None:  # newer HA keeps notifications out of the state machine
-        from homeassistant.components.persistent_notification import (
-            _async_get_or_create_notifications,
-        )
-
-        notes = _async_get_or_create_notifications(hass)
-        assert f"{DOMAIN}_import" in notes
-        assert "Skipped 2" in notes[f"{DOMAIN}_import"]["message"]
+    notes = persistent_notification._async_get_or_create_notifications(hass)
+    assert "Skipped 2" in notes[f"{DOMAIN}_import"]["message"]
 
     coordinator = loaded.runtime_data
     assert coordinator.baselines.get("outdoor").sessions == 1
@@ -133,10 +135,11 @@ async def test_export_round_trip(
     coordinator = loaded.runtime_data
     live = coordinator.tracker.live()
     assert live is not None
-    response = await hass.services.async_call(
-        DOMAIN, "export_session", {}, blocking=True, return_response=True
+    response = _json(
+        await hass.services.async_call(
+            DOMAIN, "export_session", {}, blocking=True, return_response=True
+        )
     )
-    assert response is not None
     path = Path(str(response["path"]))
     assert path.is_relative_to(hass.config.path("ridebalance"))
     ride = await hass.async_add_executor_job(read_ride, path)
