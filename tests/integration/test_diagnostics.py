@@ -1,0 +1,102 @@
+"""The diagnostics download of a rider."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import json
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.json import ExtendedJSONEncoder
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.ridebalance.const import (
+    CONF_DEVICE,
+    CONF_SOURCE,
+    CONF_SPEED,
+    DOMAIN,
+    SourceKind,
+)
+from custom_components.ridebalance.diagnostics import (
+    async_get_config_entry_diagnostics,
+)
+
+START = "2026-03-01T07:00:00+00:00"
+USB_PATH = "/dev/serial/by-id/usb-Dynastream_Innovations_ANT_USB-m_Stick_123-if00"
+
+
+async def _ride(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: int
+) -> None:
+    for _ in range(seconds):
+        freezer.tick(timedelta(seconds=1))
+        async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+
+
+async def _download(hass: HomeAssistant, entry: ConfigEntry) -> dict[str, Any]:
+    """The diagnostics as the JSON file the rider downloads."""
+    data = await async_get_config_entry_diagnostics(hass, entry)
+    loaded: dict[str, Any] = json.loads(json.dumps(data, cls=ExtendedJSONEncoder))
+    return loaded
+
+
+async def test_diagnostics_mid_ride(
+    hass: HomeAssistant,
+    sim_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """Twelve ride minutes in: the session, settings and simulated devices."""
+    freezer.move_to(START)
+    sim_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(sim_entry.entry_id)
+    await hass.async_block_till_done()
+    await _ride(hass, freezer, 12)
+
+    diagnostics = await _download(hass, sim_entry)
+
+    coordinator = diagnostics["coordinator"]
+    assert isinstance(coordinator, dict)
+    assert coordinator["status"] == {"state": "connected", "detail": None}
+    session = coordinator["session"]
+    assert isinstance(session, dict)
+    assert diagnostics == snapshot
+    await hass.config_entries.async_unload(sim_entry.entry_id)
+
+
+async def test_usb_path_and_stick_serial_are_redacted(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The stick's path and serial never leave the house; the rest stays readable."""
+    freezer.move_to(START)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Trainer room",
+        unique_id="ANT_USB-m_Stick_123",
+        data={CONF_SOURCE: SourceKind.SIMULATOR.value, CONF_DEVICE: USB_PATH},
+        options={CONF_SPEED: 60.0},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    diagnostics = await _download(hass, entry)
+
+    assert "Stick_123" not in str(diagnostics)
+    entry_info = diagnostics["entry"]
+    assert isinstance(entry_info, dict)
+    assert entry_info["data"] == {
+        CONF_SOURCE: SourceKind.SIMULATOR.value,
+        CONF_DEVICE: "**REDACTED**",
+    }
+    assert entry_info["options"] == {CONF_SPEED: 60.0}
+    assert entry_info["title"] == "Trainer room"
+    await hass.config_entries.async_unload(entry.entry_id)
