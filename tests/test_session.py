@@ -1,0 +1,193 @@
+"""Sessions, alerts and posture reminders, on scripted rides."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from custom_components.ridebalance.analysis import Baselines
+from custom_components.ridebalance.model import Sample
+from custom_components.ridebalance.session import (
+    POSTURE_CUES,
+    AlertType,
+    Notice,
+    RiderSettings,
+    SessionTracker,
+)
+from custom_components.ridebalance.sim import (
+    Rider,
+    RideScript,
+    Segment,
+    Shift,
+    generate,
+)
+
+
+def steady(
+    seconds: float, power: float = 200, cadence: float = 90, start: float = 0.0
+) -> list[Sample]:
+    """Readings at 4 Hz of a steady effort with a 50/50 balance."""
+    return [
+        Sample(t_s=start + i / 4, power_w=power, cadence_rpm=cadence, left_pct=50.0)
+        for i in range(int(seconds * 4))
+    ]
+
+
+def types(notices: Iterable[Notice]) -> list[AlertType]:
+    """Just the kinds of alert, in order."""
+    return [n.type for n in notices]
+
+
+def tracker(**settings: float | bool) -> SessionTracker:
+    """A tracker with a fresh baseline."""
+    return SessionTracker(RiderSettings(**settings), Baselines())  # type: ignore[arg-type]
+
+
+def test_session_starts_after_ten_seconds_of_pedalling() -> None:
+    """A pedal stroke is not a ride; ten seconds of it is."""
+    t = tracker()
+    assert types(t.push(steady(9))) == []
+    assert not t.active
+    assert types(t.push(steady(2, start=9))) == [AlertType.SESSION_STARTED]
+    assert t.active
+
+
+def test_session_ends_after_three_minutes_without_pedalling() -> None:
+    """Stopping for a drink is a pause; three minutes off the bike ends it."""
+    t = tracker(posture_reminders_enabled=False)
+    t.push(steady(120))
+    notices = t.push(steady(179, power=0, cadence=0, start=120))
+    assert AlertType.SESSION_ENDED not in types(notices)
+    notices = t.push(steady(2, power=0, cadence=0, start=299))
+    assert types(notices) == [AlertType.SESSION_ENDED]
+    assert not t.active
+    summary = notices[0].data
+    assert "Session ended after 2 min" in summary["reason"]
+    assert t.baselines.get("indoor").sessions == 1
+
+
+def test_stop_by_hand_waits_for_a_pause_before_restarting() -> None:
+    """Pressing stop while still pedalling does not start a new session at once."""
+    t = tracker()
+    t.push(steady(60))
+    assert types(t.stop()) == [AlertType.SESSION_ENDED]
+    assert types(t.push(steady(30, start=60))) == []
+    t.push(steady(5, power=0, cadence=0, start=90))
+    assert types(t.push(steady(12, start=95))) == [AlertType.SESSION_STARTED]
+
+
+def test_posture_reminders_follow_the_interval_and_pauses() -> None:
+    """Every 10 riding minutes; a long pause counts as a break."""
+    t = tracker(posture_interval_min=10)
+    notices = t.push(steady(25 * 60))
+    reminders = [n for n in notices if n.type is AlertType.POSTURE_REMINDER]
+    assert [round(n.data["elapsed_min"]) for n in reminders] == [10, 20]
+    assert reminders[0].data["cue"] != reminders[1].data["cue"]
+    assert {n.data["cue"] for n in reminders} <= set(POSTURE_CUES)
+    # A one-minute pause at minute 25 is a break: the next reminder is at 35.
+    t.push(steady(60, power=0, cadence=0, start=25 * 60))
+    notices = t.push(steady(12 * 60, start=26 * 60))
+    reminders = [n for n in notices if n.type is AlertType.POSTURE_REMINDER]
+    assert [round(n.data["elapsed_min"]) for n in reminders] == [35]
+
+
+def test_no_reminder_mid_sprint() -> None:
+    """A reminder due during a sprint waits until the sprint is over."""
+    t = tracker(posture_interval_min=10)
+    t.push(steady(9 * 60 + 50))
+    sprint = t.push(steady(30, power=600, cadence=110, start=9 * 60 + 50))
+    assert AlertType.POSTURE_REMINDER not in types(sprint)
+    after = t.push(steady(10, start=10 * 60 + 20))
+    assert AlertType.POSTURE_REMINDER in types(after)
+
+
+def test_posture_reminders_can_be_switched_off() -> None:
+    """With the switch off, an hour passes without a reminder."""
+    t = tracker(posture_interval_min=10, posture_reminders_enabled=False)
+    assert AlertType.POSTURE_REMINDER not in types(t.push(steady(3600)))
+
+
+def _shifted_ride(points: float = 6.0) -> list[Sample]:
+    script = RideScript(
+        segments=(Segment(40 * 60, 220, 90),),
+        rider=Rider(),
+        shifts=(Shift(start_s=20 * 60, points=points, end_s=30 * 60),),
+    )
+    return list(generate(script, seed=5).samples())
+
+
+def test_asymmetry_raises_once_and_clears_with_a_reminder() -> None:
+    """A 6-point shift is flagged once, ends, and prompts a posture cue."""
+    t = tracker(posture_interval_min=60)
+    notices = t.push(_shifted_ride())
+    kinds = types(notices)
+    assert kinds.count(AlertType.ASYMMETRY_STARTED) == 1
+    assert kinds.count(AlertType.ASYMMETRY_ENDED) == 1
+    started = notices[kinds.index(AlertType.ASYMMETRY_STARTED)]
+    assert 20 <= started.data["elapsed_min"] <= 24
+    assert started.data["magnitude"] > 3
+    assert started.data["power_band"] == "200-250 W"
+    assert "above your usual" in started.data["reason"]
+    after = kinds[kinds.index(AlertType.ASYMMETRY_STARTED) :]
+    assert AlertType.POSTURE_REMINDER in after
+
+
+def test_alerts_switched_off_keep_the_state_but_say_nothing() -> None:
+    """The binary sensor still sees the episode; no event goes out."""
+    t = tracker(alerts_enabled=False, posture_reminders_enabled=False)
+    ride = _shifted_ride()
+    notices = t.push(ride[: 25 * 60 * 4])
+    assert AlertType.ASYMMETRY_STARTED not in types(notices)
+    live = t.live()
+    assert live is not None
+    assert live.asymmetry_active
+
+
+def _asymmetry_minute(notices: list[Notice]) -> float | None:
+    for notice in notices:
+        if notice.type is AlertType.ASYMMETRY_STARTED:
+            return float(notice.data["elapsed_min"])
+    return None
+
+
+def test_raising_the_threshold_mid_ride_applies_to_the_session() -> None:
+    """A higher threshold, set mid-ride, makes the engine slower to flag."""
+    ride = _shifted_ride()
+    default = tracker(posture_reminders_enabled=False)
+    flagged_at = _asymmetry_minute(default.push(ride))
+    assert flagged_at is not None
+
+    t = tracker(posture_reminders_enabled=False)
+    t.push(ride[: 10 * 60 * 4])
+    t.update_settings(
+        RiderSettings(asymmetry_threshold_pts=10.0, posture_reminders_enabled=False)
+    )
+    later = _asymmetry_minute(t.push(ride[10 * 60 * 4 :]))
+    assert later is None or later > flagged_at + 2
+
+
+def test_resume_continues_where_the_ride_was() -> None:
+    """Samples stored before a restart rebuild the session without alerts."""
+    first = tracker()
+    ride = steady(20 * 60)
+    first.push(ride)
+    stored = first.samples
+    again = tracker()
+    again.resume(stored)
+    assert again.active
+    minutes = again.minutes_since_break()
+    assert minutes is not None
+    live = again.live()
+    assert live is not None
+    assert live.riding_s / 60 > 19
+    # Closing hands the summary over, as at a restart too long after the ride.
+    assert types(again.close()) == [AlertType.SESSION_ENDED]
+    assert again.close() == []
+
+
+def test_power_3s_is_the_recent_mean() -> None:
+    """3 s power averages the last three seconds of readings."""
+    t = tracker()
+    assert t.power_3s_w() is None
+    t.push(steady(5, power=100))
+    t.push(steady(3, power=300, start=5))
+    assert t.power_3s_w() == 300
