@@ -18,6 +18,8 @@ from .const import (
 from .coordinator import RideBalanceConfigEntry, RideCoordinator
 from .services import async_setup_services
 from .sources import Source
+from .sources.ant import AntSource
+from .sources.entities import EntitiesSource
 from .sources.simulator import SimulatorSource
 
 PLATFORMS: list[Platform] = [
@@ -47,7 +49,10 @@ def _build_source(hass: HomeAssistant, entry: RideBalanceConfigEntry) -> Source:
                 speed=float(entry.options.get(CONF_SPEED, DEFAULT_SIM_SPEED)),
                 seed=int(entry.data.get(CONF_SEED, 0)),
             )
-    raise NotImplementedError(kind)
+        case SourceKind.ANT:
+            return AntSource(hass, entry.data, entry_id=entry.entry_id)
+        case SourceKind.ENTITIES:
+            return EntitiesSource(hass, entry.data)
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: RideBalanceConfigEntry) -> bool:

@@ -1,0 +1,315 @@
+"""The ANT+ stick in Home Assistant: frames in, entity states out, unplug and back."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+from functools import partial
+import threading
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+
+import custom_components.ridebalance as integration
+from custom_components.ridebalance.ant.encode import HeartRateEncoder, PedalEncoder
+from custom_components.ridebalance.ant.pages import (
+    DEVICE_TYPE_BICYCLE_POWER,
+    DEVICE_TYPE_HEART_RATE,
+)
+from custom_components.ridebalance.ant.receiver import ReceiverSettings
+from custom_components.ridebalance.const import (
+    CONF_DEVICE,
+    CONF_HEART_RATE,
+    CONF_PEDALS,
+    CONF_SOURCE,
+    CONF_TRAINER,
+    DOMAIN,
+    SourceKind,
+)
+from custom_components.ridebalance.sources.ant import AntSource, describe_heard
+from tests.ant.fake_driver import FakeStick, broadcast_frame
+
+FAST = ReceiverSettings(
+    stale_after_s=0.5,
+    probe_timeout_s=0.3,
+    batch_interval_s=0.05,
+    batch_max_pages=16,
+    backoff_initial_s=0.05,
+    backoff_max_s=0.2,
+    stop_timeout_s=1.0,
+    usb_error_pause_s=0.01,
+    reply_timeout_s=0.5,
+)
+PEDALS = 12345
+HRM = 777
+ISSUE_ID = "stick_ant_entry_id"
+
+
+@pytest.fixture
+def stick(monkeypatch: pytest.MonkeyPatch) -> FakeStick:
+    """A fake stick behind openant, and entries built with short receiver timings."""
+    fake = FakeStick()
+    fake.install(monkeypatch)
+    monkeypatch.setattr(integration, "AntSource", partial(AntSource, settings=FAST))
+    return fake
+
+
+@pytest.fixture
+def ant_entry() -> MockConfigEntry:
+    """Pedals and a heart-rate strap paired, no trainer."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="ANT+ rider",
+        unique_id="12345",
+        data={
+            CONF_SOURCE: SourceKind.ANT.value,
+            CONF_DEVICE: "12345",
+            CONF_PEDALS: PEDALS,
+            CONF_TRAINER: None,
+            CONF_HEART_RATE: HRM,
+        },
+        entry_id="ant_entry_id",
+    )
+
+
+class Rider:
+    """Plays pedals (and a strap) on the fake stick's air, page by page."""
+
+    def __init__(self, stick: FakeStick) -> None:
+        self.stick = stick
+        self.pedals = PedalEncoder(PEDALS, common_every=8)
+        self.strap = HeartRateEncoder(HRM, background_every=8)
+        self.t_s = 0.0
+
+    def ride(self, pages: int, power_w: float, left_pct: float, hr: float) -> None:
+        """Queue ``pages`` pedal broadcasts (4 Hz) and a strap broadcast with each."""
+        for _ in range(pages):
+            self.t_s += 0.25
+            pedal = self.pedals.page(self.t_s, power_w, left_pct, 90.0)
+            self.stick.queue_broadcast(
+                DEVICE_TYPE_BICYCLE_POWER, PEDALS, pedal.data, pedal.transmission_type
+            )
+            beat = self.strap.page(self.t_s, hr)
+            self.stick.queue_broadcast(
+                DEVICE_TYPE_HEART_RATE, HRM, beat.data, beat.transmission_type
+            )
+
+
+async def until(
+    hass: HomeAssistant, predicate: Callable[[], bool], timeout_s: float = 5.0
+) -> None:
+    """Let the loop run (and publish every second) until ``predicate()`` holds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while not predicate():
+        assert loop.time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=1))
+        await hass.async_block_till_done()
+
+
+def state(hass: HomeAssistant, entity_id: str) -> str:
+    """The state string of an entity that must exist."""
+    current = hass.states.get(entity_id)
+    assert current is not None, f"{entity_id} does not exist"
+    return current.state
+
+
+def number(hass: HomeAssistant, entity_id: str) -> float | None:
+    """The numeric state, None while unknown or unavailable."""
+    try:
+        return float(state(hass, entity_id))
+    except ValueError:
+        return None
+
+
+async def test_pedal_pages_become_rider_sensors(
+    hass: HomeAssistant, stick: FakeStick, ant_entry: MockConfigEntry
+) -> None:
+    """250 W at 52 % left on the air reads 250 W and 52 % left in Home Assistant."""
+    ant_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(ant_entry.entry_id)
+    await hass.async_block_till_done()
+    rider = Rider(stick)
+    rider.ride(8, 250.0, 52.0, 140.0)
+    await until(hass, lambda: number(hass, "sensor.ant_rider_power") is not None)
+
+    await hass.services.async_call(
+        "button",
+        "press",
+        {"entity_id": "button.ant_rider_start_session"},
+        blocking=True,
+    )
+    rider.ride(24, 250.0, 52.0, 140.0)
+    await until(hass, lambda: number(hass, "sensor.ant_rider_left_balance") is not None)
+    await until(
+        hass, lambda: ant_entry.runtime_data.source.diagnostics()["samples"] > 20
+    )
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=2))
+    await hass.async_block_till_done()
+
+    assert number(hass, "sensor.ant_rider_power") == pytest.approx(250, abs=1)
+    assert number(hass, "sensor.ant_rider_left_balance") == pytest.approx(52, abs=0.6)
+    assert number(hass, "sensor.ant_rider_cadence") == pytest.approx(90, abs=1)
+    assert number(hass, "sensor.ant_rider_heart_rate") == pytest.approx(140, abs=1)
+
+    # The pedals and the strap are devices named after their brand once their
+    # identity pages have been heard.
+    registry = dr.async_get(hass)
+    names = {
+        device.name
+        for device in dr.async_entries_for_config_entry(registry, ant_entry.entry_id)
+    }
+    assert "Favero pedals 12345" in names
+    assert "Garmin heart rate strap 777" in names
+    pedals = registry.async_get_device_by_identifier(
+        (DOMAIN, f"{ant_entry.entry_id}_pedals_{PEDALS}"), ant_entry.entry_id
+    )
+    assert pedals is not None
+    assert pedals.manufacturer == "Favero Electronics"
+    assert pedals.serial_number == "123456789"
+    assert state(hass, "binary_sensor.favero_pedals_12345_connectivity") == "on"
+    await hass.config_entries.async_unload(ant_entry.entry_id)
+
+
+async def test_unplug_makes_entities_unavailable_until_replug(
+    hass: HomeAssistant, stick: FakeStick, ant_entry: MockConfigEntry
+) -> None:
+    """Unplugging raises a repair issue; replugging brings values back, no reload."""
+    ant_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(ant_entry.entry_id)
+    await hass.async_block_till_done()
+    rider = Rider(stick)
+    rider.ride(8, 200.0, 50.0, 120.0)
+    await until(hass, lambda: number(hass, "sensor.ant_rider_power") is not None)
+    issues = ir.async_get(hass)
+
+    stick.unplug()
+    await until(
+        hass, lambda: state(hass, "sensor.ant_rider_power") == STATE_UNAVAILABLE
+    )
+    issue = issues.async_get_issue(DOMAIN, ISSUE_ID)
+    assert issue is not None
+    assert issue.translation_key == "stick_not_found"
+    assert issue.severity is ir.IssueSeverity.ERROR
+
+    stick.replug()
+    await until(hass, lambda: issues.async_get_issue(DOMAIN, ISSUE_ID) is None)
+    rider.ride(8, 300.0, 50.0, 130.0)
+    await until(hass, lambda: number(hass, "sensor.ant_rider_power") == 300)
+    assert ant_entry.state is ConfigEntryState.LOADED
+    assert ant_entry.runtime_data.source.diagnostics()["receiver"]["reconnects"] == 1
+    await hass.config_entries.async_unload(ant_entry.entry_id)
+
+
+async def test_busy_stick_raises_a_repair_issue_with_the_fix(
+    hass: HomeAssistant, stick: FakeStick, ant_entry: MockConfigEntry
+) -> None:
+    """A stick owned by Zwift or another integration is named in a repair issue."""
+    stick.set_open_error(16)
+    ant_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(ant_entry.entry_id)
+    issues = ir.async_get(hass)
+    await until(hass, lambda: issues.async_get_issue(DOMAIN, ISSUE_ID) is not None)
+    issue = issues.async_get_issue(DOMAIN, ISSUE_ID)
+    assert issue is not None
+    assert issue.translation_key == "stick_busy"
+    assert state(hass, "sensor.ant_rider_power") == STATE_UNAVAILABLE
+
+    stick.set_open_error(None)  # the other program let go
+    await until(hass, lambda: issues.async_get_issue(DOMAIN, ISSUE_ID) is None)
+    await until(
+        hass, lambda: state(hass, "sensor.ant_rider_power") != STATE_UNAVAILABLE
+    )
+    await hass.config_entries.async_unload(ant_entry.entry_id)
+
+
+async def test_malformed_frames_are_counted_not_raised(
+    hass: HomeAssistant, stick: FakeStick, ant_entry: MockConfigEntry
+) -> None:
+    """Line noise and broken pages show in diagnostics; readings keep coming."""
+    ant_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(ant_entry.entry_id)
+    await hass.async_block_till_done()
+    source = ant_entry.runtime_data.source
+    rider = Rider(stick)
+    rider.ride(4, 220.0, 50.0, 120.0)
+    await until(hass, lambda: source.diagnostics()["samples"] > 0)
+
+    good = broadcast_frame(0, bytes(8), DEVICE_TYPE_BICYCLE_POWER, PEDALS, 5)
+    stick.queue_raw(b"\xa4\x09\x4e\x00garbage" + good[:-1] + b"\x00")  # bad checksums
+    # A well-framed power page that cannot be one (pedal share above 100 %).
+    stick.queue_raw(
+        broadcast_frame(
+            0,
+            bytes.fromhex("10 05 E5 5A 00 10 FA 00"),
+            DEVICE_TYPE_BICYCLE_POWER,
+            PEDALS,
+            5,
+        )
+    )
+    rider.ride(8, 220.0, 50.0, 120.0)
+    await until(hass, lambda: source.diagnostics()["samples"] > 4)
+    diagnostics = source.diagnostics()
+    assert diagnostics["receiver"]["malformed_frames"] >= 1
+    pedals = next(d for d in diagnostics["devices"] if d["role"] == "pedals")
+    assert pedals["pages_malformed"] >= 1
+    assert pedals["pages_received"] > pedals["pages_malformed"]
+    assert number(hass, "sensor.ant_rider_power") is not None
+    assert ant_entry.state is ConfigEntryState.LOADED
+    await hass.config_entries.async_unload(ant_entry.entry_id)
+
+
+async def test_unload_joins_every_thread(
+    hass: HomeAssistant,
+    stick: FakeStick,
+    ant_entry: MockConfigEntry,
+) -> None:
+    """After unloading, no receiver or openant thread is left running."""
+    before = set(threading.enumerate())
+    ant_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(ant_entry.entry_id)
+    await until(
+        hass, lambda: any(t.name == "ridebalance-ant" for t in threading.enumerate())
+    )
+    Rider(stick).ride(4, 200.0, 50.0, 120.0)
+    await until(
+        hass, lambda: ant_entry.runtime_data.source.diagnostics()["samples"] > 0
+    )
+
+    assert await hass.config_entries.async_unload(ant_entry.entry_id)
+    await hass.async_block_till_done()
+    # Home Assistant's executor may have grown meanwhile; nothing else may have.
+    left = {
+        t.name
+        for t in set(threading.enumerate()) - before
+        if not t.name.startswith("SyncWorker")
+    }
+    assert left == set()
+    assert ir.async_get(hass).async_get_issue(DOMAIN, ISSUE_ID) is None
+
+
+def test_scan_labels_name_the_manufacturer() -> None:
+    """What a scan heard is listed with the brand from page 0x50 or HR page 2."""
+    pedal_pages = {}
+    encoder = PedalEncoder(PEDALS, common_every=1)
+    page = encoder.page(0.25, 200.0, 50.0, 90.0)
+    pedal_pages[page.data[0]] = page.data
+    assert describe_heard(DEVICE_TYPE_BICYCLE_POWER, pedal_pages) == (
+        "Favero Electronics"
+    )
+    strap = HeartRateEncoder(HRM, background_every=1)
+    beat = strap.page(0.25, 120.0)
+    assert describe_heard(DEVICE_TYPE_HEART_RATE, {beat.data[0] & 0x7F: beat.data}) == (
+        "Garmin"
+    )
+    assert describe_heard(DEVICE_TYPE_HEART_RATE, {}) is None
