@@ -212,18 +212,10 @@ class SessionTracker:
     # --- control -------------------------------------------------------------
 
     def update_settings(self, settings: RiderSettings) -> None:
-        """New knobs; the engine's take effect from the next sample on.
-
-        The running session is re-analysed from its first sample with the new
-        settings so its figures stay consistent; alerts are not repeated.
-        """
-        analysis_changed = settings.analysis() != self.settings.analysis()
+        """New knobs; the engine applies them from its next 10 s block on."""
         self.settings = settings
-        if self._active is not None and analysis_changed:
-            analyzer = self._new_analyzer()
-            for sample in self._active.samples:
-                analyzer.push(sample)
-            self._active.analyzer = analyzer
+        if self._active is not None:
+            self._active.analyzer.update_settings(settings.analysis())
 
     def start(self, t_s: float | None = None) -> list[Notice]:
         """Start a session by hand (no-op when one is running)."""
