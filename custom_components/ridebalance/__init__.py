@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import ConfigType
 
 from .const import (
@@ -15,7 +18,12 @@ from .const import (
     DOMAIN,
     SourceKind,
 )
-from .coordinator import RideBalanceConfigEntry, RideCoordinator
+from .coordinator import (
+    STORAGE_VERSION,
+    RideBalanceConfigEntry,
+    RideCoordinator,
+    storage_key,
+)
 from .services import async_setup_services
 from .sources import Source
 from .sources.ant import AntSource
@@ -72,3 +80,12 @@ async def async_unload_entry(
     if unloaded:
         await entry.runtime_data.async_shutdown()
     return unloaded
+
+
+async def async_remove_entry(
+    hass: HomeAssistant, entry: RideBalanceConfigEntry
+) -> None:
+    """Delete the rider's stored baseline and sessions with the entry."""
+    await Store[dict[str, Any]](
+        hass, STORAGE_VERSION, storage_key(entry)
+    ).async_remove()

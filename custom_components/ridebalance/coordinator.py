@@ -77,6 +77,11 @@ class SessionRecord:
         }
 
 
+def storage_key(entry: ConfigEntry[Any]) -> str:
+    """Where a rider's baseline and sessions are stored."""
+    return f"{DOMAIN}.{entry.entry_id}"
+
+
 def _round(value: float | None, digits: int) -> float | None:
     return None if value is None or math.isnan(value) else round(value, digits)
 
@@ -137,7 +142,7 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
         self.store: Store[dict[str, Any]] = Store(
             hass,
             STORAGE_VERSION,
-            f"{DOMAIN}.{entry.entry_id}",
+            storage_key(entry),
             minor_version=STORAGE_MINOR_VERSION,
             atomic_writes=True,
         )

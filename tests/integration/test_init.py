@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
@@ -79,3 +80,22 @@ async def test_sensors_follow_the_ride(
     hr = value(hass, "sensor.simulated_rider_heart_rate")
     assert hr > 100  # the heart has caught up with ten minutes of effort
     await hass.config_entries.async_unload(sim_entry.entry_id)
+
+
+async def test_removing_the_rider_deletes_its_history(
+    hass: HomeAssistant,
+    sim_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+) -> None:
+    """The stored baseline and sessions go with the entry."""
+    sim_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(sim_entry.entry_id)
+    await hass.async_block_till_done()
+    await _ride(hass, freezer, 15)
+    await hass.config_entries.async_unload(sim_entry.entry_id)
+    key = f"ridebalance.{sim_entry.entry_id}"
+    assert hass_storage[key]["data"]["running"]["columns"]["power_w"]
+    await hass.config_entries.async_remove(sim_entry.entry_id)
+    await hass.async_block_till_done()
+    assert key not in hass_storage
