@@ -389,18 +389,18 @@ def test_baseline_rides_set_the_usual_balance(tmp_path: Path) -> None:
     today = tmp_path / "today.csv"
     assert run("simulate", "--hz", "1", "--output", str(today))[0] == 0
 
-    def easy_refs(*extra: str) -> list[float]:
+    def easy_usual(*extra: str) -> float | None:
         doc = json.loads(run("analyze", str(today), "--json", *extra)[1])
-        return [
-            e["reference"]
-            for e in doc["analysis"]["episodes"]
-            if e["kind"] == "asymmetry" and e["power_band"] == "100-150 W"
-        ]
+        (band,) = (
+            b for b in doc["analysis"]["power_bands"] if b["label"] == "100-150 W"
+        )
+        usual: float | None = band["baseline_left_pct"]
+        return usual
 
-    assert easy_refs() == [50.0]
-    learnt = easy_refs("--baseline", str(baseline))
-    assert learnt
-    assert all(53.0 < r < 55.0 for r in learnt)
+    assert easy_usual() is None
+    learnt = easy_usual("--baseline", str(baseline))
+    assert learnt is not None
+    assert 53.0 < learnt < 55.0
     text = run("analyze", str(today))[1]
     assert "50/50 is assumed" in text
     assert (

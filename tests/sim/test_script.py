@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from custom_components.ridebalance.rides import read_ride
 from custom_components.ridebalance.sim import (
     RideArrays,
     Rider,
@@ -76,8 +79,33 @@ def test_balance_noise_is_realistic() -> None:
     )
     per_second = steady.left_pct[::4]
     assert 3.0 <= float(np.std(per_second)) <= 5.0
-    lag1 = np.corrcoef(per_second[:-1], per_second[1:])[0, 1]
-    assert lag1 > 0.6
+    assert 0.45 <= _lag(per_second, 1) <= 0.75
+    assert _lag(per_second, 3) < 0.35
+
+
+def _lag(x: np.ndarray, lag: int) -> float:
+    a, b = x[:-lag], x[lag:]
+    ok = np.isfinite(a) & np.isfinite(b)
+    return float(np.corrcoef(a[ok], b[ok])[0, 1])
+
+
+def test_balance_noise_is_like_real_pedals(shared_fit: Path) -> None:
+    """Steady-riding balance noise of a real file and of the simulator agree."""
+    real = read_ride(shared_fit / "edge530-powertap-p1-pedals.fit")
+    riding = np.isfinite(real.left_pct) & (real.power_w > 100) & (real.cadence_rpm > 50)
+    left = np.where(riding, real.left_pct, np.nan)
+    # Remove changes of effort and position: residual from a 1-minute mean.
+    kernel = np.ones(61)
+    sums = np.convolve(np.nan_to_num(left), kernel, "same")
+    counts = np.convolve(np.isfinite(left).astype(float), kernel, "same")
+    residual = left - sums / np.maximum(counts, 1)
+    sim = generate(RideScript(segments=(Segment(3600, 200, 90),)), seed=4)
+    sim_left = sim.left_pct[::4]
+    sim_residual = sim_left - np.convolve(sim_left, kernel, "same") / 61
+    sim_residual = sim_residual[60:-60]
+    assert float(np.nanstd(residual)) == pytest.approx(np.std(sim_residual), abs=0.8)
+    assert _lag(residual, 1) == pytest.approx(_lag(sim_residual, 1), abs=0.15)
+    assert _lag(residual, 3) == pytest.approx(_lag(sim_residual, 3), abs=0.15)
 
 
 def test_coasting_shows_the_pedals_artefact(ride: RideArrays) -> None:
