@@ -1,35 +1,110 @@
-"""Config flow for RideBalance."""
+"""Config flow for RideBalance: an ANT+ stick, Home Assistant entities, a simulator."""
 
 from __future__ import annotations
 
-from typing import Any, override
+import asyncio
+from collections.abc import Mapping
+import logging
+from typing import Any, Final, override
 
 from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
     ConfigEntry,
+    ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
 from homeassistant.core import callback
 from homeassistant.helpers.selector import (
+    BooleanSelector,
+    EntitySelector,
+    EntitySelectorConfig,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
 )
+from homeassistant.helpers.service_info.usb import UsbServiceInfo
 import probatio
 
+from .ant.pages import (
+    DEVICE_TYPE_BICYCLE_POWER,
+    DEVICE_TYPE_FITNESS_EQUIPMENT,
+    DEVICE_TYPE_HEART_RATE,
+)
+from .ant.receiver import HeardDevice, ReceiverSettings, StickInfo, probe_stick, scan
+from .ant.usb_errors import UDEV_RULES, AntStickError
 from .const import (
+    CONF_BALANCE_ENTITY,
+    CONF_BALANCE_SIDE,
+    CONF_CADENCE_ENTITY,
+    CONF_DEVICE,
+    CONF_HEART_RATE,
+    CONF_HEART_RATE_ENTITY,
+    CONF_PEDALS,
+    CONF_POWER_ENTITY,
     CONF_SOURCE,
     CONF_SPEED,
+    CONF_TRAINER,
     DEFAULT_SIM_SPEED,
     DOMAIN,
     MAX_SIM_SPEED,
     SourceKind,
 )
+from .sources.ant import describe_heard
+
+_LOGGER = logging.getLogger(__name__)
 
 SPEED_SELECTOR = NumberSelector(
     NumberSelectorConfig(min=1, max=MAX_SIM_SPEED, step=1, mode=NumberSelectorMode.BOX)
 )
+# How long the setup listens for the rider's devices. Sensors send every 0.25 s
+# but their identity pages only every ~16 s, hence a little longer than that.
+SCAN_SECONDS: float = 10.0
+# Timings for opening the stick from the flow (None: the receiver's defaults).
+STICK_SETTINGS: ReceiverSettings | None = None
+
+# openant opens the first stick it finds, so one ANT+ entry is all that can work.
+ANT_UNIQUE_ID: Final = "ant"
+ANT_TITLE: Final = "ANT+ rider"
+ENTITIES_TITLE: Final = "Rider"
+NONE: Final = "none"
+CONF_SCAN_AGAIN: Final = "scan_again"
+# Errors of the stick that the form explains; anything else is "io_error".
+STICK_ERRORS: Final = frozenset(
+    {"not_found", "busy", "permission_denied", "no_backend", "not_responding"}
+)
+MAX_DEVICE_NUMBER: Final = 0xFFFFF  # 20 bits with the transmission-type extension
+
+_PLACEHOLDERS: Final = {"udev_rule": UDEV_RULES}
+
+
+def _stick_error(err: AntStickError) -> str:
+    return err.reason if err.reason in STICK_ERRORS else "io_error"
+
+
+def _device_option(device: HeardDevice) -> SelectOptionDict:
+    parts = [str(device.extended_device_number)]
+    if device.description:
+        parts.append(device.description)
+    parts.append(f"{device.page_count} pages")
+    return SelectOptionDict(
+        value=str(device.extended_device_number), label=" · ".join(parts)
+    )
+
+
+def _parse_number(value: Any) -> int | None:
+    """A device number from a select (heard or typed); None for "none"."""
+    if value in (None, "", NONE):
+        return None
+    number = int(str(value).strip())
+    if not 0 < number <= MAX_DEVICE_NUMBER:
+        raise ValueError(value)
+    return number
 
 
 class RideBalanceConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -38,13 +113,29 @@ class RideBalanceConfigFlow(ConfigFlow, domain=DOMAIN):
     VERSION = 1
     MINOR_VERSION = 1
 
+    def __init__(self) -> None:
+        """Nothing heard yet."""
+        self._stick: StickInfo | None = None
+        self._usb_serial: str | None = None
+        self._heard: list[HeardDevice] = []
+        self._scan_task: asyncio.Task[list[HeardDevice]] | None = None
+        self._scan_error: str | None = None
+        self._paused_entry: ConfigEntry | None = None
+
+    # --- choosing the source ---------------------------------------------------
+
     @override
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Let the rider choose where the readings come from."""
         return self.async_show_menu(
-            step_id="user", menu_options=[SourceKind.SIMULATOR.value]
+            step_id="user",
+            menu_options=[
+                SourceKind.ANT.value,
+                SourceKind.ENTITIES.value,
+                SourceKind.SIMULATOR.value,
+            ],
         )
 
     async def async_step_simulator(
@@ -70,12 +161,374 @@ class RideBalanceConfigFlow(ConfigFlow, domain=DOMAIN):
             ),
         )
 
+    # --- the ANT+ stick ----------------------------------------------------------
+
+    @override
+    async def async_step_usb(self, discovery_info: UsbServiceInfo) -> ConfigFlowResult:
+        """An ANT+ stick was plugged in."""
+        await self.async_set_unique_id(ANT_UNIQUE_ID)
+        self._abort_if_unique_id_configured()
+        self._usb_serial = discovery_info.serial_number
+        self.context["title_placeholders"] = {
+            "name": discovery_info.description or "ANT+ USB stick"
+        }
+        return await self.async_step_usb_confirm()
+
+    async def async_step_usb_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Confirm the discovered stick; it is opened once to check it works."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = await self._async_probe()
+            if not errors:
+                return await self.async_step_scan()
+        return self.async_show_form(
+            step_id="usb_confirm",
+            errors=errors,
+            description_placeholders={
+                **_PLACEHOLDERS,
+                **self.context.get("title_placeholders", {}),
+            },
+        )
+
+    async def async_step_ant(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The first ANT+ stick on this machine; opened once to check it works."""
+        await self.async_set_unique_id(ANT_UNIQUE_ID)
+        self._abort_if_unique_id_configured()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = await self._async_probe()
+            if not errors:
+                return await self.async_step_scan()
+        return self.async_show_form(
+            step_id="ant", errors=errors, description_placeholders=_PLACEHOLDERS
+        )
+
+    async def _async_probe(self) -> dict[str, str]:
+        try:
+            self._stick = await self.hass.async_add_executor_job(
+                probe_stick, STICK_SETTINGS
+            )
+        except AntStickError as err:
+            _LOGGER.debug("ANT+ stick check failed: %s", err)
+            return {"base": _stick_error(err)}
+        except Exception:
+            _LOGGER.exception("Unexpected error opening the ANT+ stick")
+            return {"base": "unknown"}
+        return {}
+
+    async def async_step_scan(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Listen for the rider's devices, with a progress indicator."""
+        if self._scan_task is None:
+            self._scan_error = None
+            self._scan_task = self.hass.async_create_task(
+                self._async_scan(), "RideBalance ANT+ scan"
+            )
+        if not self._scan_task.done():
+            return self.async_show_progress(
+                step_id="scan",
+                progress_action="scan",
+                progress_task=self._scan_task,
+                description_placeholders={"seconds": f"{SCAN_SECONDS:g}"},
+            )
+        task, self._scan_task = self._scan_task, None
+        try:
+            self._heard = task.result()
+        except AntStickError as err:
+            _LOGGER.debug("ANT+ scan failed: %s", err)
+            self._scan_error = _stick_error(err)
+            return self.async_show_progress_done(next_step_id="scan_failed")
+        except Exception:
+            _LOGGER.exception("Unexpected error while scanning for ANT+ devices")
+            self._scan_error = "unknown"
+            return self.async_show_progress_done(next_step_id="scan_failed")
+        return self.async_show_progress_done(next_step_id="pick")
+
+    async def _async_scan(self) -> list[HeardDevice]:
+        return await self.hass.async_add_executor_job(
+            lambda: scan(SCAN_SECONDS, describe=describe_heard, settings=STICK_SETTINGS)
+        )
+
+    async def async_step_scan_failed(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The stick failed during the scan: say why, and offer to scan again."""
+        if user_input is not None:
+            return await self.async_step_scan()
+        return self.async_show_form(
+            step_id="scan_failed",
+            errors={"base": self._scan_error or "unknown"},
+            description_placeholders=_PLACEHOLDERS,
+        )
+
+    def _heard_of(self, device_type: int) -> list[HeardDevice]:
+        return [d for d in self._heard if d.device_type == device_type]
+
+    async def async_step_pick(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The rider picks their pedals, trainer and heart-rate strap."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            if user_input.get(CONF_SCAN_AGAIN):
+                return await self.async_step_scan()
+            try:
+                pedals = _parse_number(user_input.get(CONF_PEDALS))
+                trainer = _parse_number(user_input.get(CONF_TRAINER))
+                heart_rate = _parse_number(user_input.get(CONF_HEART_RATE))
+            except ValueError:
+                errors["base"] = "invalid_device_number"
+            else:
+                if pedals is None:
+                    errors[CONF_PEDALS] = "pedals_required"
+                elif pedals == trainer:
+                    errors["base"] = "pedals_are_trainer"
+                else:
+                    return self._async_finish_ant(pedals, trainer, heart_rate)
+        return self.async_show_form(
+            step_id="pick",
+            data_schema=self._pick_schema(user_input),
+            errors=errors,
+            description_placeholders={
+                "heard": str(len(self._heard)),
+                "seconds": f"{SCAN_SECONDS:g}",
+            },
+        )
+
+    def _pick_schema(self, user_input: Mapping[str, Any] | None) -> probatio.Schema:
+        trainers = self._heard_of(DEVICE_TYPE_FITNESS_EQUIPMENT)
+        # A trainer also sends power under its own number: not the pedals.
+        trainer_numbers = {d.device_number for d in trainers}
+        pedals = [
+            d
+            for d in self._heard_of(DEVICE_TYPE_BICYCLE_POWER)
+            if d.device_number not in trainer_numbers
+        ]
+        straps = self._heard_of(DEVICE_TYPE_HEART_RATE)
+        current: Mapping[str, Any] = {}
+        if self.source == SOURCE_RECONFIGURE:
+            current = self._get_reconfigure_entry().data
+
+        def default(key: str, heard: list[HeardDevice], fallback: str) -> str:
+            if user_input is not None and user_input.get(key) is not None:
+                return str(user_input[key])
+            numbers = [str(d.extended_device_number) for d in heard]
+            if current.get(key) is not None and str(current[key]) in numbers:
+                return str(current[key])
+            return numbers[0] if numbers else fallback
+
+        def select(heard: list[HeardDevice], optional: bool) -> SelectSelector:
+            options = [_device_option(d) for d in heard]
+            if optional:
+                options.append(SelectOptionDict(value=NONE, label="None"))
+            return SelectSelector(
+                SelectSelectorConfig(
+                    options=options,
+                    custom_value=True,  # a number read off the device also works
+                    mode=SelectSelectorMode.DROPDOWN,
+                )
+            )
+
+        fields: dict[Any, Any] = {}
+        pedal_default = default(CONF_PEDALS, pedals, "")
+        if pedal_default:
+            fields[probatio.Required(CONF_PEDALS, default=pedal_default)] = select(
+                pedals, optional=False
+            )
+        else:
+            fields[probatio.Required(CONF_PEDALS)] = select(pedals, optional=False)
+        fields[
+            probatio.Required(
+                CONF_TRAINER, default=default(CONF_TRAINER, trainers, NONE)
+            )
+        ] = select(trainers, optional=True)
+        fields[
+            probatio.Required(
+                CONF_HEART_RATE, default=default(CONF_HEART_RATE, straps, NONE)
+            )
+        ] = select(straps, optional=True)
+        fields[probatio.Optional(CONF_SCAN_AGAIN, default=False)] = BooleanSelector()
+        return probatio.Schema(fields)
+
+    def _async_finish_ant(
+        self, pedals: int, trainer: int | None, heart_rate: int | None
+    ) -> ConfigFlowResult:
+        stick = self._stick
+        device = (
+            str(stick.serial_number)
+            if stick is not None and stick.serial_number is not None
+            else self._usb_serial
+        )
+        pairing = {
+            CONF_PEDALS: pedals,
+            CONF_TRAINER: trainer,
+            CONF_HEART_RATE: heart_rate,
+        }
+        if self.source == SOURCE_RECONFIGURE:
+            entry = self._get_reconfigure_entry()
+            self._paused_entry = None  # the update below reloads it
+            return self.async_update_reload_and_abort(
+                entry,
+                data_updates={
+                    **pairing,
+                    CONF_DEVICE: device or entry.data.get(CONF_DEVICE),
+                },
+            )
+        return self.async_create_entry(
+            title=ANT_TITLE,
+            data={CONF_SOURCE: SourceKind.ANT.value, CONF_DEVICE: device, **pairing},
+        )
+
+    # --- Home Assistant entities ----------------------------------------------
+
+    async def async_step_entities(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Readings from sensors another integration already provides."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data, errors = self._entities_data(user_input)
+            if not errors:
+                await self.async_set_unique_id(data[CONF_POWER_ENTITY])
+                self._abort_if_unique_id_configured()
+                return self.async_create_entry(title=ENTITIES_TITLE, data=data)
+        return self.async_show_form(
+            step_id="entities",
+            data_schema=self.add_suggested_values_to_schema(
+                _entities_schema(), user_input or {}
+            ),
+            errors=errors,
+        )
+
+    def _entities_data(
+        self, user_input: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        data: dict[str, Any] = {
+            CONF_SOURCE: SourceKind.ENTITIES.value,
+            CONF_POWER_ENTITY: user_input[CONF_POWER_ENTITY],
+            CONF_CADENCE_ENTITY: user_input.get(CONF_CADENCE_ENTITY),
+            CONF_BALANCE_ENTITY: user_input.get(CONF_BALANCE_ENTITY),
+            CONF_BALANCE_SIDE: user_input.get(CONF_BALANCE_SIDE, "left"),
+            CONF_HEART_RATE_ENTITY: user_input.get(CONF_HEART_RATE_ENTITY),
+        }
+        chosen = [
+            data[key]
+            for key in (
+                CONF_POWER_ENTITY,
+                CONF_CADENCE_ENTITY,
+                CONF_BALANCE_ENTITY,
+                CONF_HEART_RATE_ENTITY,
+            )
+            if data[key]
+        ]
+        if len(chosen) != len(set(chosen)):
+            return data, {"base": "same_entity_twice"}
+        return data, {}
+
+    # --- reconfigure -------------------------------------------------------------
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """ANT+: scan again and re-pick devices. Entities: pick other sensors."""
+        entry = self._get_reconfigure_entry()
+        match SourceKind(entry.data[CONF_SOURCE]):
+            case SourceKind.ANT:
+                return await self.async_step_reconfigure_ant(user_input)
+            case SourceKind.ENTITIES:
+                return await self.async_step_reconfigure_entities(user_input)
+            case SourceKind.SIMULATOR:
+                return self.async_abort(reason="simulator_reconfigure")
+
+    async def async_step_reconfigure_ant(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The entry lets go of the stick while the scan runs."""
+        if user_input is None:
+            return self.async_show_form(step_id="reconfigure_ant")
+        entry = self._get_reconfigure_entry()
+        if entry.state is ConfigEntryState.LOADED:
+            await self.hass.config_entries.async_unload(entry.entry_id)
+            self._paused_entry = entry
+        return await self.async_step_scan()
+
+    async def async_step_reconfigure_entities(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Other sensors for an entities rider."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data, errors = self._entities_data(user_input)
+            power = data[CONF_POWER_ENTITY]
+            if not errors and any(
+                other.unique_id == power and other.entry_id != entry.entry_id
+                for other in self._async_current_entries(include_ignore=False)
+            ):
+                return self.async_abort(reason="already_configured")
+            if not errors:
+                return self.async_update_reload_and_abort(
+                    entry, unique_id=power, data=data
+                )
+        return self.async_show_form(
+            step_id="reconfigure_entities",
+            data_schema=self.add_suggested_values_to_schema(
+                _entities_schema(), user_input or dict(entry.data)
+            ),
+            errors=errors,
+        )
+
+    @callback
+    @override
+    def async_remove(self) -> None:
+        """An abandoned reconfiguration gives the stick back to its entry."""
+        if self._scan_task is not None and not self._scan_task.done():
+            self._scan_task.cancel()
+        if self._paused_entry is not None:
+            self.hass.config_entries.async_schedule_reload(self._paused_entry.entry_id)
+            self._paused_entry = None
+
+    # --- options -----------------------------------------------------------------
+
+    @classmethod
+    @callback
+    @override
+    def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
+        """Only the simulator has options; the others configure through entities."""
+        return bool(config_entry.data.get(CONF_SOURCE) == SourceKind.SIMULATOR.value)
+
     @staticmethod
     @callback
     @override
     def async_get_options_flow(config_entry: ConfigEntry) -> RideBalanceOptionsFlow:
         """Options of an existing rider."""
         return RideBalanceOptionsFlow()
+
+
+def _entities_schema() -> probatio.Schema:
+    sensor = EntitySelector(EntitySelectorConfig(domain="sensor"))
+    return probatio.Schema(
+        {
+            probatio.Required(CONF_POWER_ENTITY): sensor,
+            probatio.Optional(CONF_CADENCE_ENTITY): sensor,
+            probatio.Optional(CONF_BALANCE_ENTITY): sensor,
+            probatio.Required(CONF_BALANCE_SIDE, default="left"): SelectSelector(
+                SelectSelectorConfig(
+                    options=[
+                        SelectOptionDict(value="left", label="Left pedal's share"),
+                        SelectOptionDict(value="right", label="Right pedal's share"),
+                    ],
+                    mode=SelectSelectorMode.LIST,
+                )
+            ),
+            probatio.Optional(CONF_HEART_RATE_ENTITY): sensor,
+        }
+    )
 
 
 class RideBalanceOptionsFlow(OptionsFlowWithReload):
@@ -85,6 +538,8 @@ class RideBalanceOptionsFlow(OptionsFlowWithReload):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Simulator speed (other sources have their settings as entities)."""
+        if self.config_entry.data.get(CONF_SOURCE) != SourceKind.SIMULATOR.value:
+            return self.async_abort(reason="no_options")
         if user_input is not None:
             return self.async_create_entry(
                 data={CONF_SPEED: float(user_input[CONF_SPEED])}

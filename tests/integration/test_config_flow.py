@@ -1,13 +1,499 @@
-"""The config flow: choosing a source."""
+"""The config flow: choosing a source, the ANT+ stick's setup, entities, options."""
 
 from __future__ import annotations
 
-from homeassistant.config_entries import SOURCE_USER
+from functools import partial
+from typing import Any
+
+from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
+    SOURCE_USB,
+    SOURCE_USER,
+    ConfigEntry,
+    ConfigEntryState,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.service_info.usb import UsbServiceInfo
+from homeassistant.helpers.translation import async_get_translations
+from openant.base import ant as openant_ant
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from usb.core import NoBackendError
 
-from custom_components.ridebalance.const import CONF_SOURCE, CONF_SPEED, DOMAIN
+import custom_components.ridebalance as integration
+from custom_components.ridebalance import config_flow
+from custom_components.ridebalance.ant.encode import (
+    HeartRateEncoder,
+    PedalEncoder,
+    TrainerEncoder,
+)
+from custom_components.ridebalance.ant.pages import RawPage
+from custom_components.ridebalance.ant.receiver import ReceiverSettings
+from custom_components.ridebalance.const import (
+    CONF_BALANCE_ENTITY,
+    CONF_BALANCE_SIDE,
+    CONF_CADENCE_ENTITY,
+    CONF_DEVICE,
+    CONF_HEART_RATE,
+    CONF_HEART_RATE_ENTITY,
+    CONF_PEDALS,
+    CONF_POWER_ENTITY,
+    CONF_SOURCE,
+    CONF_SPEED,
+    CONF_TRAINER,
+    DOMAIN,
+)
+from custom_components.ridebalance.sources.ant import AntSource
+from tests.ant.fake_driver import FakeStick, wait_for
+
+FAST = ReceiverSettings(
+    stale_after_s=0.5,
+    probe_timeout_s=0.3,
+    batch_interval_s=0.05,
+    backoff_initial_s=0.05,
+    backoff_max_s=0.2,
+    stop_timeout_s=1.0,
+    usb_error_pause_s=0.01,
+    reply_timeout_s=0.5,
+)
+PEDALS = 12345
+TRAINER = 2222
+HRM = 777
+OTHER_STRAP = 31337
+STICK_SERIAL = "12345"  # what the fake stick answers (0x3039)
+USB_INFO = UsbServiceInfo(
+    device="/dev/bus/usb/001/004",
+    vid="0FCF",
+    pid="1008",
+    serial_number="123",
+    manufacturer="Dynastream Innovations",
+    description="ANT USBStick2",
+)
+
+
+@pytest.fixture
+def stick(monkeypatch: pytest.MonkeyPatch) -> FakeStick:
+    """A fake stick; the flow scans briefly and entries use short timings."""
+    fake = FakeStick()
+    fake.install(monkeypatch)
+    monkeypatch.setattr(config_flow, "SCAN_SECONDS", 0.6)
+    monkeypatch.setattr(config_flow, "STICK_SETTINGS", FAST)
+    monkeypatch.setattr(integration, "AntSource", partial(AntSource, settings=FAST))
+    return fake
+
+
+def on_air(stick: FakeStick, pages: list[RawPage]) -> None:
+    """Broadcast pages; they wait on the air until the stick listens."""
+    for page in pages:
+        stick.queue_broadcast(
+            page.device_type, page.device_number, page.data, page.transmission_type
+        )
+
+
+def rider_on_air(stick: FakeStick) -> None:
+    """The rider's pedals, trainer and strap, plus a neighbour's strap, briefly."""
+    pedals = PedalEncoder(PEDALS, common_every=4)
+    trainer = TrainerEncoder(TRAINER, common_every=4)
+    strap = HeartRateEncoder(HRM, background_every=4)
+    other = HeartRateEncoder(OTHER_STRAP)
+    for i in range(12):
+        t_s = 0.25 * (i + 1)
+        on_air(stick, [pedals.page(t_s, 200.0, 51.0, 90.0)])
+        on_air(stick, trainer.pages(t_s, 200.0, 90.0))
+        on_air(stick, [strap.page(t_s, 130.0)])
+        if i < 3:
+            on_air(stick, [other.page(t_s, 90.0)])
+
+
+def options_of(result: Any, key: str) -> list[dict[str, str]]:
+    """The choices a select field of a form offers."""
+    for marker, selector in result["data_schema"].schema.items():
+        if marker == key:
+            return list(selector.config["options"])
+    raise AssertionError(f"{key} is not in the form")
+
+
+async def finish_scan(hass: HomeAssistant, result: Any) -> Any:
+    """Wait for the scan's progress to end and return the step that follows."""
+    assert result["type"] is FlowResultType.SHOW_PROGRESS
+    assert result["progress_action"] == "scan"
+    await hass.async_block_till_done(wait_background_tasks=True)
+    return await hass.config_entries.flow.async_configure(result["flow_id"])
+
+
+async def start_reconfigure(hass: HomeAssistant, entry: ConfigEntry) -> Any:
+    """Open the reconfigure dialog of an entry, as its menu does."""
+    return await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
+    )
+
+
+async def error_text(hass: HomeAssistant, key: str) -> str:
+    """The English text of a translation key of this integration."""
+    texts = await async_get_translations(hass, "en", "config", [DOMAIN])
+    return texts[f"component.{DOMAIN}.config.error.{key}"]
+
+
+async def test_usb_discovery_to_a_paired_rider(
+    hass: HomeAssistant, stick: FakeStick
+) -> None:
+    """Plugging the stick in: confirm, listen, pick the rider's devices, ride."""
+    rider_on_air(stick)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USB}, data=USB_INFO
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "usb_confirm"
+    placeholders = result["description_placeholders"]
+    assert placeholders is not None
+    assert placeholders["name"] == "ANT USBStick2"
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    result = await finish_scan(hass, result)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "pick"
+
+    pedals = options_of(result, CONF_PEDALS)
+    # The trainer's own power channel is not offered as pedals.
+    assert [o["value"] for o in pedals] == [str(PEDALS)]
+    assert "Favero Electronics" in pedals[0]["label"]
+    trainers = [o["value"] for o in options_of(result, CONF_TRAINER)]
+    assert trainers == [str(TRAINER), "none"]
+    straps = options_of(result, CONF_HEART_RATE)
+    assert [o["value"] for o in straps] == [str(HRM), str(OTHER_STRAP), "none"]
+    assert "Garmin" in straps[0]["label"]
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_PEDALS: str(PEDALS), CONF_TRAINER: str(TRAINER), CONF_HEART_RATE: "none"},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "ANT+ rider"
+    assert result["data"] == {
+        CONF_SOURCE: "ant",
+        CONF_DEVICE: STICK_SERIAL,
+        CONF_PEDALS: PEDALS,
+        CONF_TRAINER: TRAINER,
+        CONF_HEART_RATE: None,
+    }
+    entry = result["result"]
+    assert entry.unique_id == "ant"
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert hass.states.get("sensor.ant_rider_power") is not None
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_manual_stick_with_a_typed_device_number(
+    hass: HomeAssistant, stick: FakeStick
+) -> None:
+    """Nothing heard: the rider listens again, or types the pedals' number."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    assert result["menu_options"] == ["ant", "entities", "simulator"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "ant"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "ant"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    result = await finish_scan(hass, result)
+    assert result["step_id"] == "pick"
+    assert options_of(result, CONF_PEDALS) == []
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_PEDALS: "", CONF_TRAINER: "none", CONF_HEART_RATE: "none"},
+    )
+    assert result["errors"] == {CONF_PEDALS: "pedals_required"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_PEDALS: "pedals", CONF_TRAINER: "none", CONF_HEART_RATE: "none"},
+    )
+    assert result["errors"] == {"base": "invalid_device_number"}
+
+    rider_on_air(stick)  # the rider wakes the pedals up and listens again
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            CONF_PEDALS: "1",
+            CONF_TRAINER: "none",
+            CONF_HEART_RATE: "none",
+            "scan_again": True,
+        },
+    )
+    result = await finish_scan(hass, result)
+    assert [o["value"] for o in options_of(result, CONF_PEDALS)] == [str(PEDALS)]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            CONF_PEDALS: str(TRAINER),
+            CONF_TRAINER: str(TRAINER),
+            CONF_HEART_RATE: "none",
+        },
+    )
+    assert result["errors"] == {"base": "pedals_are_trainer"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_PEDALS: "54321", CONF_TRAINER: "none", CONF_HEART_RATE: str(HRM)},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_PEDALS] == 54321
+    assert result["data"][CONF_HEART_RATE] == HRM
+    await hass.async_block_till_done()
+    await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ("unplugged", "not_found", "--device /dev/bus/usb"),
+        ("busy", "busy", "Zwift"),
+        ("permission", "permission_denied", "udevadm"),
+        ("silent", "not_responding", "plug it back in"),
+        ("no_libusb", "no_backend", "libusb"),
+    ],
+)
+async def test_stick_problems_are_shown_with_their_fix(
+    hass: HomeAssistant,
+    stick: FakeStick,
+    monkeypatch: pytest.MonkeyPatch,
+    case: tuple[str, str, str],
+) -> None:
+    """Each way the stick cannot be opened names the problem and how to fix it."""
+    problem, error, fix = case
+    match problem:
+        case "unplugged":
+            stick.unplug()
+        case "busy":
+            stick.set_open_error(16)
+        case "permission":
+            stick.set_open_error(13)
+        case "silent":
+            stick.set_silent(True)
+        case "no_libusb":
+
+            def no_backend() -> None:
+                raise NoBackendError("No backend available")
+
+            monkeypatch.setattr(openant_ant, "find_driver", no_backend)
+
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "ant"}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "ant"
+    assert result["errors"] == {"base": error}
+    assert fix in await error_text(hass, error)
+
+    # Once fixed, the same form goes on to listen for devices.
+    stick.replug()
+    stick.set_open_error(None)
+    stick.set_silent(False)
+    monkeypatch.setattr(openant_ant, "find_driver", stick.find_driver)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    result = await finish_scan(hass, result)
+    assert result["step_id"] == "pick"
+    hass.config_entries.flow.async_abort(result["flow_id"])
+
+
+async def test_usb_confirm_shows_a_busy_stick(
+    hass: HomeAssistant, stick: FakeStick
+) -> None:
+    """A discovered stick Zwift holds is explained on the confirm form."""
+    stick.set_open_error(16)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USB}, data=USB_INFO
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["step_id"] == "usb_confirm"
+    assert result["errors"] == {"base": "busy"}
+
+
+async def test_stick_lost_during_the_scan_can_be_retried(
+    hass: HomeAssistant, stick: FakeStick
+) -> None:
+    """Pulled out mid-scan: the flow says so and listens again once it is back."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USB}, data=USB_INFO
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.SHOW_PROGRESS
+    assert await hass.async_add_executor_job(wait_for, lambda: stick.scanning)
+    stick.unplug()
+    result = await finish_scan(hass, result)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "scan_failed"
+    assert result["errors"] == {"base": "not_found"}
+
+    stick.replug()
+    rider_on_air(stick)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    result = await finish_scan(hass, result)
+    assert result["step_id"] == "pick"
+    hass.config_entries.flow.async_abort(result["flow_id"])
+
+
+def state_of(entry: ConfigEntry) -> ConfigEntryState:
+    """The entry's state now (a call, so type checkers do not narrow it)."""
+    return entry.state
+
+
+def ant_entry() -> MockConfigEntry:
+    """A rider on the stick, with pedals and strap paired."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="ANT+ rider",
+        unique_id="ant",
+        data={
+            CONF_SOURCE: "ant",
+            CONF_DEVICE: STICK_SERIAL,
+            CONF_PEDALS: PEDALS,
+            CONF_TRAINER: None,
+            CONF_HEART_RATE: OTHER_STRAP,
+        },
+        entry_id="ant_entry_id",
+    )
+
+
+async def test_one_stick_entry_only(hass: HomeAssistant, stick: FakeStick) -> None:
+    """With the stick set up, discovery and the manual path both abort."""
+    ant_entry().add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USB}, data=USB_INFO
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "ant"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_reconfigure_scans_again_and_repicks(
+    hass: HomeAssistant, stick: FakeStick
+) -> None:
+    """The running entry lets go of the stick, re-picks, and runs again."""
+    entry = ant_entry()
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure_ant"
+    rider_on_air(stick)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert state_of(entry) is ConfigEntryState.NOT_LOADED  # the stick is free
+    result = await finish_scan(hass, result)
+    assert result["step_id"] == "pick"
+    # The strap paired before is still the default choice.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            CONF_PEDALS: str(PEDALS),
+            CONF_TRAINER: str(TRAINER),
+            CONF_HEART_RATE: str(HRM),
+        },
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert entry.data[CONF_HEART_RATE] == HRM
+    assert entry.data[CONF_TRAINER] == TRAINER
+    assert entry.state is ConfigEntryState.LOADED
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_abandoned_reconfigure_gives_the_stick_back(
+    hass: HomeAssistant, stick: FakeStick
+) -> None:
+    """Closing the dialog mid-way restarts the entry with its old devices."""
+    entry = ant_entry()
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    result = await finish_scan(hass, result)
+    assert state_of(entry) is ConfigEntryState.NOT_LOADED
+
+    hass.config_entries.flow.async_abort(result["flow_id"])
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.data[CONF_HEART_RATE] == OTHER_STRAP
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+ENTITIES_INPUT = {
+    CONF_POWER_ENTITY: "sensor.kickr_power",
+    CONF_CADENCE_ENTITY: "sensor.kickr_cadence",
+    CONF_BALANCE_ENTITY: "sensor.assioma_balance",
+    CONF_BALANCE_SIDE: "right",
+    CONF_HEART_RATE_ENTITY: "sensor.strap_heart_rate",
+}
+
+
+async def test_entities_source(hass: HomeAssistant) -> None:
+    """Another integration's sensors feed the rider; one entry per power sensor."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "entities"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "entities"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {**ENTITIES_INPUT, CONF_CADENCE_ENTITY: "sensor.kickr_power"},
+    )
+    assert result["errors"] == {"base": "same_entity_twice"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], ENTITIES_INPUT
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {CONF_SOURCE: "entities", **ENTITIES_INPUT}
+    entry = result["result"]
+    assert entry.unique_id == "sensor.kickr_power"
+    await hass.async_block_till_done()
+
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "entities"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_POWER_ENTITY: "sensor.kickr_power"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+    # Reconfigure: a power meter on the pedals instead of the trainer.
+    result = await start_reconfigure(hass, entry)
+    assert result["step_id"] == "reconfigure_entities"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {**ENTITIES_INPUT, CONF_POWER_ENTITY: "sensor.assioma_power"},
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.unique_id == "sensor.assioma_power"
+    assert entry.data[CONF_POWER_ENTITY] == "sensor.assioma_power"
+    await hass.async_block_till_done()
+    await hass.config_entries.async_unload(entry.entry_id)
 
 
 async def test_simulator_happy_path(hass: HomeAssistant) -> None:
@@ -35,6 +521,10 @@ async def test_simulator_happy_path(hass: HomeAssistant) -> None:
     assert entry.unique_id == "simulator"
     await hass.async_block_till_done()
     assert hass.states.get("sensor.simulated_rider_power") is not None
+
+    result = await start_reconfigure(hass, entry)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "simulator_reconfigure"
     await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -71,3 +561,13 @@ async def test_options_change_speed(
     assert sim_entry.options[CONF_SPEED] == 5.0
     assert sim_entry.runtime_data.source.diagnostics()["speed"] == 5.0
     await hass.config_entries.async_unload(sim_entry.entry_id)
+
+
+async def test_only_the_simulator_has_options(hass: HomeAssistant) -> None:
+    """Sources other than the simulator offer no options dialog."""
+    entry = ant_entry()
+    entry.add_to_hass(hass)
+    assert not config_flow.RideBalanceConfigFlow.async_supports_options_flow(entry)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "no_options"
