@@ -9,7 +9,7 @@ from functools import partial
 import threading
 
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.util import dt as dt_util
@@ -140,8 +140,12 @@ async def test_pedal_pages_become_rider_sensors(
     assert await hass.config_entries.async_setup(ant_entry.entry_id)
     await hass.async_block_till_done()
     rider = Rider(stick)
-    rider.ride(8, 250.0, 52.0, 140.0)
+    rider.ride(4, 250.0, 52.0, 140.0)  # before any identity page
     await until(hass, lambda: number(hass, "sensor.ant_rider_power") is not None)
+    # The pedals are a device from their first page on, named by number for now.
+    connectivity = "binary_sensor.ant_pedals_12345_connectivity"
+    await until(hass, lambda: hass.states.get(connectivity) is not None)
+    assert state(hass, connectivity) == "on"
 
     await hass.services.async_call(
         "button",
@@ -162,8 +166,8 @@ async def test_pedal_pages_become_rider_sensors(
     assert number(hass, "sensor.ant_rider_cadence") == pytest.approx(90, abs=1)
     assert number(hass, "sensor.ant_rider_heart_rate") == pytest.approx(140, abs=1)
 
-    # The pedals and the strap are devices named after their brand once their
-    # identity pages have been heard.
+    # Once their identity pages have been heard, the pedals and the strap are
+    # named after their brand; their entities keep their ids.
     registry = dr.async_get(hass)
     names = {
         device.name
@@ -177,7 +181,8 @@ async def test_pedal_pages_become_rider_sensors(
     assert pedals is not None
     assert pedals.manufacturer == "Favero Electronics"
     assert pedals.serial_number == "123456789"
-    assert state(hass, "binary_sensor.favero_pedals_12345_connectivity") == "on"
+    assert pedals.sw_version == "4.2"
+    assert state(hass, connectivity) == "on"
     await hass.config_entries.async_unload(ant_entry.entry_id)
 
 
@@ -313,3 +318,18 @@ def test_scan_labels_name_the_manufacturer() -> None:
         "Garmin"
     )
     assert describe_heard(DEVICE_TYPE_HEART_RATE, {}) is None
+
+
+async def test_home_assistant_stop_closes_the_stick(
+    hass: HomeAssistant, stick: FakeStick, ant_entry: MockConfigEntry
+) -> None:
+    """When Home Assistant stops, the receiver's threads end with it."""
+    ant_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(ant_entry.entry_id)
+    await until(hass, lambda: stick.scanning)
+
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+    await hass.async_block_till_done()
+    assert not [t for t in threading.enumerate() if t.name.startswith("ridebalance")]
+    assert not [t for t in threading.enumerate() if t.name.startswith("openant")]
+    await hass.config_entries.async_unload(ant_entry.entry_id)
