@@ -183,6 +183,7 @@ class RideBalanceConfigFlow(ConfigFlow, domain=DOMAIN):
             errors = await self._async_probe()
             if not errors:
                 return await self.async_step_scan()
+        self._set_confirm_only()
         return self.async_show_form(
             step_id="usb_confirm",
             errors=errors,
