@@ -568,6 +568,16 @@ def _drive(
         return "; ".join(problems) or None
 
     _wait("every live card shows a number", numbers_timeout_s, numbers_showing)
+
+    def cards_configured() -> str | None:
+        broken = page.locator("hui-error-card, hui-warning")
+        if broken.count():
+            texts = [_deep_text(broken.nth(i)) for i in range(broken.count())]
+            return f"{len(texts)} broken card(s): {texts}"
+        return None
+
+    # Every card of the dashboard renders (no missing entity, no bad config).
+    _wait("every card renders", 10, cards_configured)
     log("live cards show numbers: " + json.dumps(result.card_texts))
     if not tour:
         _shot(page, out_dir / "dashboard-live.png", result)
@@ -755,6 +765,12 @@ def main(argv: list[str] | None = None) -> int:
     if (why := missing_requirements()) is not None:
         log(f"cannot run: {why}")
         return 2
+
+    def terminated(signum: int, _frame: object) -> None:
+        # Unwind through the finally blocks so Home Assistant is stopped too.
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminated)
     try:
         result = run_check(
             args.out,
