@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import pytest
+
 from custom_components.ridebalance.analysis import Baselines
 from custom_components.ridebalance.model import Sample
 from custom_components.ridebalance.session import (
@@ -191,3 +193,17 @@ def test_power_3s_is_the_recent_mean() -> None:
     t.push(steady(5, power=100))
     t.push(steady(3, power=300, start=5))
     assert t.power_3s_w() == 300
+
+
+def test_a_restarted_source_clock_continues_the_session() -> None:
+    """After a restart the source counts from zero; the ride goes on regardless."""
+    first = tracker(posture_reminders_enabled=False)
+    first.push(steady(20 * 60))
+    again = tracker(posture_reminders_enabled=False)
+    again.resume(first.samples, gap_s=120)
+    again.push(steady(5 * 60))  # the restarted source's clock: 0 s again
+    live = again.live()
+    assert live is not None
+    assert 24.5 <= live.riding_s / 60 <= 25.5
+    assert live.elapsed_s / 60 == pytest.approx(27, abs=0.25)
+    assert live.dropped.out_of_order == 0

@@ -209,7 +209,7 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
         started = dt_util.parse_datetime(running["started"])
         if not samples or saved is None or started is None:
             return
-        self.tracker.resume(samples)
+        self.tracker.resume(samples, (dt_util.utcnow() - saved).total_seconds())
         self._session_started = started
         if dt_util.utcnow() - saved > RESUME_WITHIN:
             # Too long ago to be the same ride: close it with what it had.

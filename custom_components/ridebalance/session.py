@@ -34,6 +34,8 @@ BREAK_AFTER_S = 30.0
 NO_REMINDER_BEFORE_S = 300.0
 # "Mid-sprint": 3 s power this much above the session's average.
 SPRINT_FACTOR = 1.5
+# Where a restarted source's first reading is placed after the last one.
+SOURCE_RESTART_GAP_S = 0.25
 # A reading counts for at most this long when summing riding time.
 MAX_SAMPLE_GAP_S = 5.0
 
@@ -176,6 +178,8 @@ class SessionTracker:
         self._recent: deque[Sample] = deque(maxlen=16)
         self.last_sample: Sample | None = None
         self.last_session_samples: list[Sample] = []
+        self._offset = 0.0
+        self._rebase_to: float | None = None
 
     # --- state ---------------------------------------------------------------
 
@@ -239,13 +243,33 @@ class SessionTracker:
         """Feed readings; returns the alerts they raise, in order."""
         notices: list[Notice] = []
         for sample in samples:
-            notices.extend(self._push_one(sample))
+            notices.extend(self._push_one(self._on_our_clock(sample)))
         return notices
 
-    def resume(self, samples: list[Sample]) -> None:
-        """Rebuild a session from stored samples after a restart, silently."""
+    def _on_our_clock(self, sample: Sample) -> Sample:
+        """Keep time running forward when a source's clock starts again.
+
+        A restarted source (Home Assistant restart, a rebuilt receiver) counts
+        from zero again; the session goes on from where it was.
+        """
+        if self._rebase_to is not None:
+            self._offset = self._rebase_to - sample.t_s
+            self._rebase_to = None
+        t_s = sample.t_s + self._offset
+        if self.last_sample is not None and t_s < self.last_sample.t_s:
+            self._offset += self.last_sample.t_s + SOURCE_RESTART_GAP_S - t_s
+            t_s = self.last_sample.t_s + SOURCE_RESTART_GAP_S
+        return sample if self._offset == 0 else replace(sample, t_s=t_s)
+
+    def resume(self, samples: list[Sample], gap_s: float = 0.0) -> None:
+        """Rebuild a session from stored samples after a restart, silently.
+
+        ``gap_s`` is how long the restart took: the next reading is placed that
+        long after the last stored one, whatever the source's clock says.
+        """
         if not samples:
             return
+        self._rebase_to = samples[-1].t_s + max(gap_s, SOURCE_RESTART_GAP_S)
         self._start(samples[0].t_s)
         assert self._active is not None
         for sample in samples:
