@@ -234,6 +234,23 @@ async def test_cadence_drift_during_the_sag(
     await hass.config_entries.async_unload(sim_entry.entry_id)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="the drift from the early-ride cadence and the fall below the target "
+    "band are separate episodes that both become cadence_drift_started/ended",
+)
+async def test_cadence_alerts_once_per_flag(
+    hass: HomeAssistant, sim_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """One sag, one "cadence drift started" and one "ended" for the rider."""
+    ride = await _start(hass, sim_entry, freezer)
+    await ride.to(56)
+    assert len(ride.on_minutes(CADENCE_DRIFT)) == 1
+    assert len(ride.of("cadence_drift_started")) == 1
+    assert len(ride.of("cadence_drift_ended")) == 1
+    await hass.config_entries.async_unload(sim_entry.entry_id)
+
+
 async def test_posture_reminders_at_the_chosen_interval(
     hass: HomeAssistant, sim_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -344,6 +361,23 @@ async def test_reset_baseline_forgets_the_learnt_balance(
     await ride.to(21)  # easy spinning again
     assert ride.attribute(VS_BASELINE, "power_band") == "100-150 W"
     assert ride.attribute(VS_BASELINE, "usual_left_pct") == 50.0  # assumed again
+    await hass.config_entries.async_unload(sim_entry.entry_id)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the simulator rests 120 s between laps, less than the 180 s without "
+    "pedalling that ends a session, so the next lap continues the same session",
+)
+async def test_session_ends_after_the_ride(
+    hass: HomeAssistant, sim_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """The ride's cool-down ends at minute 63.5; the session ends while resting."""
+    ride = await _start(hass, sim_entry, freezer)
+    await ride.to(70)
+    assert len(ride.of("session_ended")) == 1
+    assert 63 <= ride.of("session_ended")[0].minute <= 68
+    assert len(ride.attribute(LAST_SESSION, "sessions")) == 1
     await hass.config_entries.async_unload(sim_entry.entry_id)
 
 
