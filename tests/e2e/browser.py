@@ -191,13 +191,11 @@ def pick_port(preferred: int = 8123) -> int:
         return port
 
 
-def prepare_config(target: Path, port: int, speed: float) -> None:
-    """A copy of config/ (without its database and logs) serving on ``port``."""
+def prepare_config(target: Path, speed: float) -> None:
+    """A copy of config/ (without its database and logs), simulator at ``speed``."""
     source = REPO / "config"
     target.mkdir(parents=True, exist_ok=True)
     configuration = (source / "configuration.yaml").read_text()
-    if re.search(r"^http:", configuration, re.MULTILINE):
-        raise RuntimeError("config/configuration.yaml has an http: section already")
     # Actions may only read files from allow-listed folders: the rides to import.
     rides = target / "media" / "rides" / "outdoor"
     configuration, found = re.subn(
@@ -209,10 +207,7 @@ def prepare_config(target: Path, port: int, speed: float) -> None:
     )
     if not found:
         raise RuntimeError("config/configuration.yaml has no homeassistant: section")
-    (target / "configuration.yaml").write_text(
-        configuration
-        + f"\n# Added by the dashboard check.\nhttp:\n  server_port: {port}\n"
-    )
+    (target / "configuration.yaml").write_text(configuration)
     for folder in ("dashboards", "automations", "blueprints"):
         if (source / folder).is_dir():
             shutil.copytree(source / folder, target / folder)
@@ -299,6 +294,10 @@ def home_assistant(config_dir: Path, port: int) -> Iterator[str]:
     """Run Home Assistant until the block ends; yields its base URL."""
     hass = Path(sys.executable).with_name("hass")
     logfile = (config_dir / "hass-console.log").open("w")
+    env = _env()
+    # The port as Home Assistant's default: an http: section in YAML would be
+    # migrated as a trial configuration that asks to be confirmed in the browser.
+    env["SETUP_PORT"] = str(port)
     process = subprocess.Popen(
         [
             str(hass),
@@ -307,7 +306,7 @@ def home_assistant(config_dir: Path, port: int) -> Iterator[str]:
             "--skip-pip-packages",
             "openant,garmin-fit-sdk",
         ],
-        env=_env(),
+        env=env,
         stdout=logfile,
         stderr=subprocess.STDOUT,
         # Its own process group, so stopping it never touches our caller.
@@ -331,11 +330,36 @@ def _wait_until_up(
         if process.poll() is not None:
             tail = (config_dir / "hass-console.log").read_text()[-3000:]
             raise RuntimeError(f"Home Assistant exited early:\n{tail}")
-        with suppress(OSError, urllib.error.URLError, ValueError):
-            _request(f"{base}/api/onboarding", timeout=2)
-            return
+        port = int(base.rsplit(":", 1)[1])
+        # Only talk to it once it is *our* process listening: another Home
+        # Assistant that grabbed the port first must never be onboarded by us.
+        if _listens(process.pid, port):
+            with suppress(OSError, urllib.error.URLError, ValueError):
+                _request(f"{base}/api/onboarding", timeout=2)
+                return
         time.sleep(0.5)
     raise RuntimeError("Home Assistant did not answer within 180 s")
+
+
+def _listens(pid: int, port: int) -> bool:
+    """Whether process ``pid`` has a TCP socket listening on ``port`` (Linux)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                local, listen_state, inode = fields[1], fields[3], fields[9]
+                if listen_state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:
+                    inodes.add(f"socket:[{inode}]")
+    fds = Path(f"/proc/{pid}/fd")
+    if not fds.exists():
+        # Not Linux: fall back to trusting the port.
+        return not Path("/proc/net/tcp").exists()
+    for fd in fds.iterdir():
+        with suppress(OSError):
+            if os.readlink(fd) in inodes:
+                return True
+    return False
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -479,7 +503,7 @@ def run_check(
     console_lines: list[str] = []
     with tempfile.TemporaryDirectory(prefix="ridebalance-check-") as tmp:
         config_dir = keep_config or Path(tmp) / "config"
-        prepare_config(config_dir, port, speed)
+        prepare_config(config_dir, speed)
         result.config_dir = str(config_dir)
         try:
             with home_assistant(config_dir, port) as base:
