@@ -520,11 +520,9 @@ def _entities_schema() -> probatio.Schema:
             probatio.Optional(CONF_BALANCE_ENTITY): sensor,
             probatio.Required(CONF_BALANCE_SIDE, default="left"): SelectSelector(
                 SelectSelectorConfig(
-                    options=[
-                        SelectOptionDict(value="left", label="Left pedal's share"),
-                        SelectOptionDict(value="right", label="Right pedal's share"),
-                    ],
+                    options=["left", "right"],
                     mode=SelectSelectorMode.LIST,
+                    translation_key=CONF_BALANCE_SIDE,
                 )
             ),
             probatio.Optional(CONF_HEART_RATE_ENTITY): sensor,
