@@ -1,7 +1,8 @@
 """Recorder load of a riding hour: state writes per minute and database growth.
 
 Run: ``.venv/bin/python -m pytest benchmarks/bench_recorder.py -s -p no:logging``
-(about a minute; ``BENCH_RIDE_MIN=10`` plays a shorter ride and scales it up).
+(about a minute; ``BENCH_RIDE_MIN=10`` plays a shorter ride and scales it up;
+``BENCH_PUBLISH_S=5`` tries another publication interval than the shipped one).
 
 It runs as a pytest module because the recorder test fixtures of
 pytest-homeassistant-custom-component (``recorder_mock`` on a file database,
@@ -29,6 +30,7 @@ import os
 from pathlib import Path
 import sqlite3
 import time
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder.core import Recorder
@@ -47,10 +49,12 @@ from custom_components.ridebalance.const import (
     CONF_SOURCE,
     CONF_SPEED,
     DOMAIN,
+    PUBLISH_INTERVAL,
     SourceKind,
 )
 
 RIDE_MIN = int(os.environ.get("BENCH_RIDE_MIN", "60"))
+PUBLISH_S = os.environ.get("BENCH_PUBLISH_S")
 REFERENCE_S = 600
 TARGET_MB_PER_HOUR = 1.0
 
@@ -161,8 +165,12 @@ async def test_recorder_load_of_a_riding_hour(
         per_minute[clock["s"] // 60] += 1
 
     hass.bus.async_listen(EVENT_STATE_CHANGED, _count)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    interval = (
+        PUBLISH_INTERVAL if PUBLISH_S is None else timedelta(seconds=float(PUBLISH_S))
+    )
+    with patch("custom_components.ridebalance.coordinator.PUBLISH_INTERVAL", interval):
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
     await async_wait_recording_done(hass)
     writes.clear()
     per_minute.clear()
@@ -184,15 +192,18 @@ async def test_recorder_load_of_a_riding_hour(
 
     minutes = sorted(per_minute.values())
     print()
-    print(f"Riding {RIDE_MIN} min at 1x on a fast-forwarded clock ({cpu:.0f} s of CPU)")
+    print(
+        f"Riding {RIDE_MIN} min at 1x on a fast-forwarded clock ({cpu:.1f} s of CPU),"
+        f" publishing every {interval.total_seconds():g} s"
+    )
     print(
         f"state_changed per minute: {total / RIDE_MIN:.1f} on average, "
         f"median {minutes[len(minutes) // 2]}, max {minutes[-1]} "
-        f"(publication at most once a second: <= 60 per entity)"
+        f"(<= {60 / interval.total_seconds():g} per entity)"
     )
-    print("per entity, per minute (entities that changed):")
+    print("per entity (entities that changed): writes in the ride, per minute")
     for entity_id, count in by_entity:
-        print(f"  {count / RIDE_MIN:6.1f}  {entity_id}")
+        print(f"  {count:6d} {count / RIDE_MIN:6.2f}  {entity_id}")
     print("rows added per riding hour:")
     for table, n in rows_after.items():
         print(f"  {(n - rows_before[table]) * scale:8.0f}  {table}")
