@@ -205,7 +205,7 @@ async def test_light_flashes_on_asymmetry_and_is_restored(
     await _settle()
     assert lamp.calls == []
 
-    _alert(hass, "asymmetry_started", magnitude=3.4, unit="pts", elapsed_min=25.5)
+    _alert(hass, "asymmetry_started", magnitude=3.4, unit="points", elapsed_min=25.5)
     await _settle()
     assert lamp.calls[0] == (
         "turn_on",
@@ -247,7 +247,7 @@ async def test_light_held_until_asymmetry_ends_then_switched_back_off(
             "style": "hold",
         },
     )
-    _alert(hass, "asymmetry_started", magnitude=4.1, unit="pts")
+    _alert(hass, "asymmetry_started", magnitude=4.1, unit="points")
     await _settle()
     assert lamp.state == "on"
     assert lamp.attributes["rgb_color"] == (255, 0, 0)
@@ -257,7 +257,7 @@ async def test_light_held_until_asymmetry_ends_then_switched_back_off(
     await _settle()
     assert lamp.state == "on"
 
-    _alert(hass, "asymmetry_ended", magnitude=0.8, unit="pts")
+    _alert(hass, "asymmetry_ended", magnitude=0.8, unit="points")
     # The run is past its wait now, so it can be waited for to the end.
     await hass.async_block_till_done()
     assert lamp.state == "off"
@@ -274,7 +274,7 @@ async def test_restart_restoring_the_last_event_does_not_flash(
     await _automation(
         hass, "asymmetry_light.yaml", {"lights": ["light.desk_lamp"], "style": "hold"}
     )
-    _alert(hass, "asymmetry_started", magnitude=3.0, unit="pts")
+    _alert(hass, "asymmetry_started", magnitude=3.0, unit="points")
     await hass.async_block_till_done()
     assert lamp.calls == []
 
@@ -288,7 +288,7 @@ async def test_posture_reminder_is_spoken_with_its_cue(hass: HomeAssistant) -> N
         "posture_reminder_tts.yaml",
         {"tts_entity": "tts.piper", "media_player": "media_player.garage_speaker"},
     )
-    _alert(hass, "asymmetry_started", magnitude=3.0, unit="pts")
+    _alert(hass, "asymmetry_started", magnitude=3.0, unit="points")
     await hass.async_block_till_done()
     assert speak == []
 
@@ -325,23 +325,37 @@ async def test_phone_notification_names_size_effort_and_cue(
         hass,
         "asymmetry_started",
         magnitude=3.4,
-        unit="pts",
+        unit="points",
         power_band="150-200 W",
         elapsed_min=25.6,
-        cue="Check your saddle position and unweight the left side.",
+        reason="",
     )
     await hass.async_block_till_done()
     assert len(phone) == 1
     assert phone[0].data["title"] == "RideBalance"
     assert phone[0].data["message"] == (
-        "Asymmetry: +3.4 pts at 150-200 W after 26 min. "
-        "Check your saddle position and unweight the left side."
+        "Asymmetry: +3.4 points at 150-200 W after 26 min."
     )
     assert phone[0].data["data"] == {"group": "ridebalance", "tag": "ridebalance"}
 
     _alert(hass, "cadence_drift_started", magnitude=-9.0, unit="rpm", elapsed_min=42)
     await hass.async_block_till_done()
     assert phone[1].data["message"] == "Cadence drift: -9.0 rpm after 42 min."
+
+    _alert(
+        hass,
+        "posture_reminder",
+        power_band="100-150 W",
+        elapsed_min=40.2,
+        reason="Reminder after 20 min of riding without a break.",
+        cue="Stand up and pedal for 30 seconds.",
+    )
+    await hass.async_block_till_done()
+    assert phone[2].data["message"] == (
+        "Posture break at 100-150 W after 40 min. "
+        "Reminder after 20 min of riding without a break. "
+        "Stand up and pedal for 30 seconds."
+    )
 
 
 async def test_notify_action_without_domain_and_selected_kinds(
@@ -360,11 +374,11 @@ async def test_notify_action_without_domain_and_selected_kinds(
             "notification_data": {},
         },
     )
-    _alert(hass, "asymmetry_started", magnitude=3.4, unit="pts")
+    _alert(hass, "asymmetry_started", magnitude=3.4, unit="points")
     _alert(hass, "session_ended", elapsed_min=61.2, reason="Rode 61 min, 52.1 % left")
     await hass.async_block_till_done()
     assert [call.data["message"] for call in phone] == [
-        "Session ended: after 61 min. Rode 61 min, 52.1 % left."
+        "Session ended after 61 min. Rode 61 min, 52.1 % left."
     ]
     assert phone[0].data["title"] == "Ride"
     assert phone[0].data["data"] == {}
