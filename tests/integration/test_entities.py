@@ -275,6 +275,40 @@ async def test_posture_reminders_at_the_chosen_interval(
     await hass.config_entries.async_unload(sim_entry.entry_id)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="the sprint check reads the trailing 3 s mean power, which has not "
+    "risen yet at a surge's first readings, so a due reminder fires as it starts",
+)
+async def test_no_posture_reminder_during_a_surge(
+    hass: HomeAssistant, sim_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """The 20 s surges (420-430 W) are left alone; the reminder waits for after."""
+    ride = await _start(hass, sim_entry, freezer)
+    await ride.to(34)
+    reminders = ride.of("posture_reminder")
+    assert reminders
+    assert all(r.data["power_band"] != "300+ W" for r in reminders)
+    await hass.config_entries.async_unload(sim_entry.entry_id)
+
+
+async def test_posture_reminders_switch_off(
+    hass: HomeAssistant, sim_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """No reminders at all, neither timed nor prompted by a flag."""
+    ride = await _start(hass, sim_entry, freezer)
+    await hass.services.async_call(
+        "switch",
+        "turn_off",
+        {ATTR_ENTITY_ID: "switch.simulated_rider_posture_reminders"},
+        blocking=True,
+    )
+    await ride.to(64)
+    assert not ride.of("posture_reminder")
+    assert ride.of("asymmetry_started")  # the flags themselves still alert
+    await hass.config_entries.async_unload(sim_entry.entry_id)
+
+
 async def test_alerts_switch_silences_asymmetry_events_until_back_on(
     hass: HomeAssistant, sim_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -426,6 +460,26 @@ async def test_restart_after_five_minutes_closes_the_session(
     assert sessions[0]["balance_left_pct"] == ride.number(LAST_SESSION)
     await ride.to(23)
     assert ride.number(RIDING_TIME) <= 3  # a new session from the new readings
+    await hass.config_entries.async_unload(sim_entry.entry_id)
+
+
+async def test_settings_survive_a_restart(
+    hass: HomeAssistant, sim_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """Numbers and switches the rider set are there again after a restart."""
+    ride = await _start(hass, sim_entry, freezer)
+    threshold = "number.simulated_rider_asymmetry_threshold"
+    await _set_number(hass, threshold, 4.5)
+    await hass.services.async_call(
+        "switch",
+        "turn_off",
+        {ATTR_ENTITY_ID: "switch.simulated_rider_alerts"},
+        blocking=True,
+    )
+    await ride.to(3)
+    await _restart(hass, sim_entry, timedelta(minutes=10), freezer)
+    assert ride.number(threshold) == 4.5
+    assert ride.state("switch.simulated_rider_alerts") == STATE_OFF
     await hass.config_entries.async_unload(sim_entry.entry_id)
 
 

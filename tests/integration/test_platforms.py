@@ -9,7 +9,7 @@ from unittest.mock import PropertyMock, patch
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -116,4 +116,23 @@ async def test_detail_sensors_are_disabled_by_default(
         "sensor.simulated_heart_rate_strap_last_seen",
     }
     assert hass.states.get("sensor.simulated_rider_torque_effectiveness_left") is None
+    assert await hass.config_entries.async_unload(sim_entry.entry_id)
+
+
+async def test_devices(
+    hass: HomeAssistant,
+    device_registry: dr.DeviceRegistry,
+    snapshot: SnapshotAssertion,
+    sim_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The rider, and each simulated sensor as its identity pages describe it."""
+    await _set_up_and_ride(hass, sim_entry, freezer, [Platform.SENSOR])
+    devices = sorted(
+        dr.async_entries_for_config_entry(device_registry, sim_entry.entry_id),
+        key=lambda d: d.name or "",
+    )
+    assert [d.name for d in devices] == snapshot(name="names")
+    for device in devices:
+        assert device == snapshot(name=device.name or "")
     assert await hass.config_entries.async_unload(sim_entry.entry_id)
