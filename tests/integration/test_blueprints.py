@@ -20,6 +20,7 @@ from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
     async_fire_time_changed,
     async_mock_service,
 )
@@ -382,3 +383,30 @@ async def test_notify_action_without_domain_and_selected_kinds(
     ]
     assert phone[0].data["title"] == "Ride"
     assert phone[0].data["data"] == {}
+
+
+async def test_real_ride_reminder_is_spoken(
+    hass: HomeAssistant, sim_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """With the simulated rider, the first posture reminder is spoken with its cue."""
+    from custom_components.ridebalance.session import POSTURE_CUES
+
+    speak = async_mock_service(hass, "tts", "speak")
+    sim_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(sim_entry.entry_id)
+    await hass.async_block_till_done()
+    await _automation(
+        hass,
+        "posture_reminder_tts.yaml",
+        {"tts_entity": "tts.piper", "media_player": "media_player.garage_speaker"},
+    )
+    # At 60x a second is a ride minute; the default reminder interval is 20 min.
+    for _ in range(26):
+        freezer.tick(timedelta(seconds=1))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+    assert speak, "no posture reminder was spoken in 26 ride minutes"
+    message = speak[0].data["message"]
+    assert message.startswith("Posture check. ")
+    assert message.removeprefix("Posture check. ") in POSTURE_CUES
+    await hass.config_entries.async_unload(sim_entry.entry_id)
