@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+from functools import partial
 import json
 from typing import Any
 
@@ -10,6 +12,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.json import ExtendedJSONEncoder
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -20,16 +23,25 @@ from pytest_homeassistant_custom_component.syrupy import (
 )
 from syrupy.assertion import SnapshotAssertion
 
+import custom_components.ridebalance as integration
+from custom_components.ridebalance.ant.encode import PedalEncoder
+from custom_components.ridebalance.ant.pages import DEVICE_TYPE_BICYCLE_POWER
+from custom_components.ridebalance.ant.receiver import ReceiverSettings
 from custom_components.ridebalance.const import (
     CONF_DEVICE,
+    CONF_HEART_RATE,
+    CONF_PEDALS,
     CONF_SOURCE,
     CONF_SPEED,
+    CONF_TRAINER,
     DOMAIN,
     SourceKind,
 )
 from custom_components.ridebalance.diagnostics import (
     async_get_config_entry_diagnostics,
 )
+from custom_components.ridebalance.sources.ant import AntSource
+from tests.ant.fake_driver import FakeStick
 
 START = "2026-03-01T07:00:00+00:00"
 
@@ -115,4 +127,65 @@ async def test_usb_path_and_stick_serial_are_redacted(
     }
     assert entry_info["options"] == {CONF_SPEED: 60.0}
     assert entry_info["title"] == "Trainer room"
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+STICK_SERIAL = "40123456"
+PEDALS = 12345
+
+
+async def test_ant_stick_diagnostics(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The receiver's state and the pedals' pages are there; the stick's serial not."""
+    stick = FakeStick()
+    stick.install(monkeypatch)
+    fast = ReceiverSettings(
+        stale_after_s=0.5,
+        probe_timeout_s=0.3,
+        batch_interval_s=0.05,
+        backoff_initial_s=0.05,
+        backoff_max_s=0.2,
+        stop_timeout_s=1.0,
+        reply_timeout_s=0.5,
+    )
+    monkeypatch.setattr(integration, "AntSource", partial(AntSource, settings=fast))
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="ANT+ rider",
+        unique_id=STICK_SERIAL,
+        data={
+            CONF_SOURCE: SourceKind.ANT.value,
+            CONF_DEVICE: STICK_SERIAL,
+            CONF_PEDALS: PEDALS,
+            CONF_TRAINER: None,
+            CONF_HEART_RATE: None,
+        },
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    pedals = PedalEncoder(PEDALS)
+    for i in range(1, 13):
+        page = pedals.page(i * 0.25, 230.0, 51.0, 90.0)
+        stick.queue_broadcast(
+            DEVICE_TYPE_BICYCLE_POWER, PEDALS, page.data, page.transmission_type
+        )
+    source = entry.runtime_data.source
+    for _ in range(100):  # the receiver's thread hands pages over in batches
+        if source.diagnostics()["samples"] >= 8:
+            break
+        await asyncio.sleep(0.05)
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=1))
+        await hass.async_block_till_done()
+
+    diagnostics = await _download(hass, entry)
+
+    assert STICK_SERIAL not in json.dumps(diagnostics)
+    assert diagnostics["entry"]["data"][CONF_DEVICE] == "**REDACTED**"
+    assert diagnostics["entry"]["data"][CONF_PEDALS] == PEDALS
+    coordinator = diagnostics["coordinator"]
+    assert coordinator["status"]["state"] == "connected"
+    assert coordinator["source"]["samples"] >= 8
+    assert any(str(PEDALS) in key for key in diagnostics["devices"])
     await hass.config_entries.async_unload(entry.entry_id)
