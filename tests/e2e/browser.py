@@ -786,6 +786,8 @@ def main(argv: list[str] | None = None) -> int:
         help="stop once live numbers and an alert show (one screenshot)",
     )
     args = parser.parse_args(argv)
+    if args.keep_config is not None and args.keep_config.exists():
+        parser.error(f"--keep-config {args.keep_config} exists; give a new folder")
     if (why := missing_requirements()) is not None:
         log(f"cannot run: {why}")
         return 2
