@@ -653,7 +653,10 @@ def _drive(
     # The rider ends the session by hand (the simulator only rests two minutes
     # between laps, shorter than the idle time that ends a session), then imports
     # outdoor rides to compare against.
-    _call(base, tokens, "button", "press", {"entity_id": STOP_BUTTON})
+    try:
+        _call(base, tokens, "button", "press", {"entity_id": STOP_BUTTON})
+    except urllib.error.HTTPError as err:
+        log(f"note: stopping the session failed: {err.code} {err.read()[:300]!r}")
     rides = sorted(
         str(Path("media") / "rides" / "outdoor" / name) for name in OUTDOOR_RIDES
     )
