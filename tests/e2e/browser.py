@@ -548,9 +548,9 @@ def run_check(
                         )
                         context.close()
         finally:
-            console = config_dir / "hass-console.log"
-            if console.exists():
-                shutil.copy(console, artifacts / "home-assistant.log")
+            for name in ("home-assistant.log", "hass-console.log"):
+                if (config_dir / name).exists():
+                    shutil.copy(config_dir / name, artifacts / name)
             (artifacts / "report.json").write_text(json.dumps(asdict(result), indent=2))
     return result
 
