@@ -207,3 +207,40 @@ def test_a_restarted_source_clock_continues_the_session() -> None:
     assert 24.5 <= live.riding_s / 60 <= 25.5
     assert live.elapsed_s / 60 == pytest.approx(27, abs=0.25)
     assert live.dropped.out_of_order == 0
+
+
+def test_reset_baseline_mid_ride_applies_at_once() -> None:
+    """After a reset the running session compares with 50/50 again."""
+    t = tracker(posture_reminders_enabled=False)
+    leaning = [
+        Sample(t_s=s.t_s, power_w=s.power_w, cadence_rpm=s.cadence_rpm, left_pct=54.0)
+        for s in steady(30 * 60)
+    ]
+    t.push(leaning)
+    t.stop()
+    t.push(steady(5, power=0, cadence=0, start=30 * 60))
+    t.push(steady(15 * 60, start=30 * 60 + 5))
+    live = t.live()
+    assert live is not None
+    assert live.baseline_left_pct is not None
+    assert live.baseline_left_pct > 52
+    t.baselines.reset()
+    t.baseline_changed()
+    t.push(steady(30, start=45 * 60 + 5))
+    live = t.live()
+    assert live is not None
+    assert live.baseline_left_pct == 50.0
+
+
+def test_one_cadence_alert_per_sag() -> None:
+    """A sag that is both a drift and out of the target band alerts once."""
+    t = tracker(posture_reminders_enabled=False)
+    fresh = steady(20 * 60, cadence=92)
+    sag = steady(10 * 60, cadence=74, start=20 * 60)
+    back = steady(10 * 60, cadence=92, start=30 * 60)
+    kinds = types(t.push(fresh + sag + back))
+    assert kinds.count(AlertType.CADENCE_DRIFT_STARTED) == 1
+    assert kinds.count(AlertType.CADENCE_DRIFT_ENDED) == 1
+    assert kinds.index(AlertType.CADENCE_DRIFT_STARTED) < kinds.index(
+        AlertType.CADENCE_DRIFT_ENDED
+    )

@@ -268,6 +268,7 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
     def async_reset_baseline(self, context: str | None = None) -> None:
         """Forget what was learnt of the rider's usual balance."""
         self.baselines.reset(context)
+        self.tracker.baseline_changed()
         self._save()
         self._force_publish()
 
@@ -284,6 +285,7 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
     def async_learn(self, context: str, summary: SessionSummary) -> None:
         """Teach a baseline from an imported ride."""
         self.baselines.learn(context, summary)
+        self.tracker.baseline_changed()
         self._save()
         self._force_publish()
 

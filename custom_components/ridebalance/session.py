@@ -117,6 +117,9 @@ _ENDED = {
     EpisodeKind.CADENCE_DRIFT: AlertType.CADENCE_DRIFT_ENDED,
     EpisodeKind.CADENCE_OUT_OF_BAND: AlertType.CADENCE_DRIFT_ENDED,
 }
+# Both cadence episodes are one "cadence drift" to the rider: it starts with the
+# first of them and ends with the last.
+_CADENCE_KINDS = frozenset({EpisodeKind.CADENCE_DRIFT, EpisodeKind.CADENCE_OUT_OF_BAND})
 
 
 def _pedalling(sample: Sample, floor_w: float) -> bool:
@@ -136,6 +139,7 @@ class _Active:
     last_break_riding_s: float = 0.0
     pause_started_t_s: float | None = None
     reminder_due_reason: str | None = None
+    cadence_open: set[EpisodeKind] = field(default_factory=set)
     # Kept here because the engine's snapshot is too costly to take per sample.
     riding_s: float = 0.0
     energy_j: float = 0.0
@@ -220,6 +224,11 @@ class SessionTracker:
         self.settings = settings
         if self._active is not None:
             self._active.analyzer.update_settings(settings.analysis())
+
+    def baseline_changed(self) -> None:
+        """The baseline was reset or taught: the running session uses it at once."""
+        if self._active is not None:
+            self._active.analyzer.baseline_changed()
 
     def start(self, t_s: float | None = None) -> list[Notice]:
         """Start a session by hand (no-op when one is running)."""
@@ -368,12 +377,21 @@ class SessionTracker:
         kind = table.get(episode.kind)
         if kind is None:
             return []
+        active = self._active
+        assert active is not None
+        if episode.kind in _CADENCE_KINDS:
+            was_open = bool(active.cadence_open)
+            if event.type is EventType.STARTED:
+                active.cadence_open.add(episode.kind)
+            else:
+                active.cadence_open.discard(episode.kind)
+            if was_open == bool(active.cadence_open):
+                return []  # the other cadence episode already said it
         if event.type is EventType.STARTED and episode.kind in (
             EpisodeKind.ASYMMETRY,
             EpisodeKind.BALANCE_DRIFT,
         ):
-            assert self._active is not None
-            self._active.reminder_due_reason = episode.reason
+            active.reminder_due_reason = episode.reason
         if not self.settings.alerts_enabled:
             return []
         return [
@@ -396,14 +414,22 @@ class SessionTracker:
         riding = active.riding_s
         if riding < NO_REMINDER_BEFORE_S:
             return []
-        power_3s = self.power_3s_w()
+        # The latest reading counts too: a surge's first second has not moved
+        # the 3 s mean yet.
+        power = max(
+            self.power_3s_w() or 0.0,
+            (self.last_sample.power_w if self.last_sample else None) or 0.0,
+        )
         average = active.avg_power_w
-        if power_3s is not None and average and power_3s > SPRINT_FACTOR * average:
+        if average and power > SPRINT_FACTOR * average:
             return []  # mid-sprint: wait until it is over
         interval_s = self.settings.posture_interval_min * 60.0
         due_by_time = riding - active.last_break_riding_s >= interval_s
         if not due_by_time and active.reminder_due_reason is None:
             return []
+        live = active.analyzer.snapshot()
+        if average and live.power_w and live.power_w > SPRINT_FACTOR * average:
+            return []  # the sprint is still in the last 10 s: let it settle
         reason = (
             f"Reminder after {interval_s / 60:.0f} min of riding without a break."
             if due_by_time
@@ -420,12 +446,7 @@ class SessionTracker:
                     "cue": cue,
                     "reason": reason,
                     "elapsed_min": round(riding / 60.0, 1),
-                    "power_band": active.analyzer.snapshot().power_band,
+                    "power_band": live.power_band,
                 },
             )
         ]
-
-
-def replace_settings(settings: RiderSettings, **changes: Any) -> RiderSettings:
-    """A copy of ``settings`` with some knobs changed."""
-    return replace(settings, **changes)

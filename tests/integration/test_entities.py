@@ -234,11 +234,6 @@ async def test_cadence_drift_during_the_sag(
     await hass.config_entries.async_unload(sim_entry.entry_id)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the drift from the early-ride cadence and the fall below the target "
-    "band are separate episodes that both become cadence_drift_started/ended",
-)
 async def test_cadence_alerts_once_per_flag(
     hass: HomeAssistant, sim_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -275,11 +270,6 @@ async def test_posture_reminders_at_the_chosen_interval(
     await hass.config_entries.async_unload(sim_entry.entry_id)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the sprint check reads the trailing 3 s mean power, which has not "
-    "risen yet at a surge's first readings, so a due reminder fires as it starts",
-)
 async def test_no_posture_reminder_during_a_surge(
     hass: HomeAssistant, sim_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -398,11 +388,6 @@ async def test_reset_baseline_forgets_the_learnt_balance(
     await hass.config_entries.async_unload(sim_entry.entry_id)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the simulator rests 120 s between laps, less than the 180 s without "
-    "pedalling that ends a session, so the next lap continues the same session",
-)
 async def test_session_ends_after_the_ride(
     hass: HomeAssistant, sim_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:

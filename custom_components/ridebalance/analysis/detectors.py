@@ -272,6 +272,11 @@ class BlockDetector:
         self.settings = settings
         self._h_cache.clear()
 
+    def baseline_changed(self) -> None:
+        """The baseline was reset or taught: read it afresh from the next block."""
+        self._exp_cache.clear()
+        self._h_cache.clear()
+
     def band_for(self, power_w: float) -> str:
         """The baseline band label for a power (labels cached for the session)."""
         return self._labels[band_index(power_w, self._edges)]

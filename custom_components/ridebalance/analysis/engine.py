@@ -343,6 +343,10 @@ class StreamingAnalyzer:
         self.settings = settings
         self._det.update_settings(settings)
 
+    def baseline_changed(self) -> None:
+        """The baseline object was reset or taught mid-ride; use what it says now."""
+        self._det.baseline_changed()
+
     def push(self, sample: Sample) -> list[Event]:
         """Take one reading; return episodes that started or ended because of it."""
         if self._finished is not None:
