@@ -30,6 +30,9 @@ SESSION_SAVE_INTERVAL = timedelta(minutes=2)
 # A session stored at shutdown is resumed when Home Assistant is back within this.
 RESUME_WITHIN = timedelta(minutes=5)
 RECENT_SESSIONS = 20
+# Publication ticks after the last reading, so that entities writing every N
+# seconds (sensor.py, ``every_s``) still show the final value.
+SETTLE_TICKS = 60
 _COLUMNS = (
     "t_s",
     "power_w",
@@ -153,6 +156,7 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
         self._session_started: datetime | None = None
         self._status = SourceStatus(SourceState.CONNECTING)
         self._dirty = False
+        self._settle_ticks = 0
         self._unsubs: list[CALLBACK_TYPE] = []
         self._alert_listeners: list[Callable[[Notice], None]] = []
         self.data = RideSnapshot(available=False)
@@ -364,8 +368,13 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
     @callback
     def _publish(self, _now: datetime | None) -> None:
         if not self._dirty:
+            if self._settle_ticks > 0:
+                # Entities that write slowly still owe the latest value.
+                self._settle_ticks -= 1
+                self.async_update_listeners()
             return
         self._dirty = False
+        self._settle_ticks = SETTLE_TICKS
         self.async_set_updated_data(
             RideSnapshot(
                 available=self._status.state is SourceState.CONNECTED,

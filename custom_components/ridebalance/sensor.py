@@ -13,8 +13,9 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfPower, UnitOfTime
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
 
 from .analysis import LiveMetrics
 from .coordinator import RideBalanceConfigEntry, RideCoordinator, RideSnapshot
@@ -26,6 +27,8 @@ PARALLEL_UPDATES = 0
 UNIT_RPM = "rpm"
 UNIT_BPM = "bpm"
 UNIT_POINTS = "pts"
+# Publication ticks are a second apart but not exactly: don't skip one for jitter.
+THROTTLE_SLACK_S = 0.2
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,6 +38,9 @@ class RideSensorEntityDescription(SensorEntityDescription):
     value_fn: Callable[[RideSnapshot], float | None]
     attrs_fn: Callable[[RideSnapshot], dict[str, Any]] | None = None
     digits: int = 0
+    every_s: float = 1.0
+    """Write the state at most this often: slow-moving figures need not churn
+    the recorder every second (a riding hour stays under 1 MB of history)."""
 
 
 def _live(
@@ -42,6 +48,13 @@ def _live(
 ) -> Callable[[RideSnapshot], float | None]:
     """Read a live metric; None while no session is running."""
     return lambda s: None if s.live is None else fn(s.live)
+
+
+def _cadence(s: RideSnapshot) -> float | None:
+    """The 10 s mean while a session runs (steadier), else the latest reading."""
+    if s.live is not None and s.live.cadence_rpm is not None:
+        return s.live.cadence_rpm
+    return s.sample.cadence_rpm if s.sample else None
 
 
 def _last_session_balance(s: RideSnapshot) -> float | None:
@@ -60,6 +73,7 @@ SENSORS: tuple[RideSensorEntityDescription, ...] = (
         native_unit_of_measurement=UnitOfPower.WATT,
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda s: s.sample.power_w if s.sample else None,
+        every_s=2.0,
     ),
     RideSensorEntityDescription(
         key="power_3s",
@@ -68,13 +82,15 @@ SENSORS: tuple[RideSensorEntityDescription, ...] = (
         native_unit_of_measurement=UnitOfPower.WATT,
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda s: s.power_3s_w,
+        entity_registry_enabled_default=False,
     ),
     RideSensorEntityDescription(
         key="cadence",
         translation_key="cadence",
         native_unit_of_measurement=UNIT_RPM,
         state_class=SensorStateClass.MEASUREMENT,
-        value_fn=lambda s: s.sample.cadence_rpm if s.sample else None,
+        value_fn=_cadence,
+        every_s=5.0,
     ),
     RideSensorEntityDescription(
         key="heart_rate",
@@ -82,6 +98,7 @@ SENSORS: tuple[RideSensorEntityDescription, ...] = (
         native_unit_of_measurement=UNIT_BPM,
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda s: s.sample.heart_rate_bpm if s.sample else None,
+        every_s=5.0,
     ),
     RideSensorEntityDescription(
         key="left_balance",
@@ -90,6 +107,7 @@ SENSORS: tuple[RideSensorEntityDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         digits=1,
         value_fn=_live(lambda m: m.balance_10s_left_pct),
+        every_s=5.0,
     ),
     RideSensorEntityDescription(
         key="left_balance_1min",
@@ -98,6 +116,7 @@ SENSORS: tuple[RideSensorEntityDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         digits=1,
         value_fn=_live(lambda m: m.balance_1min_left_pct),
+        every_s=15.0,
     ),
     RideSensorEntityDescription(
         key="left_balance_session",
@@ -106,6 +125,7 @@ SENSORS: tuple[RideSensorEntityDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         digits=1,
         value_fn=_live(lambda m: m.balance_session_left_pct),
+        every_s=60.0,
     ),
     RideSensorEntityDescription(
         key="balance_vs_baseline",
@@ -122,6 +142,7 @@ SENSORS: tuple[RideSensorEntityDescription, ...] = (
                 else round(s.live.baseline_left_pct, 1)
             ),
         },
+        every_s=15.0,
     ),
     RideSensorEntityDescription(
         key="te_left",
@@ -130,6 +151,7 @@ SENSORS: tuple[RideSensorEntityDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         entity_registry_enabled_default=False,
         value_fn=_live(lambda m: m.te_left_pct),
+        every_s=15.0,
     ),
     RideSensorEntityDescription(
         key="te_right",
@@ -138,6 +160,7 @@ SENSORS: tuple[RideSensorEntityDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         entity_registry_enabled_default=False,
         value_fn=_live(lambda m: m.te_right_pct),
+        every_s=15.0,
     ),
     RideSensorEntityDescription(
         key="ps_left",
@@ -146,6 +169,7 @@ SENSORS: tuple[RideSensorEntityDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         entity_registry_enabled_default=False,
         value_fn=_live(lambda m: m.ps_left_pct),
+        every_s=15.0,
     ),
     RideSensorEntityDescription(
         key="ps_right",
@@ -154,6 +178,7 @@ SENSORS: tuple[RideSensorEntityDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         entity_registry_enabled_default=False,
         value_fn=_live(lambda m: m.ps_right_pct),
+        every_s=15.0,
     ),
     RideSensorEntityDescription(
         key="cadence_drift",
@@ -162,6 +187,7 @@ SENSORS: tuple[RideSensorEntityDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         digits=1,
         value_fn=_live(lambda m: m.cadence_drift_rpm),
+        every_s=15.0,
     ),
     RideSensorEntityDescription(
         key="riding_time",
@@ -169,7 +195,7 @@ SENSORS: tuple[RideSensorEntityDescription, ...] = (
         device_class=SensorDeviceClass.DURATION,
         native_unit_of_measurement=UnitOfTime.MINUTES,
         state_class=SensorStateClass.MEASUREMENT,
-        digits=1,
+        suggested_display_precision=0,
         value_fn=_live(lambda m: m.riding_s / 60.0),
     ),
     RideSensorEntityDescription(
@@ -178,7 +204,7 @@ SENSORS: tuple[RideSensorEntityDescription, ...] = (
         device_class=SensorDeviceClass.DURATION,
         native_unit_of_measurement=UnitOfTime.MINUTES,
         state_class=SensorStateClass.MEASUREMENT,
-        digits=1,
+        suggested_display_precision=0,
         value_fn=lambda s: s.minutes_since_break,
     ),
     RideSensorEntityDescription(
@@ -267,6 +293,34 @@ class RideBalanceSensor(RideBalanceEntity, SensorEntity):
     _unrecorded_attributes = frozenset(
         {"sessions", "bands", "power_band", "usual_left_pct"}
     )
+
+    _last_write: tuple[float | None, float] | None = None
+    _last_shape: tuple[bool, bool] | None = None
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Write at most every ``every_s``, of ride time or of wall time.
+
+        Ride time is the readings' clock, so a simulated ride played faster than
+        life stays as fresh as a real one (the coordinator caps writes at one a
+        second of wall time); wall time lets the last value out once readings
+        stop. Becoming (un)available or (un)known, e.g. at a session's start or
+        end, goes out at once.
+        """
+        sample = self.coordinator.data.sample
+        ride_now = None if sample is None else sample.t_s
+        wall_now = dt_util.utcnow().timestamp()
+        shape = (self.available, self.native_value is None)
+        if self._last_write is not None and shape == self._last_shape:
+            ride_then, wall_then = self._last_write
+            elapsed = wall_now - wall_then
+            if ride_now is not None and ride_then is not None:
+                elapsed = max(elapsed, ride_now - ride_then)
+            if elapsed < self.entity_description.every_s - THROTTLE_SLACK_S:
+                return
+        self._last_write = (ride_now, wall_now)
+        self._last_shape = shape
+        super()._handle_coordinator_update()
 
     @property
     def native_value(self) -> float | None:

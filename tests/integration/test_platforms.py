@@ -99,7 +99,7 @@ async def test_detail_sensors_are_disabled_by_default(
     sim_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """Torque effectiveness, smoothness and last-seen wait until the rider asks."""
+    """3 s power, torque effectiveness, smoothness and last-seen wait until asked."""
     await _set_up_and_ride(hass, sim_entry, freezer, [Platform.SENSOR])
     disabled = {
         e.entity_id
@@ -107,6 +107,7 @@ async def test_detail_sensors_are_disabled_by_default(
         if e.disabled_by is er.RegistryEntryDisabler.INTEGRATION
     }
     assert disabled == {
+        "sensor.simulated_rider_power_3_s",
         "sensor.simulated_rider_torque_effectiveness_left",
         "sensor.simulated_rider_torque_effectiveness_right",
         "sensor.simulated_rider_pedal_smoothness_left",

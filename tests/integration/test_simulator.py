@@ -113,7 +113,7 @@ async def test_rest_between_laps_ends_and_restarts_riding(
     freezer: FrozenDateTimeFactory,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """After the ride the rider rests for two minutes, then rides again."""
+    """After the ride the rider rests long enough to end the session (4 min)."""
     monkeypatch.setattr(
         integration, "SimulatorSource", partial(SimulatorSource, script=SHORT_RIDE)
     )
@@ -133,7 +133,11 @@ async def test_rest_between_laps_ends_and_restarts_riding(
     source = sim_entry.runtime_data.source
     assert source.diagnostics()["lap"] == 0
 
-    await _ride(hass, freezer, 2)  # ride minute 5: the second lap has begun
+    await _ride(hass, freezer, 2)  # ride minute 5: still resting, session over
+    assert source.diagnostics()["lap"] == 0
+    assert _state(hass, "binary_sensor.simulated_rider_riding") == "off"
+
+    await _ride(hass, freezer, 2)  # ride minute 7: the second lap has begun
     assert source.diagnostics()["lap"] == 1
     assert float(_state(hass, "sensor.simulated_rider_power")) > 150
     await hass.config_entries.async_unload(sim_entry.entry_id)
