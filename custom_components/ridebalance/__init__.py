@@ -6,7 +6,7 @@ from typing import Any
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import ConfigType
 
@@ -89,3 +89,23 @@ async def async_remove_entry(
     await Store[dict[str, Any]](
         hass, STORAGE_VERSION, storage_key(entry)
     ).async_remove()
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: RideBalanceConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """Let the rider delete a sensor device that is no longer heard.
+
+    A sensor that is not heard may be asleep or gone for good (new pedals, a
+    strap that broke); only the rider knows, so a silent one may be removed.
+    The rider's own device and sensors heard right now stay.
+    """
+    keys = {
+        identifier.removeprefix(f"{entry.entry_id}_")
+        for domain, identifier in device.identifiers
+        if domain == DOMAIN and identifier != entry.entry_id
+    }
+    if not keys:
+        return False
+    heard = entry.runtime_data.data.devices
+    return not any(key in heard and heard[key].connected for key in keys)

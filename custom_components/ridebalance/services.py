@@ -16,7 +16,7 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 import probatio
@@ -174,9 +174,16 @@ async def _import_rides(hass: HomeAssistant, call: ServiceCall) -> ServiceRespon
             translation_key="path_missing",
             translation_placeholders={"path": ", ".join(missing)},
         )
-    report, learnt = await hass.async_add_executor_job(
-        _read_and_analyse, coordinator, paths, call.data[ATTR_CONTEXT]
-    )
+    try:
+        report, learnt = await hass.async_add_executor_job(
+            _read_and_analyse, coordinator, paths, call.data[ATTR_CONTEXT]
+        )
+    except OSError as err:  # a folder that cannot be listed
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="import_failed",
+            translation_placeholders={"error": str(err)},
+        ) from err
     for where, summary in learnt:
         coordinator.async_learn(where, summary)
     persistent_notification.async_create(
@@ -206,7 +213,14 @@ async def _export_session(hass: HomeAssistant, call: ServiceCall) -> ServiceResp
         start = dt_util.parse_datetime(coordinator.sessions[-1].started) or start
     name = f"session-{dt_util.as_local(start).strftime('%Y%m%d-%H%M%S')}.fit"
     target = Path(hass.config.path(EXPORT_DIR, name))
-    await hass.async_add_executor_job(_write_export, target, list(samples), start)
+    try:
+        await hass.async_add_executor_job(_write_export, target, list(samples), start)
+    except OSError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="export_failed",
+            translation_placeholders={"path": str(target), "error": str(err)},
+        ) from err
     return {"path": str(target), "samples": len(samples)}
 
 

@@ -9,10 +9,13 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
 )
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 
 def _state_of(entry: ConfigEntry) -> ConfigEntryState:
@@ -99,3 +102,55 @@ async def test_removing_the_rider_deletes_its_history(
     await hass.config_entries.async_remove(sim_entry.entry_id)
     await hass.async_block_till_done()
     assert key not in hass_storage
+
+
+async def _remove_device(
+    hass: HomeAssistant,
+    hass_ws_client: WebSocketGenerator,
+    device_id: str,
+    entry_id: str,
+) -> bool:
+    """Ask, as the device page's Delete button does, to remove a device."""
+    assert await async_setup_component(hass, "config", {})
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id(
+        {
+            "type": "config/device_registry/remove_config_entry",
+            "device_id": device_id,
+            "config_entry_id": entry_id,
+        }
+    )
+    response = await client.receive_json()
+    return bool(response["success"])
+
+
+async def test_only_silent_sensor_devices_can_be_deleted(
+    hass: HomeAssistant,
+    sim_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    device_registry: dr.DeviceRegistry,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """Heard sensors and the rider stay; an old, silent pairing can go."""
+    sim_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(sim_entry.entry_id)
+    await hass.async_block_till_done()
+    await _ride(hass, freezer, 2)
+    rider = device_registry.async_get_device_by_identifier(
+        ("ridebalance", "sim_entry_id"), sim_entry.entry_id
+    )
+    pedals = device_registry.async_get_device_by_identifier(
+        ("ridebalance", "sim_entry_id_pedals"), sim_entry.entry_id
+    )
+    assert rider is not None
+    assert pedals is not None
+    old = device_registry.async_get_or_create(
+        config_entry_id=sim_entry.entry_id,
+        identifiers={("ridebalance", "sim_entry_id_pedals_4321")},
+        name="Old pedals",
+    )
+    assert not await _remove_device(hass, hass_ws_client, rider.id, sim_entry.entry_id)
+    assert not await _remove_device(hass, hass_ws_client, pedals.id, sim_entry.entry_id)
+    assert await _remove_device(hass, hass_ws_client, old.id, sim_entry.entry_id)
+    assert device_registry.async_get(old.id) is None
+    await hass.config_entries.async_unload(sim_entry.entry_id)

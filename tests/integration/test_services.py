@@ -10,7 +10,8 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import persistent_notification
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -37,8 +38,11 @@ async def _ride(
 
 
 @pytest.fixture
-async def loaded(hass: HomeAssistant, sim_entry: MockConfigEntry) -> MockConfigEntry:
-    """The simulator entry, set up."""
+async def loaded(
+    hass: HomeAssistant, sim_entry: MockConfigEntry, tmp_path: Path
+) -> MockConfigEntry:
+    """The simulator entry, set up, with a config folder of its own for exports."""
+    hass.config.config_dir = str(tmp_path / "config")
     sim_entry.add_to_hass(hass)
     await hass.config_entries.async_setup(sim_entry.entry_id)
     await hass.async_block_till_done()
@@ -175,3 +179,34 @@ async def test_sessions_by_hand_and_baseline_reset(
     assert coordinator.baselines.get("indoor").sessions == 0
     await hass.services.async_call(DOMAIN, "start_session", {}, blocking=True)
     assert coordinator.tracker.active
+
+
+async def test_export_names_a_write_failure(
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    tmp_path: Path,
+) -> None:
+    """A full disk or a read-only folder is named, not a stack trace."""
+    await _ride(hass, freezer, 12)
+    blocker = Path(hass.config.path("ridebalance"))
+    await hass.async_add_executor_job(blocker.parent.mkdir)
+    await hass.async_add_executor_job(blocker.write_text, "not a folder")
+    with pytest.raises(HomeAssistantError) as err:
+        await hass.services.async_call(
+            DOMAIN, "export_session", {}, blocking=True, return_response=True
+        )
+    assert err.value.translation_key == "export_failed"
+
+
+async def test_actions_need_a_loaded_rider(hass: HomeAssistant) -> None:
+    """Without a rider the actions say so instead of failing obscurely."""
+    assert await async_setup_component(hass, DOMAIN, {})
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(DOMAIN, "start_session", {}, blocking=True)
+    assert err.value.translation_key == "no_rider"
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN, "stop_session", {"config_entry_id": "nope"}, blocking=True
+        )
+    assert err.value.translation_key == "entry_not_loaded"
