@@ -6,7 +6,12 @@ from typing import Any
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    issue_registry as ir,
+)
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import ConfigType
 
@@ -25,8 +30,8 @@ from .coordinator import (
     storage_key,
 )
 from .services import async_setup_services
-from .sources import Source
-from .sources.ant import AntSource
+from .sources import Source, SourceNotReadyError
+from .sources.ant import AntSource, stick_issue_id
 from .sources.entities import EntitiesSource
 from .sources.simulator import SimulatorSource
 
@@ -66,7 +71,14 @@ def _build_source(hass: HomeAssistant, entry: RideBalanceConfigEntry) -> Source:
 async def async_setup_entry(hass: HomeAssistant, entry: RideBalanceConfigEntry) -> bool:
     """Set up RideBalance from a config entry."""
     coordinator = RideCoordinator(hass, entry, _build_source(hass, entry))
-    await coordinator.async_start()
+    try:
+        await coordinator.async_start()
+    except SourceNotReadyError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="source_not_ready",
+            translation_placeholders={"detail": str(err)},
+        ) from err
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
@@ -85,7 +97,8 @@ async def async_unload_entry(
 async def async_remove_entry(
     hass: HomeAssistant, entry: RideBalanceConfigEntry
 ) -> None:
-    """Delete the rider's stored baseline and sessions with the entry."""
+    """Delete the rider's stored baseline and sessions, and its repair issue."""
+    ir.async_delete_issue(hass, DOMAIN, stick_issue_id(entry.entry_id))
     await Store[dict[str, Any]](
         hass, STORAGE_VERSION, storage_key(entry)
     ).async_remove()

@@ -219,22 +219,21 @@ async def test_unplug_makes_entities_unavailable_until_replug(
 async def test_busy_stick_raises_a_repair_issue_with_the_fix(
     hass: HomeAssistant, stick: FakeStick, ant_entry: MockConfigEntry
 ) -> None:
-    """A stick owned by Zwift or another integration is named in a repair issue."""
+    """A stick owned by Zwift or another integration: setup waits, the fix is named."""
     stick.set_open_error(16)
     ant_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(ant_entry.entry_id)
+    assert not await hass.config_entries.async_setup(ant_entry.entry_id)
+    assert ant_entry.state is ConfigEntryState.SETUP_RETRY
+    assert "busy" in (ant_entry.reason or "")
     issues = ir.async_get(hass)
-    await until(hass, lambda: issues.async_get_issue(DOMAIN, ISSUE_ID) is not None)
     issue = issues.async_get_issue(DOMAIN, ISSUE_ID)
     assert issue is not None
     assert issue.translation_key == "stick_busy"
-    assert state(hass, "sensor.ant_rider_power") == STATE_UNAVAILABLE
+    assert hass.states.get("sensor.ant_rider_power") is None
 
     stick.set_open_error(None)  # the other program let go
+    await until(hass, lambda: ant_entry.state is ConfigEntryState.LOADED, 30)
     await until(hass, lambda: issues.async_get_issue(DOMAIN, ISSUE_ID) is None)
-    await until(
-        hass, lambda: state(hass, "sensor.ant_rider_power") != STATE_UNAVAILABLE
-    )
     await hass.config_entries.async_unload(ant_entry.entry_id)
 
 

@@ -14,6 +14,10 @@ type SampleCallback = Callable[[list[Sample]], None]
 type StatusCallback = Callable[["SourceStatus"], None]
 
 
+class SourceNotReadyError(Exception):
+    """The source cannot deliver yet (e.g. its USB stick is missing); retry later."""
+
+
 class SourceState(StrEnum):
     """Whether a source is delivering readings."""
 

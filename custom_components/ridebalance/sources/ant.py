@@ -43,10 +43,18 @@ from ..ant.receiver import (
     Pairing as ReceiverPairing,
     ReceiverSettings,
     ReceiverState,
+    probe_stick,
 )
 from ..ant.usb_errors import UDEV_RULES, AntStickError
 from ..const import CONF_HEART_RATE, CONF_PEDALS, CONF_TRAINER, DOMAIN, LOGGER
-from . import SampleCallback, SensorDevice, SourceState, SourceStatus, StatusCallback
+from . import (
+    SampleCallback,
+    SensorDevice,
+    SourceNotReadyError,
+    SourceState,
+    SourceStatus,
+    StatusCallback,
+)
 
 # Problems the rider has to fix at the stick; each has a repair issue.
 REPAIRABLE_REASONS: Final = frozenset(
@@ -96,6 +104,11 @@ def describe_heard(device_type: int, pages: Mapping[int, bytes]) -> str | None:
     if isinstance(page, ManufacturerPage | HeartRatePage):
         manufacturer_id = page.manufacturer_id
     return None if manufacturer_id is None else manufacturer_name(manufacturer_id)
+
+
+def stick_issue_id(entry_id: str) -> str:
+    """The repair issue of an entry's stick."""
+    return f"stick_{entry_id}"
 
 
 def device_key(state: DeviceState) -> str:
@@ -192,7 +205,7 @@ class AntSource:
     ) -> None:
         self._hass = hass
         self._entry_id = entry_id
-        self._issue_id = f"stick_{entry_id}"
+        self._issue_id = stick_issue_id(entry_id)
         self._pairing = AntPairing.from_entry(entry_data)
         self._wanted = self._pairing.wanted_types()
         self._settings = settings
@@ -243,7 +256,19 @@ class AntSource:
     async def async_start(
         self, on_samples: SampleCallback, on_status: StatusCallback
     ) -> None:
-        """Start the receiver; it opens the stick (and retries) in its own thread."""
+        """Check the stick, then start the receiver in its own thread.
+
+        A stick that cannot be opened now raises ``SourceNotReadyError`` (Home
+        Assistant retries the setup) with a repair issue naming the fix; once
+        running, the receiver itself rides out a stick that vanishes.
+        """
+        try:
+            await self._hass.async_add_executor_job(probe_stick, self._settings)
+        except AntStickError as err:
+            reason = err.reason if err.reason in REPAIRABLE_REASONS else None
+            if reason is not None:
+                self._raise_issue(reason, str(err))
+            raise SourceNotReadyError(str(err)) from err
         self._on_samples = on_samples
         self._on_status = on_status
         loop = self._hass.loop
@@ -274,7 +299,11 @@ class AntSource:
         await self._hass.async_add_executor_job(receiver.start)
 
     async def async_stop(self) -> None:
-        """Stop the receiver and join its threads; forget the repair issue."""
+        """Stop the receiver and join its threads.
+
+        The repair issue goes with a running receiver; one raised because the
+        stick could not be opened at setup stays while Home Assistant retries.
+        """
         self._stopped = True
         if self._unsub_stop is not None:
             self._unsub_stop()
@@ -282,8 +311,7 @@ class AntSource:
         receiver, self._receiver = self._receiver, None
         if receiver is not None:
             await self._hass.async_add_executor_job(receiver.stop)
-        ir.async_delete_issue(self._hass, DOMAIN, self._issue_id)
-        self._issue_reason = None
+            self._clear_issue()
 
     def diagnostics(self) -> dict[str, Any]:
         """Receiver counters and state, and what each device sent."""
@@ -393,8 +421,7 @@ class AntSource:
 
     @callback
     def _clear_issue(self) -> None:
-        if self._issue_reason is None:
-            return
+        # Also clears an issue raised by an earlier setup attempt's source.
         self._issue_reason = None
         ir.async_delete_issue(self._hass, DOMAIN, self._issue_id)
 
