@@ -14,6 +14,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import custom_components.ridebalance as integration
 from custom_components.ridebalance import config_flow
+from custom_components.ridebalance.ant.receiver import scan
 from custom_components.ridebalance.const import (
     CONF_BALANCE_ENTITY,
     CONF_BALANCE_SIDE,
@@ -39,6 +40,7 @@ from .test_config_flow import (
     options_of,
     rider_on_air,
     start_reconfigure,
+    state_of,
 )
 
 
@@ -133,7 +135,6 @@ async def test_an_unexpected_failure_while_listening_can_be_retried(
     hass: HomeAssistant, stick: FakeStick, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A scan that breaks for no known reason says "unknown"; listening again works."""
-    real_scan = config_flow.scan
 
     def broken_scan(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("openant thread died")
@@ -146,7 +147,7 @@ async def test_an_unexpected_failure_while_listening_can_be_retried(
     assert result["step_id"] == "scan_failed"
     assert result["errors"] == {"base": "unknown"}
 
-    monkeypatch.setattr(config_flow, "scan", real_scan)
+    monkeypatch.setattr(config_flow, "scan", scan)
     rider_on_air(stick)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     result = await finish_scan(hass, result)
@@ -193,7 +194,7 @@ async def test_reconfigure_of_a_stopped_entry_leaves_it_stopped(
     assert result["step_id"] == "pick"
     hass.config_entries.flow.async_abort(result["flow_id"])
     await hass.async_block_till_done()
-    assert entry.state is ConfigEntryState.NOT_LOADED
+    assert state_of(entry) is ConfigEntryState.NOT_LOADED
 
     rider_on_air(stick)
     result = await start_reconfigure(hass, entry)
@@ -207,7 +208,7 @@ async def test_reconfigure_of_a_stopped_entry_leaves_it_stopped(
     assert result["reason"] == "reconfigure_successful"
     assert entry.data[CONF_HEART_RATE] == HRM
     await hass.async_block_till_done()
-    if entry.state is ConfigEntryState.LOADED:
+    if state_of(entry) is ConfigEntryState.LOADED:
         await hass.config_entries.async_unload(entry.entry_id)
 
 
