@@ -438,13 +438,13 @@ class RideBalanceConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """ANT+: scan again and re-pick devices. Entities: pick other sensors."""
         entry = self._get_reconfigure_entry()
-        match SourceKind(entry.data[CONF_SOURCE]):
-            case SourceKind.ANT:
-                return await self.async_step_reconfigure_ant(user_input)
-            case SourceKind.ENTITIES:
-                return await self.async_step_reconfigure_entities(user_input)
-            case SourceKind.SIMULATOR:
-                return self.async_abort(reason="simulator_reconfigure")
+        kind = SourceKind(entry.data[CONF_SOURCE])
+        if kind is SourceKind.ANT:
+            return await self.async_step_reconfigure_ant(user_input)
+        if kind is SourceKind.ENTITIES:
+            return await self.async_step_reconfigure_entities(user_input)
+        # The simulator has nothing to reconfigure (its speed is an option).
+        return self.async_abort(reason="simulator_reconfigure")
 
     async def async_step_reconfigure_ant(
         self, user_input: dict[str, Any] | None = None
