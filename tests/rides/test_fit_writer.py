@@ -1,18 +1,25 @@
-"""Writing FIT: our encoder's files read back through Garmin's SDK."""
+"""Writing FIT: our encoder's files checked byte by byte and read back by fitdecode."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 import io
 from pathlib import Path
+import struct
+from typing import Any
 
-from garmin_fit_sdk import Decoder, Stream
+import fitdecode
 import numpy as np
 import pytest
 
-from custom_components.ridebalance.rides import Ride, read_ride
+from custom_components.ridebalance.rides import Ride, RideFileError, read_ride
 from custom_components.ridebalance.rides.fit_crc import fit_crc
-from custom_components.ridebalance.rides.fit_writer import encode_fit, write_fit
+from custom_components.ridebalance.rides.fit_reader import parse_header
+from custom_components.ridebalance.rides.fit_writer import (
+    encode_fit,
+    fit_timestamp,
+    write_fit,
+)
 from custom_components.ridebalance.rides.summary import session_figures
 
 START = datetime(2026, 1, 10, 18, 0, 0, tzinfo=UTC)
@@ -40,11 +47,34 @@ def _trainer_ride(n: int = 1800) -> Ride:
     )
 
 
-def _sdk_read(data: bytes) -> dict[str, list[dict[str, object]]]:
-    assert Decoder(Stream.from_byte_array(bytearray(data))).check_integrity()
-    messages, errors = Decoder(Stream.from_byte_array(bytearray(data))).read()
-    assert errors == []
-    return messages  # type: ignore[return-value]
+def _check_integrity(data: bytes) -> None:
+    """Header and both CRCs by our own reading of the layout."""
+    header = parse_header(data)  # size, magic and header CRC
+    assert header.header_size == 14
+    (header_crc,) = struct.unpack_from("<H", data, 12)
+    assert header_crc == fit_crc(data[:12])  # written, not the optional 0
+    assert header.end == len(data)  # data size as declared, nothing after
+    (file_crc,) = struct.unpack_from("<H", data, len(data) - 2)
+    assert file_crc == fit_crc(data[:-2])
+
+
+def _fitdecode_read(data: bytes) -> dict[str, list[Any]]:
+    """Data messages by name, decoded by fitdecode with its CRC check raising."""
+    _check_integrity(data)
+    messages: dict[str, list[Any]] = {}
+    crcs = []
+    with fitdecode.FitReader(
+        io.BytesIO(data),
+        check_crc=fitdecode.CrcCheck.RAISE,
+        error_handling=fitdecode.ErrorHandling.RAISE,
+    ) as fit:
+        for frame in fit:
+            if frame.frame_type == fitdecode.FIT_FRAME_DATA:
+                messages.setdefault(frame.name, []).append(frame)
+            elif frame.frame_type == fitdecode.FIT_FRAME_CRC:
+                crcs.append(frame)
+    assert [crc.matched for crc in crcs] == [True]  # one file, its CRC checked
+    return messages
 
 
 def test_round_trip_within_encoding_resolution(tmp_path: Path) -> None:
@@ -71,24 +101,29 @@ def test_round_trip_within_encoding_resolution(tmp_path: Path) -> None:
 def test_session_message_carries_our_figures() -> None:
     ride = _trainer_ride()
     figures = session_figures(ride)
-    messages = _sdk_read(encode_fit(ride))
-    (session,) = messages["session_mesgs"]
-    assert session["sport"] == "cycling"
-    assert session["avg_power"] == round(figures.avg_power_w or 0)
-    assert session["normalized_power"] == round(figures.normalized_power_w or 0)
-    assert session["total_timer_time"] == 1800
-    raw = session["left_right_balance"]
+    messages = _fitdecode_read(encode_fit(ride))
+    (session,) = messages["session"]
+    assert session.get_value("sport") == "cycling"
+    assert session.get_value("sub_sport") == "indoor_cycling"
+    assert session.get_value("avg_power") == round(figures.avg_power_w or 0)
+    assert session.get_value("normalized_power") == round(
+        figures.normalized_power_w or 0
+    )
+    assert session.get_value("total_timer_time") == 1800
+    raw = session.get_raw_value("left_right_balance")
     assert isinstance(raw, int)
     assert raw & 0x8000
     assert (raw & 0x3FFF) / 100 == pytest.approx(figures.right_pct, abs=0.005)
-    assert session["avg_left_torque_effectiveness"] == pytest.approx(
+    assert session.get_value("avg_left_torque_effectiveness") == pytest.approx(
         figures.te_left_pct, abs=0.25
     )
-    assert len(messages["lap_mesgs"]) == 1
-    assert len(messages["activity_mesgs"]) == 1
-    record = messages["record_mesgs"][0]
-    # The SDK returns the raw record balance: right bit + right share.
-    assert record["left_right_balance"] == 0x80 | round(100 - ride.left_pct[0])
+    assert len(messages["lap"]) == 1
+    assert len(messages["activity"]) == 1
+    record = messages["record"][0]
+    # The raw record balance: right bit + right share.
+    assert record.get_raw_value("left_right_balance") == 0x80 | round(
+        100 - ride.left_pct[0]
+    )
 
 
 def test_rewritten_head_unit_ride_keeps_its_figures(shared_fit: Path) -> None:
@@ -96,11 +131,15 @@ def test_rewritten_head_unit_ride_keeps_its_figures(shared_fit: Path) -> None:
     buffer = io.BytesIO()
     write_fit(buffer, ride)
     data = buffer.getvalue()
-    session = _sdk_read(data)["session_mesgs"][0]
+    session = _fitdecode_read(data)["session"][0]
     original = session_figures(ride)
     # Pauses survive as timer events, so timer time and NP are unchanged.
-    assert session["total_timer_time"] == pytest.approx(original.timer_s, abs=1)
-    assert session["normalized_power"] == round(original.normalized_power_w or 0)
+    assert session.get_value("total_timer_time") == pytest.approx(
+        original.timer_s, abs=1
+    )
+    assert session.get_value("normalized_power") == round(
+        original.normalized_power_w or 0
+    )
     again = session_figures(read_ride_bytes(data))
     assert again.normalized_power_w == pytest.approx(original.normalized_power_w)
     assert again.right_pct == pytest.approx(original.right_pct, abs=0.01)
@@ -135,8 +174,7 @@ def read_ride_bytes(data: bytes) -> Ride:
     return read_fit(Path("memory.fit"), data=data)
 
 
-def test_independent_reader_agrees(tmp_path: Path) -> None:
-    fitdecode = pytest.importorskip("fitdecode")
+def test_raw_fields_hold_the_encoded_values(tmp_path: Path) -> None:
     ride = _trainer_ride(600)
     path = tmp_path / "trainer.fit"
     write_fit(path, ride)
@@ -162,3 +200,43 @@ def test_independent_reader_agrees(tmp_path: Path) -> None:
     assert sessions[0]["left_right_balance"] == 0x8000 | round(
         (figures.right_pct or 0) * 100
     )
+
+
+def test_a_changed_reading_fails_the_file_crc() -> None:
+    ride = _trainer_ride(600)
+    data = bytearray(encode_fit(ride))
+    # Record 300: its timestamp, then its power (uint16); a 1 W change still
+    # decodes as a valid message, so only the CRC can catch it.
+    stamp = struct.pack("<I", fit_timestamp(START) + 300)
+    at = data.index(stamp, 100) + len(stamp)
+    assert data[at] == round(ride.power_w[300]) & 0xFF
+    data[at] ^= 0x01
+    with pytest.raises(RideFileError, match=r"decoding failed.*CRC"):
+        read_ride_bytes(bytes(data))
+
+
+def _with_file_id(data: bytes, manufacturer: int, product: int) -> bytes:
+    """Our file with another maker and product in its file_id, CRC redone."""
+    # 14-byte header, file_id definition (6 + 5 x 3 bytes), then its data:
+    # record header, type (enum), manufacturer (uint16), product (uint16).
+    body = bytearray(data[:-2])
+    struct.pack_into("<HH", body, 14 + 21 + 2, manufacturer, product)
+    return bytes(body) + struct.pack("<H", fit_crc(body))
+
+
+def test_newer_profile_names_are_read_and_written() -> None:
+    ride = Ride.from_columns(
+        np.arange(60.0),
+        power_w=np.full(60, 220.0),
+        left_pct=np.full(60, 49.0),
+        start_time=START,
+        sub_sport="e_bike_enduro",  # added to the FIT profile in 2025
+    )
+    data = encode_fit(ride)
+    back = read_ride_bytes(data)
+    assert back.sub_sport == "e_bike_enduro"
+    # An Edge 550 (Garmin product 4633) and a Peloton export (maker 340).
+    edge = read_ride_bytes(_with_file_id(data, 1, 4633))
+    assert (edge.manufacturer, edge.device) == ("garmin", "edge_550")
+    peloton = read_ride_bytes(_with_file_id(data, 340, 7))
+    assert (peloton.manufacturer, peloton.device) == ("peloton", "7")

@@ -1,7 +1,8 @@
-"""Read a FIT activity into a :class:`Ride` (Garmin's ``garmin-fit-sdk``).
+"""Read a FIT activity into a :class:`Ride` (decoding with ``fitdecode``).
 
-The SDK decodes messages; this module owns everything FIT-specific that matters
-for balance, so we ask the SDK for RAW field values and apply the masks ourselves:
+fitdecode splits the file into messages and fields; this module owns everything
+FIT-specific that matters for balance, so it takes the RAW field values (before
+any scale, enum name or unit conversion) and applies the masks itself:
 
 - ``record.left_right_balance`` (uint8): bit 0x80 set = the low 7 bits are the
   RIGHT pedal's share in %; bit clear = side unknown (kept apart, never used as
@@ -16,20 +17,22 @@ is wrong: :class:`CorruptHeaderError` (size, ``.FIT`` magic, header CRC, or a
 damaged header of a chained file) and :class:`TruncatedFileError` (the file is
 shorter than its header promises). A truncated file is refused by default;
 ``allow_truncated=True`` returns the records read before the cut, with a
-:class:`RideFileWarning` and a note in ``Ride.warnings``.
+:class:`RideFileWarning` and a note in ``Ride.warnings``. A complete file is
+decoded with its data CRC checked; a mismatch or an undecodable message is a
+:class:`RideFileError` ("FIT decoding failed").
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 import math
 from pathlib import Path
 import struct
-from typing import Any, cast
+from typing import Any
 import warnings
 
-from garmin_fit_sdk import Decoder, Profile, Stream
+import fitdecode
 import numpy as np
 
 from .errors import (
@@ -40,6 +43,7 @@ from .errors import (
     TruncatedFileError,
 )
 from .fit_crc import fit_crc
+from .fit_profile import enum_name
 from .ride import (
     BalanceSide,
     FloatArray,
@@ -49,6 +53,7 @@ from .ride import (
 )
 
 FIT_MAGIC = b".FIT"
+FIT_EPOCH_UNIX = 631065600  # 1989-12-31T00:00:00Z
 RIGHT_BIT = 0x80
 SHARE_MASK = 0x7F
 INVALID_U8 = 0xFF
@@ -59,7 +64,15 @@ COASTING_ARTEFACTS = frozenset({RIGHT_BIT | 100, RIGHT_BIT})
 CYCLING_SPORTS = frozenset({"cycling", "e_biking"})
 # Fitness-equipment bikes are rides too (the sub-sport says which machine).
 EQUIPMENT_RIDES = frozenset({"indoor_cycling", "spin", "virtual_activity"})
-TIMER_STOPS = frozenset({"stop", "stop_all", "stop_disable", "stop_disable_all"})
+# FIT profile: event 0 = timer; event_type 0 = start, 1 = stop, 4 = stop_all,
+# 8 = stop_disable, 9 = stop_disable_all.
+EVENT_TIMER = 0
+EVENT_START = 0
+TIMER_STOPS = frozenset({1, 4, 8, 9})
+# The only messages the ride is built from; the rest are skipped undecoded.
+WANTED_MESSAGES = frozenset({"file_id", "sport", "session", "record", "event"})
+
+type Message = dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,19 +130,8 @@ def check_headers(data: bytes) -> tuple[list[FitHeader], int | None]:
     return headers, None
 
 
-def _raw(value: Any, type_name: str) -> Any:
-    """Undo the SDK's enum naming of a few raw balance values ('right', 'mask')."""
-    if isinstance(value, str):
-        for raw, name in Profile["types"][type_name].items():
-            if name == value:
-                return raw
-        return None
-    return value
-
-
-def _u8_share(value: Any) -> tuple[float, float, bool]:
+def _u8_share(raw: Any) -> tuple[float, float, bool]:
     """(right share, unsided share, artefact) from a raw record balance."""
-    raw = _raw(value, "left_right_balance")
     if not isinstance(raw, int) or raw == INVALID_U8:
         return math.nan, math.nan, False
     if raw in COASTING_ARTEFACTS:
@@ -154,9 +156,8 @@ def _num(value: Any, scale: float = 1.0) -> float | None:
     return None
 
 
-def session_balance(value: Any) -> tuple[float | None, BalanceSide | None, int | None]:
+def session_balance(raw: Any) -> tuple[float | None, BalanceSide | None, int | None]:
     """Right share, side and raw value of a session/lap ``left_right_balance``."""
-    raw = _raw(value, "left_right_balance_100")
     if not isinstance(raw, int) or raw == INVALID_U16:
         return None, None, None
     share = (raw & SESSION_SHARE_MASK) / 100.0
@@ -164,7 +165,7 @@ def session_balance(value: Any) -> tuple[float | None, BalanceSide | None, int |
     return share, side, raw
 
 
-def _summary(session: dict[str, Any]) -> HeadUnitSummary:
+def _summary(session: Message) -> HeadUnitSummary:
     share, side, raw = session_balance(session.get("left_right_balance"))
     cadence = _num(session.get("avg_cadence"))
     fractional = _num(session.get("avg_fractional_cadence"), 128.0)
@@ -192,13 +193,13 @@ def _summary(session: dict[str, Any]) -> HeadUnitSummary:
     )
 
 
-def _first(messages: dict[str, list[dict[str, Any]]], kind: str) -> dict[str, Any]:
+def _first(messages: dict[str, list[Message]], kind: str) -> Message:
     found = messages.get(kind) or [{}]
     return found[0]
 
 
 def _timer_clock(
-    times: list[float], events: list[dict[str, Any]], origin: float
+    times: list[float], events: list[Message], origin: int
 ) -> tuple[FloatArray, np.ndarray[Any, np.dtype[np.bool_]]]:
     """Timer time at each record and whether the timer ran there.
 
@@ -209,13 +210,13 @@ def _timer_clock(
     switches: list[tuple[float, bool]] = []
     for event in events:
         stamp = event.get("timestamp")
-        if event.get("event") != "timer" or not isinstance(stamp, datetime):
+        if event.get("event") != EVENT_TIMER or not isinstance(stamp, int):
             continue
         kind = event.get("event_type")
-        if kind == "start":
-            switches.append((stamp.timestamp() - origin, True))
+        if kind == EVENT_START:
+            switches.append((float(stamp - origin), True))
         elif kind in TIMER_STOPS:
-            switches.append((stamp.timestamp() - origin, False))
+            switches.append((float(stamp - origin), False))
     if not switches:
         return t - t[0], np.ones(len(t), dtype=np.bool_)
     switches.sort(key=lambda s: s[0])  # stable: same-second events keep file order
@@ -256,34 +257,68 @@ def read_fit(
         notes.append(message + "; using the records read before the cut")
         warnings.warn(notes[-1], RideFileWarning, stacklevel=2)
 
-    decoder = Decoder(Stream.from_byte_array(bytearray(raw_bytes)))
-    messages, errors = decoder.read(
-        apply_scale_and_offset=False,
-        merge_heart_rates=False,
-        expand_components=True,
-        convert_datetimes_to_dates=True,
-        enable_crc_check=cut_at is None,
+    messages = _decode(path, raw_bytes, truncated=cut_at is not None)
+    return _build(path, messages, indoor=indoor, notes=notes)
+
+
+def _decode(path: Path, data: bytes, *, truncated: bool) -> dict[str, list[Message]]:
+    """Raw field values of the messages the ride needs, by message name.
+
+    A complete file is read with its CRC checked. A truncated one is read
+    without (its CRC is missing) up to the cut, keeping the whole messages.
+    Developer fields are left out: an app may name one like a profile field
+    ("power"), and the ride uses the profile fields only.
+    """
+    check = fitdecode.CrcCheck.DISABLED if truncated else fitdecode.CrcCheck.RAISE
+    messages: dict[str, list[Message]] = {kind: [] for kind in WANTED_MESSAGES}
+    reader = fitdecode.FitReader(
+        data,
+        processor=None,  # raw values: no unit or datetime conversion
+        check_crc=check,
+        # Malformed developer data or odd field sizes only touch fields we skip.
+        error_handling=fitdecode.ErrorHandling.IGNORE,
     )
-    if errors and cut_at is None:
-        raise RideFileError(f"{path.name}: FIT decoding failed: {errors[0]}")
-    # The SDK types messages per kind; the builder reads them as plain dicts.
-    plain = cast(dict[str, list[dict[str, Any]]], messages)
-    return _build(path, plain, indoor=indoor, notes=notes)
+    try:
+        for frame in reader:
+            if frame.frame_type != fitdecode.FIT_FRAME_DATA:
+                continue
+            found = messages.get(frame.name)
+            if found is None:
+                continue
+            found.append(
+                {
+                    field.name: field.raw_value
+                    for field in frame.fields
+                    if field.field_def is None or not field.field_def.is_dev
+                }
+            )
+    except Exception as err:
+        # Damaged bytes can trip any check inside the decoder (its FitError, but
+        # also assertions and lookups), so every failure is the file's fault.
+        if not truncated:
+            reason = str(err)
+            if not isinstance(err, fitdecode.FitError):
+                reason = f"{type(err).__name__} {reason}".strip()
+            raise RideFileError(f"{path.name}: FIT decoding failed: {reason}") from err
+        # The cut: the messages read before it are whole, the one it splits is lost.
+    finally:
+        reader.close()
+    return messages
 
 
 def _build(
     path: Path,
-    messages: dict[str, list[dict[str, Any]]],
+    messages: dict[str, list[Message]],
     *,
     indoor: bool | None,
     notes: list[str],
 ) -> Ride:
-    session = _first(messages, "session_mesgs")
-    sport_mesg = _first(messages, "sport_mesgs")
-    sport = session.get("sport", sport_mesg.get("sport"))
-    sub_sport = session.get("sub_sport", sport_mesg.get("sub_sport"))
-    sport = sport if isinstance(sport, str) else None
-    sub_sport = sub_sport if isinstance(sub_sport, str) else None
+    session = _first(messages, "session")
+    sport_mesg = _first(messages, "sport")
+    sport = enum_name("sport", session.get("sport", sport_mesg.get("sport")))
+    sub_sport = enum_name(
+        "sub_sport", session.get("sub_sport", sport_mesg.get("sub_sport"))
+    )
     is_ride = sport in CYCLING_SPORTS or (
         sport == "fitness_equipment" and sub_sport in EQUIPMENT_RIDES
     )
@@ -292,16 +327,12 @@ def _build(
             f"{path.name} is a {sport.replace('_', ' ')} activity, not a ride", sport
         )
 
-    records = [
-        r
-        for r in messages.get("record_mesgs", [])
-        if isinstance(r.get("timestamp"), datetime)
-    ]
+    records = [r for r in messages["record"] if isinstance(r.get("timestamp"), int)]
     if not records:
         raise RideFileError(f"{path.name} holds no timed records")
-    stamps = [r["timestamp"].timestamp() for r in records]
-    origin = stamps[0]
-    times = [s - origin for s in stamps]
+    # Seconds since the FIT epoch; t_s = 0 is the first record.
+    origin: int = records[0]["timestamp"]
+    times = [float(r["timestamp"] - origin) for r in records]
     n = len(records)
 
     def column(name: str, scale: float = 1.0) -> FloatArray:
@@ -338,11 +369,16 @@ def _build(
     else:
         balance_side = None
 
-    timer_t, running = _timer_clock(times, messages.get("event_mesgs", []), origin)
-    file_id = _first(messages, "file_id_mesgs")
+    timer_t, running = _timer_clock(times, messages["event"], origin)
+    file_id = _first(messages, "file_id")
     manufacturer = file_id.get("manufacturer")
-    product = file_id.get("garmin_product", file_id.get("product"))
-    start = records[0]["timestamp"]  # t_s = 0 is the first record
+    manufacturer = enum_name("manufacturer", manufacturer) or manufacturer
+    # fitdecode names the product field after the manufacturer's product type.
+    product = file_id.get("garmin_product")
+    product = enum_name("garmin_product", product) or product
+    if product is None:
+        product = file_id.get("product")
+    start = datetime.fromtimestamp(FIT_EPOCH_UNIX + origin, UTC)
     summary = _summary(session) if session else None
     return Ride(
         t_s=np.array(times, dtype=np.float64),
@@ -359,7 +395,7 @@ def _build(
         unsided_balance_pct=unsided,
         sport=sport,
         sub_sport=sub_sport,
-        start_time=start if isinstance(start, datetime) else None,
+        start_time=start,
         manufacturer=None if manufacturer is None else str(manufacturer),
         device=None if product is None else str(product),
         indoor=indoor if indoor is not None else indoor_from_sub_sport(sub_sport),

@@ -31,10 +31,10 @@ from pathlib import Path
 import struct
 from typing import BinaryIO
 
-from garmin_fit_sdk import Profile
 import numpy as np
 
 from .fit_crc import fit_crc
+from .fit_profile import enum_value
 from .ride import FloatArray, Ride
 from .summary import SessionFigures, power_weighted_right_pct, session_figures
 
@@ -120,10 +120,8 @@ TRIGGER_ACTIVITY_END = 0
 def _enum(type_name: str, name: str | None, default: int) -> int:
     if name is None:
         return default
-    for value, label in Profile["types"][type_name].items():
-        if label == name:
-            return int(value)
-    return default
+    value = enum_value(type_name, name)
+    return default if value is None else value
 
 
 def fit_timestamp(when: datetime) -> int:
