@@ -546,8 +546,7 @@ class _Session:
             self._bind(channel, None)
             channel.set_id(0, 0, 0)
             channel.set_rf_freq(settings.rf_channel)
-            if self.info.extended_messages:
-                channel.enable_extended_messages(1)
+            channel.enable_extended_messages(1)  # checked above: the stick has it
             self._guard.channel_count = 1
             channel.open_rx_scan_mode()  # openant always scans on channel 0
             self.mode = ReceiveMode.SCAN
