@@ -3,9 +3,9 @@
 Run: ``.venv/bin/python -m benchmarks.bench_rides`` (a few seconds; needs the real
 rides in ``../shared/fit``, skipped when absent).
 
-For each real file: wall time of ``read_ride`` (header checks, fitdecode with raw
-values and the CRC checked, masks, arrays) next to a bare iteration over
-``fitdecode.FitReader`` of the same bytes with its defaults (every message, units
+For each real file: wall time of ``read_ride`` (header and CRC checks, fitdecode
+with raw values, masks, arrays) next to a bare iteration over
+``fitdecode.FitReader`` of the same bytes with its defaults (CRC checked, units
 and datetimes converted), the reference in the same process. Then the time to
 encode a one-hour 1 Hz ride with our FIT writer, next to decoding those bytes
 again with fitdecode. Best of several repeats; figures are printed, not asserted.

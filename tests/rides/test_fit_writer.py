@@ -215,6 +215,17 @@ def test_a_changed_reading_fails_the_file_crc() -> None:
         read_ride_bytes(bytes(data))
 
 
+def test_undecodable_message_with_a_valid_crc_is_refused() -> None:
+    data = bytearray(encode_fit(_trainer_ride(60)))
+    # Record 30's header byte names local type 15, which was never defined.
+    at = data.index(struct.pack("<I", fit_timestamp(START) + 30), 100) - 1
+    data[at] = 0x0F
+    body = bytes(data[:-2])
+    damaged = body + struct.pack("<H", fit_crc(body))
+    with pytest.raises(RideFileError, match=r"decoding failed.*15 not defined"):
+        read_ride_bytes(damaged)
+
+
 def _with_file_id(data: bytes, manufacturer: int, product: int) -> bytes:
     """Our file with another maker and product in its file_id, CRC redone."""
     # 14-byte header, file_id definition (6 + 5 x 3 bytes), then its data:
