@@ -91,14 +91,15 @@ async def test_a_neighbours_trainer_is_counted_but_not_tracked(
     await hass.async_block_till_done()
     source = ant_entry.runtime_data.source
     trainer = TrainerEncoder(NEIGHBOURS_TRAINER, common_every=4)
-    for i in range(8):
+    rider = Rider(stick)
+    for i in range(8):  # the neighbour rides at the same time as the rider
         for page in trainer.pages(0.25 * (i + 1), 180.0, 85.0):
             if page.device_type == DEVICE_TYPE_FITNESS_EQUIPMENT:
                 stick.queue_broadcast(
                     page.device_type, page.device_number, page.data, 0x05
                 )
+        rider.ride(1, 230.0, 51.0, 135.0)
     await until(hass, lambda: source.diagnostics()["filtered_pages"].get("17", 0) >= 8)
-    rider = Rider(stick)
     rider.ride(8, 230.0, 51.0, 135.0)
     await until(hass, lambda: number(hass, "sensor.ant_rider_power") == 230)
     diagnostics = source.diagnostics()
