@@ -7,7 +7,7 @@ from functools import partial
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -173,4 +173,18 @@ async def test_a_usb_glitch_while_riding_raises_no_issue(
     assert ir.async_get(hass).async_get_issue(DOMAIN, ISSUE_ID) is None
     rider.ride(8, 240.0, 50.0, 120.0)
     await until(hass, lambda: number(hass, "sensor.ant_rider_power") == 240)
+
+    # The pedals keep their brand name through the reopening and after it.
+    registry = dr.async_get(hass)
+
+    def pedals_name() -> str | None:
+        device = registry.async_get_device_by_identifier(
+            (DOMAIN, f"{ant_entry.entry_id}_pedals_{PEDALS}"), ant_entry.entry_id
+        )
+        return None if device is None else device.name
+
+    assert pedals_name() == "Favero pedals 12345"
+    rider.ride(8, 250.0, 50.0, 120.0)
+    await until(hass, lambda: number(hass, "sensor.ant_rider_power") == 250)
+    assert pedals_name() == "Favero pedals 12345"
     await hass.config_entries.async_unload(ant_entry.entry_id)
