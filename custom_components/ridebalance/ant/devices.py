@@ -41,7 +41,7 @@ from .pages import (
 )
 
 # ANT+ manufacturer ids, checked against the FIT profile's manufacturer table
-# (garmin_fit_sdk 21.218). Only brands a rider is likely to have on the bike.
+# (FIT profile 21.218). Only brands a rider is likely to have on the bike.
 MANUFACTURERS: dict[int, str] = {
     1: "Garmin",
     6: "SRM",
