@@ -181,8 +181,8 @@ async def test_closing_the_dialog_while_it_listens_frees_the_stick(
 async def test_reconfigure_of_a_stopped_entry_leaves_it_stopped(
     hass: HomeAssistant, stick: FakeStick
 ) -> None:
-    """An entry that is not running is not started by a reconfigure left half-way,
-    and a finished reconfigure stores the new devices."""
+    """An entry that is not running is not started by a reconfigure left half-way;
+    a finished one stores the new devices and starts it."""
     entry = ant_entry()
     entry.add_to_hass(hass)
     assert entry.state is ConfigEntryState.NOT_LOADED
@@ -208,8 +208,9 @@ async def test_reconfigure_of_a_stopped_entry_leaves_it_stopped(
     assert result["reason"] == "reconfigure_successful"
     assert entry.data[CONF_HEART_RATE] == HRM
     await hass.async_block_till_done()
-    if state_of(entry) is ConfigEntryState.LOADED:
-        await hass.config_entries.async_unload(entry.entry_id)
+    # Finishing it starts the entry with the devices just picked.
+    assert state_of(entry) is ConfigEntryState.LOADED
+    await hass.config_entries.async_unload(entry.entry_id)
 
 
 def entities_entry(power: str, entry_id: str) -> MockConfigEntry:
