@@ -141,6 +141,15 @@ def _read_and_analyse(
             continue
         where = context
         if where == "auto":
+            if ride.indoor is None:
+                report.skipped.append(
+                    {
+                        "file": path.name,
+                        "reason": "the file does not say whether it was ridden "
+                        "indoors; import it with context indoor or outdoor",
+                    }
+                )
+                continue
             where = "indoor" if ride.indoor else "outdoor"
         summary = analyze(ride, settings, coordinator.baselines.get(where), where)
         learnt.append((where, summary))

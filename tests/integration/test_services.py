@@ -12,6 +12,7 @@ from homeassistant.components import persistent_notification
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -20,6 +21,8 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.ridebalance.const import DOMAIN
 from custom_components.ridebalance.rides import read_ride
+from custom_components.ridebalance.rides.csv_writer import write_csv
+from custom_components.ridebalance.sim import Rider, RideScript, Segment, generate
 
 
 def _json(response: object) -> dict[str, Any]:
@@ -210,3 +213,61 @@ async def test_actions_need_a_loaded_rider(hass: HomeAssistant) -> None:
             DOMAIN, "stop_session", {"config_entry_id": "nope"}, blocking=True
         )
     assert err.value.translation_key == "entry_not_loaded"
+
+
+async def test_import_a_csv_needs_to_know_where_it_was_ridden(
+    hass: HomeAssistant, loaded: MockConfigEntry, tmp_path: Path
+) -> None:
+    """A CSV says nothing of indoor or outdoor: auto asks, a context imports it."""
+    ride = tmp_path / "trainer.csv"
+    arrays = generate(
+        RideScript(segments=(Segment(20 * 60, 200, 90),), rider=Rider(53.0, 53.0)),
+        seed=2,
+        hz=1.0,
+    )
+    with ride.open("w", encoding="utf-8", newline="") as handle:
+        write_csv(handle, arrays)
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+
+    auto = _json(
+        await hass.services.async_call(
+            DOMAIN,
+            "import_rides",
+            {"paths": [str(ride)]},
+            blocking=True,
+            return_response=True,
+        )
+    )
+    assert auto["imported"] == []
+    assert "context indoor or outdoor" in auto["skipped"][0]["reason"]
+
+    indoor = _json(
+        await hass.services.async_call(
+            DOMAIN,
+            "import_rides",
+            {"paths": [str(ride)], "context": "indoor"},
+            blocking=True,
+            return_response=True,
+        )
+    )
+    assert indoor["imported"][0]["balance_left_pct"] == pytest.approx(53.0, abs=0.5)
+    baseline = loaded.runtime_data.baselines.get("indoor")
+    assert baseline.sessions == 1
+    assert baseline.expected_left_pct(200) > 51
+
+
+async def test_export_after_the_session_uses_its_start(
+    hass: HomeAssistant, loaded: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """The last session, once ended, is exported under its own start time."""
+    await _ride(hass, freezer, 12)
+    await hass.services.async_call(DOMAIN, "stop_session", {}, blocking=True)
+    started = dt_util.parse_datetime(loaded.runtime_data.sessions[-1].started)
+    assert started is not None
+    response = _json(
+        await hass.services.async_call(
+            DOMAIN, "export_session", {}, blocking=True, return_response=True
+        )
+    )
+    stamp = dt_util.as_local(started).strftime("%Y%m%d-%H%M%S")
+    assert Path(str(response["path"])).name == f"session-{stamp}.fit"
