@@ -15,7 +15,11 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import RideBalanceConfigEntry, RideSnapshot
-from .entity import RideBalanceEntity, SensorDeviceEntity
+from .entity import (
+    RideBalanceEntity,
+    SensorDeviceEntity,
+    async_add_device_entities,
+)
 
 PARALLEL_UPDATES = 0
 
@@ -68,15 +72,11 @@ async def async_setup_entry(
     async_add_entities(
         RideBinarySensor(coordinator, description) for description in BINARY_SENSORS
     )
-    known: set[str] = set()
-
-    def _add_devices() -> None:
-        new = [key for key in coordinator.data.devices if key not in known]
-        known.update(new)
-        async_add_entities(ConnectedSensor(coordinator, key, CONNECTED) for key in new)
-
-    _add_devices()
-    entry.async_on_unload(coordinator.async_add_listener(_add_devices))
+    async_add_device_entities(
+        entry,
+        async_add_entities,
+        lambda key: [ConnectedSensor(coordinator, key, CONNECTED)],
+    )
 
 
 class RideBinarySensor(RideBalanceEntity, BinarySensorEntity):

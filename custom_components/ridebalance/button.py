@@ -11,7 +11,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import RideBalanceConfigEntry, RideCoordinator
-from .entity import RideBalanceEntity
+from .entity import RideBalanceControlEntity
 
 PARALLEL_UPDATES = 1
 
@@ -54,15 +54,10 @@ async def async_setup_entry(
     )
 
 
-class RideButton(RideBalanceEntity, ButtonEntity):
+class RideButton(RideBalanceControlEntity, ButtonEntity):
     """Does one thing when pressed."""
 
     entity_description: RideButtonEntityDescription
-
-    @property
-    def available(self) -> bool:
-        """Pressable whether or not the sensors are heard."""
-        return self.coordinator.last_update_success
 
     async def async_press(self) -> None:
         """Do it."""

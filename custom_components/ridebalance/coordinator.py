@@ -17,7 +17,7 @@ from homeassistant.util import dt as dt_util
 
 from .analysis import Baselines, LiveMetrics, SessionSummary
 from .const import DOMAIN, LOGGER, PUBLISH_INTERVAL
-from .model import Sample
+from .model import READING_FIELDS, Sample
 from .session import AlertType, Notice, RiderSettings, SessionTracker
 from .sources import SensorDevice, Source, SourceState, SourceStatus
 
@@ -33,17 +33,7 @@ RECENT_SESSIONS = 20
 # Publication ticks after the last reading, so that entities writing every N
 # seconds (sensor.py, ``every_s``) still show the final value.
 SETTLE_TICKS = 60
-_COLUMNS = (
-    "t_s",
-    "power_w",
-    "left_pct",
-    "cadence_rpm",
-    "heart_rate_bpm",
-    "te_left_pct",
-    "te_right_pct",
-    "ps_left_pct",
-    "ps_right_pct",
-)
+_COLUMNS = ("t_s", *READING_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,12 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
+from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.entity import Entity, EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
-from .coordinator import RideCoordinator
+from .coordinator import RideBalanceConfigEntry, RideCoordinator
+
+
+@callback
+def async_add_device_entities(
+    entry: RideBalanceConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    entities_for: Callable[[str], Iterable[Entity]],
+) -> None:
+    """Add entities for each sensor device, now and whenever a new one is heard."""
+    coordinator = entry.runtime_data
+    known: set[str] = set()
+
+    @callback
+    def _add_new() -> None:
+        new = [key for key in coordinator.data.devices if key not in known]
+        known.update(new)
+        async_add_entities(entity for key in new for entity in entities_for(key))
+
+    _add_new()
+    entry.async_on_unload(coordinator.async_add_listener(_add_new))
 
 
 class RideBalanceEntity(CoordinatorEntity[RideCoordinator]):
@@ -33,6 +57,18 @@ class RideBalanceEntity(CoordinatorEntity[RideCoordinator]):
     def available(self) -> bool:
         """Unavailable while the source delivers nothing."""
         return super().available and self.coordinator.data.available
+
+
+class RideBalanceControlEntity(RideBalanceEntity):
+    """Settings, buttons and the alert log: usable whether or not sensors are heard.
+
+    A vanished stick must not hide the rider's settings or erase the last alert.
+    """
+
+    @property
+    def available(self) -> bool:
+        """Available while the coordinator runs."""
+        return self.coordinator.last_update_success
 
 
 class SensorDeviceEntity(CoordinatorEntity[RideCoordinator]):

@@ -7,7 +7,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import RideBalanceConfigEntry
-from .entity import RideBalanceEntity
+from .entity import RideBalanceControlEntity
 from .session import AlertType, Notice
 
 PARALLEL_UPDATES = 0
@@ -28,13 +28,8 @@ async def async_setup_entry(
     async_add_entities([AlertEvent(entry.runtime_data, ALERT)])
 
 
-class AlertEvent(RideBalanceEntity, EventEntity):
+class AlertEvent(RideBalanceControlEntity, EventEntity):
     """Fires asymmetry, cadence, drift, posture and session events as they happen."""
-
-    @property
-    def available(self) -> bool:
-        """Alerts stay available; a disconnect does not erase the last alert."""
-        return self.coordinator.last_update_success
 
     async def async_added_to_hass(self) -> None:
         """Listen for alerts."""

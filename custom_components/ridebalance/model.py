@@ -20,6 +20,19 @@ class PowerSource(StrEnum):
     SIMULATOR = "simulator"
 
 
+# The measured figures of a Sample, in the order files, arrays and storage use.
+READING_FIELDS: tuple[str, ...] = (
+    "power_w",
+    "left_pct",
+    "cadence_rpm",
+    "heart_rate_bpm",
+    "te_left_pct",
+    "te_right_pct",
+    "ps_left_pct",
+    "ps_right_pct",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Sample:
     """One reading of the rider, typically at 4 Hz (1 Hz from ride files).

@@ -15,7 +15,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import RideBalanceConfigEntry
-from .entity import RideBalanceEntity
+from .entity import RideBalanceControlEntity
 
 PARALLEL_UPDATES = 0
 
@@ -104,15 +104,10 @@ async def async_setup_entry(
     )
 
 
-class SettingNumber(RideBalanceEntity, NumberEntity):
+class SettingNumber(RideBalanceControlEntity, NumberEntity):
     """One of the rider's settings, stored with the rider's data."""
 
     entity_description: SettingNumberEntityDescription
-
-    @property
-    def available(self) -> bool:
-        """Settings can be changed whether or not the sensors are heard."""
-        return self.coordinator.last_update_success
 
     @property
     def native_value(self) -> float:

@@ -19,7 +19,11 @@ from homeassistant.util import dt as dt_util
 
 from .analysis import LiveMetrics
 from .coordinator import RideBalanceConfigEntry, RideCoordinator, RideSnapshot
-from .entity import RideBalanceEntity, SensorDeviceEntity
+from .entity import (
+    RideBalanceEntity,
+    SensorDeviceEntity,
+    async_add_device_entities,
+)
 
 # Push coordinator: nothing to poll, so no limit on parallel updates.
 PARALLEL_UPDATES = 0
@@ -271,19 +275,11 @@ async def async_setup_entry(
     async_add_entities(
         RideBalanceSensor(coordinator, description) for description in SENSORS
     )
-    known: set[str] = set()
-
-    def _add_devices() -> None:
-        new = [key for key in coordinator.data.devices if key not in known]
-        known.update(new)
-        async_add_entities(
-            DeviceSensor(coordinator, key, description)
-            for key in new
-            for description in DEVICE_SENSORS
-        )
-
-    _add_devices()
-    entry.async_on_unload(coordinator.async_add_listener(_add_devices))
+    async_add_device_entities(
+        entry,
+        async_add_entities,
+        lambda key: [DeviceSensor(coordinator, key, d) for d in DEVICE_SENSORS],
+    )
 
 
 class RideBalanceSensor(RideBalanceEntity, SensorEntity):

@@ -11,7 +11,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import RideBalanceConfigEntry
-from .entity import RideBalanceEntity
+from .entity import RideBalanceControlEntity
 
 PARALLEL_UPDATES = 0
 
@@ -50,15 +50,10 @@ async def async_setup_entry(
     )
 
 
-class SettingSwitch(RideBalanceEntity, SwitchEntity):
+class SettingSwitch(RideBalanceControlEntity, SwitchEntity):
     """Turns a kind of alert on or off."""
 
     entity_description: SettingSwitchEntityDescription
-
-    @property
-    def available(self) -> bool:
-        """Settings can be changed whether or not the sensors are heard."""
-        return self.coordinator.last_update_success
 
     @property
     def is_on(self) -> bool:

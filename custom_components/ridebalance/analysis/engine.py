@@ -19,7 +19,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-from ..model import Sample
+from ..model import READING_FIELDS, Sample
 from .baseline import Baseline, Expectation
 from .cleaning import CleanColumns, clean_columns, clean_values
 from .detectors import Block, BlockDetector
@@ -40,17 +40,6 @@ type IntArray = npt.NDArray[np.intp]
 
 NP_WINDOW_S = 30
 WINDOWS_S = (10.0, 60.0, 300.0)
-
-_COLUMNS = (
-    "power_w",
-    "left_pct",
-    "cadence_rpm",
-    "heart_rate_bpm",
-    "te_left_pct",
-    "te_right_pct",
-    "ps_left_pct",
-    "ps_right_pct",
-)
 
 
 @runtime_checkable
@@ -617,7 +606,8 @@ def _columns_of(
 ) -> tuple[FloatArray, dict[str, FloatArray]]:
     if isinstance(ride, RideArraysLike):
         return np.asarray(ride.t_s, dtype=np.float64), {
-            name: np.asarray(getattr(ride, name), dtype=np.float64) for name in _COLUMNS
+            name: np.asarray(getattr(ride, name), dtype=np.float64)
+            for name in READING_FIELDS
         }
     samples = list(ride)
     t = np.array([s.t_s for s in samples], dtype=np.float64)
@@ -626,7 +616,7 @@ def _columns_of(
             [math.nan if (v := getattr(s, name)) is None else v for s in samples],
             dtype=np.float64,
         )
-        for name in _COLUMNS
+        for name in READING_FIELDS
     }
     return t, cols
 

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from ..model import PowerSource, Sample
+from ..model import READING_FIELDS, PowerSource, Sample
 from .errors import NoBalanceError, NoPowerError
 
 type FloatArray = npt.NDArray[np.float64]
@@ -58,14 +58,7 @@ class HeadUnitSummary:
 
 _ARRAY_FIELDS = (
     "t_s",
-    "power_w",
-    "left_pct",
-    "cadence_rpm",
-    "heart_rate_bpm",
-    "te_left_pct",
-    "te_right_pct",
-    "ps_left_pct",
-    "ps_right_pct",
+    *READING_FIELDS,
     "timer_t_s",
     "timer_running",
     "unsided_balance_pct",
