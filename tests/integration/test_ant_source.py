@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import timedelta
-from functools import partial
 import threading
 
 from homeassistant.config_entries import ConfigEntryState
@@ -19,66 +18,18 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-import custom_components.ridebalance as integration
 from custom_components.ridebalance.ant.encode import HeartRateEncoder, PedalEncoder
 from custom_components.ridebalance.ant.pages import (
     DEVICE_TYPE_BICYCLE_POWER,
     DEVICE_TYPE_HEART_RATE,
 )
-from custom_components.ridebalance.ant.receiver import ReceiverSettings
 from custom_components.ridebalance.const import (
-    CONF_DEVICE,
-    CONF_HEART_RATE,
-    CONF_PEDALS,
-    CONF_SOURCE,
-    CONF_TRAINER,
     DOMAIN,
-    SourceKind,
 )
-from custom_components.ridebalance.sources.ant import AntSource, describe_heard
+from custom_components.ridebalance.sources.ant import describe_heard
 from tests.ant.fake_driver import FakeStick, broadcast_frame
 
-FAST = ReceiverSettings(
-    stale_after_s=0.5,
-    probe_timeout_s=0.3,
-    batch_interval_s=0.05,
-    batch_max_pages=16,
-    backoff_initial_s=0.05,
-    backoff_max_s=0.2,
-    stop_timeout_s=1.0,
-    usb_error_pause_s=0.01,
-    reply_timeout_s=0.5,
-)
-PEDALS = 12345
-HRM = 777
-ISSUE_ID = "stick_ant_entry_id"
-
-
-@pytest.fixture
-def stick(monkeypatch: pytest.MonkeyPatch) -> FakeStick:
-    """A fake stick behind openant, and entries built with short receiver timings."""
-    fake = FakeStick()
-    fake.install(monkeypatch)
-    monkeypatch.setattr(integration, "AntSource", partial(AntSource, settings=FAST))
-    return fake
-
-
-@pytest.fixture
-def ant_entry() -> MockConfigEntry:
-    """Pedals and a heart-rate strap paired, no trainer."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="ANT+ rider",
-        unique_id="12345",
-        data={
-            CONF_SOURCE: SourceKind.ANT.value,
-            CONF_DEVICE: "12345",
-            CONF_PEDALS: PEDALS,
-            CONF_TRAINER: None,
-            CONF_HEART_RATE: HRM,
-        },
-        entry_id="ant_entry_id",
-    )
+from .ant_stick import HRM, ISSUE_ID, PEDALS
 
 
 class Rider:

@@ -2,64 +2,28 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
-import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-import custom_components.ridebalance as integration
 from custom_components.ridebalance.ant.encode import TrainerEncoder
 from custom_components.ridebalance.ant.pages import (
     DEVICE_TYPE_BICYCLE_POWER,
     DEVICE_TYPE_FITNESS_EQUIPMENT,
 )
 from custom_components.ridebalance.const import (
-    CONF_DEVICE,
-    CONF_HEART_RATE,
-    CONF_PEDALS,
-    CONF_SOURCE,
-    CONF_TRAINER,
     DOMAIN,
-    SourceKind,
 )
-from custom_components.ridebalance.sources.ant import AntSource, describe_heard
+from custom_components.ridebalance.sources.ant import describe_heard
 from tests.ant.fake_driver import FakeStick
 
-from .test_ant_source import FAST, HRM, ISSUE_ID, PEDALS, Rider, number, state, until
+from .ant_stick import ISSUE_ID, PEDALS
+from .test_ant_source import Rider, number, state, until
 
 NEIGHBOURS_TRAINER = 4242
 SPEED_CADENCE = 121
-
-
-@pytest.fixture
-def stick(monkeypatch: pytest.MonkeyPatch) -> FakeStick:
-    """A fake stick behind openant, and entries built with short receiver timings."""
-    fake = FakeStick()
-    fake.install(monkeypatch)
-    monkeypatch.setattr(integration, "AntSource", partial(AntSource, settings=FAST))
-    return fake
-
-
-@pytest.fixture
-def ant_entry() -> MockConfigEntry:
-    """Pedals and a heart-rate strap paired, no trainer."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="ANT+ rider",
-        unique_id="12345",
-        data={
-            CONF_SOURCE: SourceKind.ANT.value,
-            CONF_DEVICE: "12345",
-            CONF_PEDALS: PEDALS,
-            CONF_TRAINER: None,
-            CONF_HEART_RATE: HRM,
-        },
-        entry_id="ant_entry_id",
-    )
 
 
 def test_scan_labels_stay_empty_for_what_cannot_name_a_brand() -> None:
