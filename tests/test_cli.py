@@ -344,13 +344,34 @@ def test_decode_several_pages_as_lines() -> None:
     assert "=" in text
 
 
+def test_decode_with_device_type_prints_json() -> None:
+    """The documented form: --device-type 11 and the page bytes give JSON."""
+    code, text = run("decode", "--device-type", "11", "10B2583412FA0000")
+    assert code == 0
+    doc = json.loads(text)
+    # b1 B2 = event 178; b2 58 = 88 % of an unknown side (bit 7 clear);
+    # b3 34 = 52 rpm; b4-5 12 FA = 64018 W accumulated; b6-7 = 0 W now.
+    assert doc["event_count"] == 178
+    assert doc["right_pct"] is None
+    assert doc["unknown_side_pct"] == 88
+    assert doc["cadence_rpm"] == 52
+    assert doc["accumulated_power_w"] == 64018
+    assert doc["instantaneous_power_w"] == 0
+
+
+def test_decode_without_a_device_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("decode", "10B2583412FA0000")[0] == 1
+    assert "device type" in capsys.readouterr().err
+    assert run("decode", "toaster", "00")[0] == 1
+
+
 @pytest.mark.parametrize(
     "argv",
     [
         ["scan", "--seconds", "abc"],
         ["scan", "--seconds", "0"],
         ["analyze", "x.fit", "--power-floor", "many"],
-        ["decode", "toaster", "00"],
+        ["decode", "--device-type", "toaster", "00"],
     ],
 )
 def test_bad_arguments_exit_2(argv: list[str]) -> None:

@@ -706,14 +706,24 @@ def _page_bytes(text: str) -> bytes:
 
 
 def cmd_decode(args: argparse.Namespace, out: IO[str]) -> int:
-    """Decode raw ANT+ pages."""
-    decoded: list[dict[str, object]] = []
-    for text in args.pages:
+    """Decode raw ANT+ pages; with --device-type they print as JSON."""
+    pages = list(args.pages)
+    device = args.device_type
+    if device is None:
+        if len(pages) < 2:
+            raise CliError("decode needs a device type and at least one page")
         try:
-            decoded.append(page_to_dict(decode_page(args.device, _page_bytes(text))))
+            device = _device_type(pages.pop(0))
+        except argparse.ArgumentTypeError as err:
+            raise CliError(str(err)) from None
+    as_json = args.json or args.device_type is not None
+    decoded: list[dict[str, object]] = []
+    for text in pages:
+        try:
+            decoded.append(page_to_dict(decode_page(device, _page_bytes(text))))
         except MalformedPage as err:
             raise CliError(f"page {text}: {err}") from None
-    if args.json:
+    if as_json:
         json.dump(
             decoded if len(decoded) > 1 else decoded[0], out, indent=2, default=str
         )
@@ -955,8 +965,19 @@ def build_parser() -> argparse.ArgumentParser:
     analysis_options(p_cmp)
     p_cmp.set_defaults(func=cmd_compare)
 
-    p_dec = sub.add_parser("decode", help="decode raw ANT+ pages")
-    p_dec.add_argument("device", type=_device_type, metavar="DEVICE")
+    p_dec = sub.add_parser(
+        "decode",
+        help="decode raw ANT+ pages",
+        usage="%(prog)s (--device-type DEVICE | DEVICE) PAGE [PAGE ...] [--json]",
+    )
+    p_dec.add_argument(
+        "--device-type",
+        "-d",
+        type=_device_type,
+        metavar="DEVICE",
+        help="power (11), fec (17), hr (120) or a device-type number; "
+        "without it the first argument is the device",
+    )
     p_dec.add_argument("pages", nargs="+", metavar="PAGE", help="8 bytes in hex")
     p_dec.add_argument("--json", action="store_true")
     p_dec.set_defaults(func=cmd_decode)
