@@ -325,7 +325,42 @@ class _EventPower:
         return delta_accumulated / delta_events
 
 
-class PowerMeterTracker(DeviceTracker):
+class _EventPowerTracker(DeviceTracker):
+    """A device whose power comes from event counts (pedals, trainer).
+
+    No new event for the coasting timeout means the rider stopped pedalling:
+    power and cadence become a real zero, and what only means something under
+    load (``_cleared_when_coasting``) becomes "not measured".
+    """
+
+    def __init__(
+        self,
+        device_number: int,
+        transmission_type: int = 0,
+        config: TrackerConfig | None = None,
+    ) -> None:
+        super().__init__(device_number, transmission_type, config)
+        self._last_event_t: float | None = None
+        self.power_w: _Timed[float] = _Timed()
+        self.cadence_rpm: _Timed[float] = _Timed()
+
+    def _cleared_when_coasting(self) -> tuple[_Timed[float], ...]:
+        return ()
+
+    def _coast(self, t_s: float) -> bool:
+        """Repeated page: after the coasting timeout, power is a real zero."""
+        # Every reference page sets the last event time, so it is set by now.
+        last = self._last_event_t
+        if last is None or t_s - last < self.config.coasting_timeout_s:
+            return False
+        self.power_w.set(0.0, t_s)
+        self.cadence_rpm.set(0.0, t_s)
+        for metric in self._cleared_when_coasting():
+            metric.set(None, t_s)
+        return True
+
+
+class PowerMeterTracker(_EventPowerTracker):
     """Bicycle Power (11): pedals, cranks, or a trainer's own power channel."""
 
     device_type = DEVICE_TYPE_BICYCLE_POWER
@@ -342,9 +377,6 @@ class PowerMeterTracker(DeviceTracker):
         self._torque_prev: CrankTorquePage | None = None
         self._torque_prev_t = -math.inf
         self._torque_seen_t = -math.inf
-        self._last_event_t: float | None = None
-        self.power_w: _Timed[float] = _Timed()
-        self.cadence_rpm: _Timed[float] = _Timed()
         self.right_pct: _Timed[float] = _Timed()
         self.te_left_pct: _Timed[float] = _Timed()
         self.te_right_pct: _Timed[float] = _Timed()
@@ -370,24 +402,16 @@ class PowerMeterTracker(DeviceTracker):
             and cadence != 0
         )
 
-    def _coast(self, t_s: float) -> bool:
-        """Repeated page: after the coasting timeout, power is a real zero."""
-        # Every reference page sets the last event time, so it is set by now.
-        last = self._last_event_t
-        if last is None or t_s - last < self.config.coasting_timeout_s:
-            return False
-        self.power_w.set(0.0, t_s)
-        self.cadence_rpm.set(0.0, t_s)
-        for metric in (
+    def _cleared_when_coasting(self) -> tuple[_Timed[float], ...]:
+        # The 100/0 and TE/PS-at-zero-power artefacts of dual pedals.
+        return (
             self.right_pct,
             self.te_left_pct,
             self.te_right_pct,
             self.ps_left_pct,
             self.ps_right_pct,
             self.ps_combined_pct,
-        ):
-            metric.set(None, t_s)
-        return True
+        )
 
     def _apply(self, page: Page, t_s: float) -> bool:
         if isinstance(page, PowerOnlyPage):
@@ -472,7 +496,7 @@ class PowerMeterTracker(DeviceTracker):
         )
 
 
-class TrainerTracker(DeviceTracker):
+class TrainerTracker(_EventPowerTracker):
     """Fitness Equipment (17): a smart trainer over FE-C."""
 
     device_type = DEVICE_TYPE_FITNESS_EQUIPMENT
@@ -486,9 +510,6 @@ class TrainerTracker(DeviceTracker):
         """Track one FE-C trainer."""
         super().__init__(device_number, transmission_type, config)
         self._power = _EventPower()
-        self._last_event_t: float | None = None
-        self.power_w: _Timed[float] = _Timed()
-        self.cadence_rpm: _Timed[float] = _Timed()
         self.instantaneous_power_w: _Timed[int] = _Timed()
         self.heart_rate_bpm: _Timed[float] = _Timed()
         self.speed_mps: _Timed[float] = _Timed()
@@ -532,15 +553,6 @@ class TrainerTracker(DeviceTracker):
         elif isinstance(page, FeTrainerTorquePage):
             self.last_torque_page = page
         return False
-
-    def _coast(self, t_s: float) -> bool:
-        # Every reference page sets the last event time, so it is set by now.
-        last = self._last_event_t
-        if last is None or t_s - last < self.config.coasting_timeout_s:
-            return False
-        self.power_w.set(0.0, t_s)
-        self.cadence_rpm.set(0.0, t_s)
-        return True
 
     def reading(self, now_s: float) -> TrainerReading:
         """Current figures; anything not refreshed within the window is None."""
