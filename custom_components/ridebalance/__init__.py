@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
@@ -12,7 +10,6 @@ from homeassistant.helpers import (
     device_registry as dr,
     issue_registry as ir,
 )
-from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import ConfigType
 
 from .const import (
@@ -23,17 +20,13 @@ from .const import (
     DOMAIN,
     SourceKind,
 )
-from .coordinator import (
-    STORAGE_VERSION,
-    RideBalanceConfigEntry,
-    RideCoordinator,
-    storage_key,
-)
+from .coordinator import RideBalanceConfigEntry, RideCoordinator
 from .services import async_setup_services
 from .sources import Source, SourceNotReadyError
 from .sources.ant import AntSource, stick_issue_id
 from .sources.entities import EntitiesSource
 from .sources.simulator import SimulatorSource
+from .store import RiderStore
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -99,9 +92,7 @@ async def async_remove_entry(
 ) -> None:
     """Delete the rider's stored baseline and sessions, and its repair issue."""
     ir.async_delete_issue(hass, DOMAIN, stick_issue_id(entry.entry_id))
-    await Store[dict[str, Any]](
-        hass, STORAGE_VERSION, storage_key(entry)
-    ).async_remove()
+    await RiderStore(hass, entry.entry_id).async_remove()
 
 
 async def async_remove_config_entry_device(

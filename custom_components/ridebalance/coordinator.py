@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 import math
 from typing import Any
@@ -11,72 +11,31 @@ from typing import Any
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_track_time_interval
-from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from .analysis import Baselines, LiveMetrics, SessionSummary
 from .const import DOMAIN, LOGGER, PUBLISH_INTERVAL
-from .model import READING_FIELDS, Sample
+from .model import Sample
 from .session import AlertType, Notice, RiderSettings, SessionTracker
 from .sources import SensorDevice, Source, SourceState, SourceStatus
+from .store import (
+    RECENT_SESSIONS,
+    RiderData,
+    RiderStore,
+    RunningSession,
+    SessionRecord,
+)
 
 type RideBalanceConfigEntry = ConfigEntry[RideCoordinator]
 
-STORAGE_VERSION = 1
-STORAGE_MINOR_VERSION = 1
 # How often a running session is written down, so a crash loses little.
 SESSION_SAVE_INTERVAL = timedelta(minutes=2)
 # A session stored at shutdown is resumed when Home Assistant is back within this.
 RESUME_WITHIN = timedelta(minutes=5)
-RECENT_SESSIONS = 20
 # Publication ticks after the last reading, so that entities writing every N
 # seconds (sensor.py, ``every_s``) still show the final value.
 SETTLE_TICKS = 60
-_COLUMNS = ("t_s", *READING_FIELDS)
-
-
-@dataclass(frozen=True, slots=True)
-class SessionRecord:
-    """A finished session as kept in the Store and shown to cards."""
-
-    started: str
-    ended: str
-    summary: SessionSummary
-
-    def to_dict(self) -> dict[str, Any]:
-        """For the Store."""
-        return {"started": self.started, "ended": self.ended, **self.summary.to_dict()}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SessionRecord:
-        """From the Store."""
-        return cls(
-            started=str(data["started"]),
-            ended=str(data["ended"]),
-            summary=SessionSummary.from_dict(data),
-        )
-
-    def card(self) -> dict[str, Any]:
-        """The short form a dashboard card shows."""
-        s = self.summary
-        return {
-            "start": self.started,
-            "duration_min": round(s.riding_s / 60.0, 1),
-            "avg_power_w": None if s.avg_power_w is None else round(s.avg_power_w),
-            "balance_left_pct": _round(s.balance_left_pct, 1),
-            "episodes": len(s.episodes),
-            "context": s.context,
-        }
-
-
-def storage_key(entry: ConfigEntry[Any]) -> str:
-    """Where a rider's baseline and sessions are stored."""
-    return f"{DOMAIN}.{entry.entry_id}"
-
-
-def _round(value: float | None, digits: int) -> float | None:
-    return None if value is None or math.isnan(value) else round(value, digits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,21 +52,6 @@ class RideSnapshot:
     sessions: tuple[SessionRecord, ...] = ()
     indoor_vs_outdoor: tuple[dict[str, Any], ...] = ()
     settings: RiderSettings = field(default_factory=RiderSettings)
-
-
-def _samples_to_columns(samples: list[Sample]) -> dict[str, list[float | None]]:
-    return {name: [getattr(s, name) for s in samples] for name in _COLUMNS}
-
-
-def _columns_to_samples(columns: dict[str, list[float | None]]) -> list[Sample]:
-    n = len(columns.get("t_s", []))
-    out = []
-    for i in range(n):
-        values = {name: columns[name][i] for name in _COLUMNS if name in columns}
-        t_s = values.pop("t_s")
-        assert t_s is not None
-        out.append(Sample(t_s=t_s, **values))  # type: ignore[arg-type]
-    return out
 
 
 class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
@@ -132,13 +76,7 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
             always_update=False,
         )
         self.source = source
-        self.store: Store[dict[str, Any]] = Store(
-            hass,
-            STORAGE_VERSION,
-            storage_key(entry),
-            minor_version=STORAGE_MINOR_VERSION,
-            atomic_writes=True,
-        )
+        self.store = RiderStore(hass, entry.entry_id)
         self.baselines = Baselines()
         self.sessions: list[SessionRecord] = []
         self.tracker = SessionTracker(RiderSettings(), self.baselines)
@@ -178,67 +116,60 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
             unsub()
         self._unsubs.clear()
         await self.source.async_stop()
-        await self.store.async_save(self._stored(keep_running=True))
+        await self.store.async_save(self._rider_data())
         await super().async_shutdown()
 
     async def _async_load(self) -> None:
-        stored = await self.store.async_load()
-        if not stored:
-            return
-        self.tracker.settings = RiderSettings.from_dict(stored.get("settings", {}))
-        try:
-            self.baselines = Baselines.from_dict(stored["baselines"])
-        except (KeyError, ValueError) as err:
-            LOGGER.warning("Stored baseline not usable (%s); starting afresh", err)
-            self.baselines = Baselines()
-        self.tracker.baselines = self.baselines
-        self.sessions = [SessionRecord.from_dict(s) for s in stored.get("sessions", [])]
-        running = stored.get("running")
-        if running:
-            await self._async_restore_running(running)
+        rider = await self.store.async_load()
+        self.baselines = rider.baselines
+        self.tracker = SessionTracker(rider.settings, self.baselines)
+        self.sessions = list(rider.sessions)
+        if rider.running is not None:
+            await self._async_resume(rider.running)
 
-    async def _async_restore_running(self, running: dict[str, Any]) -> None:
-        samples = _columns_to_samples(running["columns"])
-        saved = dt_util.parse_datetime(running["saved"])
-        started = dt_util.parse_datetime(running["started"])
-        if not samples or saved is None or started is None:
-            return
+    async def _async_resume(self, running: RunningSession) -> None:
+        saved = running.saved
         # Replaying an hour of readings takes a noticeable fraction of a second:
         # off the loop (nothing else touches the tracker before the source starts).
         await self.hass.async_add_executor_job(
-            self.tracker.resume, samples, (dt_util.utcnow() - saved).total_seconds()
+            self.tracker.resume,
+            list(running.samples),
+            (dt_util.utcnow() - saved).total_seconds(),
         )
-        self._session_started = started
+        self._session_started = running.started
         if dt_util.utcnow() - saved > RESUME_WITHIN:
             # Too long ago to be the same ride: close it with what it had.
             LOGGER.info("Closing the session interrupted at %s", saved.isoformat())
             self._handle(self.tracker.close(), ended=saved)
         else:
-            LOGGER.info("Resuming the session started at %s", started.isoformat())
+            LOGGER.info(
+                "Resuming the session started at %s", running.started.isoformat()
+            )
 
-    def _stored(self, keep_running: bool = False) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "settings": self.tracker.settings.to_dict(),
-            "baselines": self.baselines.to_dict(),
-            "sessions": [s.to_dict() for s in self.sessions[-RECENT_SESSIONS:]],
-            "running": None,
-        }
-        if keep_running and self.tracker.active and self._session_started:
-            data["running"] = {
-                "started": self._session_started.isoformat(),
-                "saved": dt_util.utcnow().isoformat(),
-                "columns": _samples_to_columns(self.tracker.samples),
-            }
-        return data
+    def _rider_data(self) -> RiderData:
+        """What is stored: a running session too, so a restart can resume it."""
+        running = None
+        if self.tracker.active and self._session_started:
+            running = RunningSession(
+                started=self._session_started,
+                saved=dt_util.utcnow(),
+                samples=tuple(self.tracker.samples),
+            )
+        return RiderData(
+            settings=self.tracker.settings,
+            baselines=self.baselines,
+            sessions=tuple(self.sessions),
+            running=running,
+        )
 
     @callback
     def _save_running(self, _now: datetime) -> None:
         if self.tracker.active:
-            self.store.async_delay_save(lambda: self._stored(keep_running=True), 1)
+            self._save()
 
     @callback
     def _save(self) -> None:
-        self.store.async_delay_save(lambda: self._stored(keep_running=True), 1)
+        self.store.async_delay_save(self._rider_data)
 
     # --- what the rider does ---------------------------------------------------
 
@@ -393,7 +324,7 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
             "settings": self.tracker.settings.to_dict(),
             "baselines": self.baselines.to_dict(),
             "session": None if live is None else live.to_dict(),
-            "recent_sessions": [s.card() for s in self.sessions],
+            "recent_sessions": [asdict(s.card()) for s in self.sessions],
             "power_sources": sorted(
                 {
                     str(s.power_source)

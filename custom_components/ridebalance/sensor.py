@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -217,7 +217,9 @@ SENSORS: tuple[RideSensorEntityDescription, ...] = (
         native_unit_of_measurement=PERCENTAGE,
         digits=1,
         value_fn=_last_session_balance,
-        attrs_fn=lambda s: {"sessions": [r.card() for r in reversed(s.sessions[-10:])]},
+        attrs_fn=lambda s: {
+            "sessions": [asdict(r.card()) for r in reversed(s.sessions[-10:])]
+        },
     ),
     RideSensorEntityDescription(
         key="indoor_vs_outdoor",
