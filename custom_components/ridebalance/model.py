@@ -7,7 +7,7 @@ CLI all share it. ``None`` always means "not measured"; a 0 is a real zero.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 
 class PowerSource(StrEnum):
@@ -18,6 +18,42 @@ class PowerSource(StrEnum):
     FILE = "file"
     ENTITY = "entity"
     SIMULATOR = "simulator"
+
+
+class RiderPosition(IntEnum):
+    """Seated or standing, numbered as FIT's ``rider_position_type``.
+
+    ANT+ page 0xE2 numbers 1 and 2 the other way round; its decoder converts.
+    """
+
+    SEATED = 0
+    STANDING = 1
+    TRANSITION_TO_SEATED = 2
+    TRANSITION_TO_STANDING = 3
+
+    @property
+    def standing(self) -> bool:
+        """Out of the saddle (rising counts as standing, sitting down as seated)."""
+        return self in (RiderPosition.STANDING, RiderPosition.TRANSITION_TO_STANDING)
+
+
+# Cycling dynamics per reading (NaN / None = not measured): the rider position
+# (a RiderPosition value), platform centre offset per side in mm (+ = towards the
+# outside of the pedal), and the power phase and its peak per side as start/end
+# angles in degrees from top dead centre.
+DYNAMICS_FIELDS: tuple[str, ...] = (
+    "rider_position",
+    "pco_left_mm",
+    "pco_right_mm",
+    "phase_left_start_deg",
+    "phase_left_end_deg",
+    "phase_right_start_deg",
+    "phase_right_end_deg",
+    "peak_left_start_deg",
+    "peak_left_end_deg",
+    "peak_right_start_deg",
+    "peak_right_end_deg",
+)
 
 
 # The measured figures of a Sample, in the order files, arrays and storage use.

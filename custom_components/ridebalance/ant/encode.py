@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from .dynamics import encode_dynamics
 from .pages import (
     CALIBRATION_FAILURE,
     CALIBRATION_SUCCESS,
@@ -340,6 +341,8 @@ def encode_page(page: Page) -> bytes:
             return _encode_fe_trainer_torque(page)
         case HeartRatePage():
             return _encode_heart_rate(page)
+        case _:
+            return encode_dynamics(page)
 
 
 # --- stateful device encoders ----------------------------------------------------

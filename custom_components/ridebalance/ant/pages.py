@@ -1,11 +1,11 @@
 """Pure decoders for the ANT+ data pages RideBalance uses.
 
 Every decoder takes the 8 payload bytes of one broadcast and returns a frozen
-dataclass. Invalid markers on the wire (0xFF, 0x7FFF, ...) become ``None``; a page
-whose bytes cannot be a valid page raises :class:`MalformedPage`; a well-formed page
-we do not decode raises :class:`UnknownPage` (a subclass, so ``except MalformedPage``
-drops both). Byte layouts: see ANT_NOTES.md. Byte 0 is the page number, multi-byte
-fields are little-endian.
+dataclass (cycling dynamics: ``dynamics.py``). Invalid markers on the wire (0xFF,
+0x7FFF, ...) become ``None``; bytes that cannot be a valid page raise
+:class:`MalformedPage`; a well-formed page we do not decode raises
+:class:`UnknownPage` (a subclass, so ``except MalformedPage`` drops both). Byte
+layouts: see ANT_NOTES.md; byte 0 is the page number, little-endian fields.
 """
 
 from __future__ import annotations
@@ -14,15 +14,15 @@ from dataclasses import dataclass, fields, replace
 from enum import IntEnum
 from typing import ClassVar
 
+from .dynamics import DYNAMICS_PAGES, DynamicsPage, decode_dynamics
+
 PAGE_LENGTH = 8
 
 DEVICE_TYPE_BICYCLE_POWER = 11
 DEVICE_TYPE_FITNESS_EQUIPMENT = 17
 DEVICE_TYPE_HEART_RATE = 120
 
-COMMON_PAGE_MANUFACTURER = 0x50
-COMMON_PAGE_PRODUCT = 0x51
-COMMON_PAGE_BATTERY = 0x52
+COMMON_PAGE_MANUFACTURER, COMMON_PAGE_PRODUCT, COMMON_PAGE_BATTERY = 0x50, 0x51, 0x52
 
 
 class MalformedPage(ValueError):  # noqa: N818 - the name the callers and CLI use
@@ -253,18 +253,14 @@ class HeartRatePage:
     """Page 2."""
     serial_upper: int | None = None
     """Page 2: upper 16 bits of the serial number (device number is the lower)."""
+    # Page 3:
     hardware_version: int | None = None
-    """Page 3."""
     software_version: int | None = None
-    """Page 3."""
     model_number: int | None = None
-    """Page 3."""
+    # Page 7:
     battery_pct: int | None = None
-    """Page 7."""
     battery_voltage_v: float | None = None
-    """Page 7."""
     battery_status: BatteryStatus | None = None
-    """Page 7."""
 
 
 type Page = (
@@ -280,6 +276,7 @@ type Page = (
     | FeTrainerPage
     | FeTrainerTorquePage
     | HeartRatePage
+    | DynamicsPage
 )
 
 # --- helpers ---------------------------------------------------------------------
@@ -410,8 +407,7 @@ def _te_ps(data: bytes) -> TorqueEffectivenessPage:
     )
 
 
-CALIBRATION_SUCCESS = 0xAC
-CALIBRATION_FAILURE = 0xAF
+CALIBRATION_SUCCESS, CALIBRATION_FAILURE = 0xAC, 0xAF
 
 
 def _calibration(data: bytes) -> CalibrationResponsePage:
@@ -439,6 +435,8 @@ def _bicycle_power(data: bytes) -> Page:
         return _te_ps(data)
     if page_number == 0x01:
         return _calibration(data)
+    if page_number in DYNAMICS_PAGES:
+        return decode_dynamics(data)
     return _common(DEVICE_TYPE_BICYCLE_POWER, page_number, data)
 
 
