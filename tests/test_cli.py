@@ -129,8 +129,8 @@ def test_analyze_errors_are_one_clear_line(
 
 def test_compare_finds_the_outdoor_lean_and_only_it(tmp_path: Path) -> None:
     # Trainer: 50/50. Road: 53 % left at 150 W and above, 50 % below. (The noise
-    # rule's per-side standard error matched the spread of band means over 20
-    # simulated rides; any one pair still has a 5 % chance of a false call.)
+    # rule's per-side standard error is at or above the spread of band means over
+    # 20 simulated rides, see docs/cli.md.)
     indoor = _ride_csv(tmp_path / "trainer.csv", Rider(), seed=3)
     outdoor = _ride_csv(
         tmp_path / "road.csv",

@@ -29,14 +29,9 @@ balance, TE/PS and cadence are computed the way a head unit computes its session
 episodes come from the analysis engine. The head unit's own session figures are
 shown beside ours when the file has them.
 
-Noise (``compare``): each side's balance in a power band is the power-weighted
-mean over its rides; its uncertainty comes from the engine's 10-second block
-means in that band: standard error = SD / sqrt(n_eff), with n_eff = n (1 - r) /
-(1 + r) for the lag-1 autocorrelation r of consecutive blocks (clipped to
-0..0.9). A difference *exceeds noise* when it is larger than the 95 % interval
-of the difference, 1.96 * sqrt(SE_in^2 + SE_out^2), and at least 1 point (the
-pedals report balance in whole percent, and dual-sided pedals' own balance
-accuracy is of that order). A band needs 6 blocks (1 minute) on each side.
+Noise (``compare``): each side's rides teach a baseline, as the ``import_rides``
+action does, and :mod:`.analysis.compare` (the rule the Home Assistant sensor
+uses) says whether each band's difference is beyond noise; see docs/cli.md.
 
 JSON output is described key by key in docs/cli.md.
 """
@@ -59,9 +54,9 @@ from .analysis import (
     AnalysisSettings,
     Baseline,
     SessionSummary,
-    analyze as analyze_ride,
     build_baseline,
 )
+from .analysis.compare import MIN_BLOCKS, RESOLUTION_PTS, Z95, compare_baselines
 from .ant.pages import (
     COMMON_PAGE_MANUFACTURER,
     COMMON_PAGE_PRODUCT,
@@ -72,6 +67,7 @@ from .ant.pages import (
     page_to_dict,
 )
 from .rides import Ride, RideFileError, RideFileWarning, read_ride
+from .rides.analyze import analyse_ride
 from .rides.csv_writer import write_csv
 from .rides.fit_writer import write_fit
 from .rides.ride import FloatArray
@@ -79,9 +75,6 @@ from .rides.summary import SessionFigures, session_figures
 from .sim import demo_ride, generate
 
 JSON_VERSION = 1
-MIN_BLOCKS = 6
-RESOLUTION_PTS = 1.0
-Z95 = 1.96
 ROLLING_BALANCE_S = 60.0
 
 
@@ -239,9 +232,7 @@ def analyse_file(
 ) -> Analysis:
     """Read and analyse one ride; raise RideFileError when it lacks power."""
     ride = _load(path, indoor, allow_truncated)
-    ride.require_power()
-    running = ride.running()
-    summary = analyze_ride(running, settings, baseline, context=_context(ride))
+    summary = analyse_ride(ride, settings, baseline, _context(ride))
     return Analysis(path, ride, session_figures(ride), summary, baseline is not None)
 
 
@@ -464,99 +455,31 @@ def plot_analysis(result: Analysis, out: Path, floor_w: float) -> None:
 # --- compare ---------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class _Pool:
-    """One side's pooled balance and block statistics in one power band."""
-
-    riding_s: float = 0.0
-    energy: float = 0.0
-    left_energy: float = 0.0
-    n: int = 0
-    total: float = 0.0
-    total_sq: float = 0.0
-    lag_num: float = 0.0
-    lag_den: float = 0.0
-
-    def add(self, summary: SessionSummary, label: str) -> None:
-        for band in summary.power_bands:
-            if band.label != label or band.balance_left_pct is None:
-                continue
-            energy = band.riding_s * (band.avg_power_w or 0.0)
-            self.riding_s += band.riding_s
-            self.energy += energy
-            self.left_energy += energy * band.balance_left_pct
-        stats = summary.learning.get(label)
-        if stats is not None:
-            self.n += stats.n
-            self.total += stats.sum
-            self.total_sq += stats.sum_sq
-            self.lag_num += stats.lag_num
-            self.lag_den += stats.lag_den
-
-    @property
-    def left_pct(self) -> float | None:
-        return self.left_energy / self.energy if self.energy > 0 else None
-
-    @property
-    def standard_error(self) -> float | None:
-        """SE of the band's balance from block means, inflated for autocorrelation."""
-        if self.n < MIN_BLOCKS:
-            return None
-        mean = self.total / self.n
-        var = max(self.total_sq - self.n * mean * mean, 0.0) / (self.n - 1)
-        r = self.lag_num / self.lag_den if self.lag_den > 0 else 0.0
-        r = min(max(r, 0.0), 0.9)
-        n_eff = self.n * (1 - r) / (1 + r)
-        return math.sqrt(var / n_eff)
+def _side_baseline(results: Sequence[Analysis], settings: AnalysisSettings) -> Baseline:
+    """One side's rides learnt in order, as the import action teaches a baseline."""
+    baseline = Baseline(power_edges_w=settings.effective_power_edges())
+    for result in results:
+        baseline.learn(result.summary)
+    return baseline
 
 
-def _ci(pool: _Pool) -> float | None:
-    se = pool.standard_error
-    return None if se is None else Z95 * se
-
-
-def compare_bands(
-    indoor: Sequence[SessionSummary], outdoor: Sequence[SessionSummary]
+def compare_sides(
+    indoor: Sequence[Analysis], outdoor: Sequence[Analysis], settings: AnalysisSettings
 ) -> list[dict[str, Any]]:
     """Per power band: both sides' balance, the difference and the noise verdict."""
-    labels: list[str] = []
-    for summary in (*indoor, *outdoor):
-        for band in summary.power_bands:
-            if band.label not in labels:
-                labels.append(band.label)
-    rows: list[dict[str, Any]] = []
-    for label in labels:
-        sides = []
-        for group in (indoor, outdoor):
-            pool = _Pool()
-            for summary in group:
-                pool.add(summary, label)
-            sides.append(pool)
-        pin, pout = sides
-        diff = ci = None
-        exceeds: bool | None = None
-        if pin.left_pct is not None and pout.left_pct is not None:
-            diff = pout.left_pct - pin.left_pct
-            se_in, se_out = pin.standard_error, pout.standard_error
-            if se_in is not None and se_out is not None:
-                ci = Z95 * math.hypot(se_in, se_out)
-                exceeds = abs(diff) > max(ci, RESOLUTION_PTS)
-        rows.append(
-            {
-                "band": label,
-                "indoor_left_pct": pin.left_pct,
-                "outdoor_left_pct": pout.left_pct,
-                "difference_pts": diff,
-                "ci95_pts": ci,
-                "exceeds_noise": exceeds,
-                "indoor_ci95_pts": _ci(pin),
-                "outdoor_ci95_pts": _ci(pout),
-                "indoor_riding_s": pin.riding_s,
-                "outdoor_riding_s": pout.riding_s,
-                "indoor_blocks": pin.n,
-                "outdoor_blocks": pout.n,
-            }
-        )
+    rows = []
+    for row in compare_baselines(
+        _side_baseline(indoor, settings), _side_baseline(outdoor, settings)
+    ):
+        doc = row.to_dict()
+        for side, results in (("indoor", indoor), ("outdoor", outdoor)):
+            doc[f"{side}_riding_s"] = sum(
+                band.riding_s
+                for r in results
+                for band in r.summary.power_bands
+                if band.label == row.band
+            )
+        rows.append(doc)
     return rows
 
 
@@ -874,9 +797,7 @@ def cmd_compare(args: argparse.Namespace, out: IO[str]) -> int:
         "version": JSON_VERSION,
         "indoor": _side_totals(sides["indoor"]),
         "outdoor": _side_totals(sides["outdoor"]),
-        "bands": compare_bands(
-            [r.summary for r in sides["indoor"]], [r.summary for r in sides["outdoor"]]
-        ),
+        "bands": compare_sides(sides["indoor"], sides["outdoor"], settings),
         "noise_rule": {
             "z": Z95,
             "min_difference_pts": RESOLUTION_PTS,

@@ -15,6 +15,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from .analysis import Baselines, LiveMetrics, SessionSummary
+from .analysis.compare import compare_baselines
 from .const import DOMAIN, LOGGER, PUBLISH_INTERVAL
 from .model import Sample
 from .session import AlertType, Notice, RiderSettings, SessionTracker
@@ -263,32 +264,13 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
         self._publish(None)
 
     def indoor_vs_outdoor(self) -> tuple[dict[str, Any], ...]:
-        """Per power band: the usual balance indoors and outdoors, side by side."""
+        """Per power band ridden on both sides: usual balance indoors and outdoors."""
         if "outdoor" not in self.baselines.by_context:
             return ()
-        indoor = self.baselines.get("indoor")
-        outdoor = self.baselines.get("outdoor")
-        rows = []
-        for band in outdoor.labels:
-            i, o = indoor.expectation(band), outdoor.expectation(band)
-            if i.weight <= 0 or o.weight <= 0:
-                continue
-            diff = o.mean_left_pct - i.mean_left_pct
-            # Standard error of each band mean from its long-run block noise.
-            se = math.hypot(
-                i.sd_long_run_pts / math.sqrt(i.weight),
-                o.sd_long_run_pts / math.sqrt(o.weight),
-            )
-            rows.append(
-                {
-                    "band": band,
-                    "indoor_left_pct": round(i.mean_left_pct, 1),
-                    "outdoor_left_pct": round(o.mean_left_pct, 1),
-                    "difference_pts": round(diff, 1),
-                    "significant": abs(diff) > max(2.0 * se, 1.0),
-                }
-            )
-        return tuple(rows)
+        rows = compare_baselines(
+            self.baselines.get("indoor"), self.baselines.get("outdoor")
+        )
+        return tuple(r.to_dict(1) for r in rows if r.difference_pts is not None)
 
     @callback
     def _publish(self, _now: datetime | None) -> None:

@@ -21,11 +21,12 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 import probatio
 
-from .analysis import SessionSummary, analyze
+from .analysis import SessionSummary
 from .const import DOMAIN
 from .coordinator import RideBalanceConfigEntry, RideCoordinator
 from .model import Sample
 from .rides import Ride, RideFileError, read_ride
+from .rides.analyze import analyse_ride
 from .rides.fit_writer import encode_fit
 
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
@@ -151,7 +152,13 @@ def _read_and_analyse(
                 )
                 continue
             where = "indoor" if ride.indoor else "outdoor"
-        summary = analyze(ride, settings, coordinator.baselines.get(where), where)
+        try:
+            summary = analyse_ride(
+                ride, settings, coordinator.baselines.get(where), where
+            )
+        except RideFileError as err:
+            report.skipped.append({"file": path.name, "reason": str(err)})
+            continue
         learnt.append((where, summary))
         report.imported.append(
             {

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import timedelta
+import io
+import json
 from pathlib import Path
 import shutil
 from typing import Any
@@ -13,15 +15,18 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
+import numpy as np
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
 )
 
+from custom_components.ridebalance.cli import main as cli_main
 from custom_components.ridebalance.const import DOMAIN
-from custom_components.ridebalance.rides import read_ride
+from custom_components.ridebalance.rides import Ride, read_ride
 from custom_components.ridebalance.rides.csv_writer import write_csv
+from custom_components.ridebalance.rides.fit_writer import write_fit
 from custom_components.ridebalance.sim import Rider, RideScript, Segment, generate
 
 
@@ -271,3 +276,152 @@ async def test_export_after_the_session_uses_its_start(
     )
     stamp = dt_util.as_local(started).strftime("%Y%m%d-%H%M%S")
     assert Path(str(response["path"])).name == f"session-{stamp}.fit"
+
+
+# --- the same figures as the command line, on the same ride file ---------------
+
+
+def _cli_json(*argv: str) -> dict[str, Any]:
+    out = io.StringIO()
+    assert cli_main(list(argv), out=out) == 0
+    doc = json.loads(out.getvalue())
+    assert isinstance(doc, dict)
+    return doc
+
+
+def _paused_ride_fit(path: Path, rider: Rider, seed: int) -> Path:
+    """40 riding minutes around a 5-minute pause in which the rider soft-pedals
+    leaning left (the head unit records but its timer stands still)."""
+    m = 60.0
+    script = RideScript(
+        segments=(
+            Segment(20 * m, 180, 90),
+            Segment(5 * m, 120, 70),
+            Segment(20 * m, 230, 90),
+        ),
+        rider=rider,
+        coasting_artefacts=False,
+    )
+    arrays = generate(script, seed=seed, hz=1.0)
+    paused = (arrays.t_s >= 20 * m) & (arrays.t_s < 25 * m)
+    left = np.where(paused, 62.0, arrays.left_pct)
+    ride = Ride.from_columns(
+        arrays.t_s,
+        power_w=arrays.power_w,
+        left_pct=left,
+        cadence_rpm=arrays.cadence_rpm,
+        timer_running=~paused,
+        indoor=rider.left_above_pct == rider.left_below_pct,
+    )
+    write_fit(path, ride)
+    return path
+
+
+async def _import(hass: HomeAssistant, path: Path, context: str) -> dict[str, Any]:
+    response = _json(
+        await hass.services.async_call(
+            DOMAIN,
+            "import_rides",
+            {"paths": [str(path)], "context": context},
+            blocking=True,
+            return_response=True,
+        )
+    )
+    assert not response["skipped"]
+    (imported,) = response["imported"]
+    assert isinstance(imported, dict)
+    return imported
+
+
+@pytest.mark.parametrize("power_floor_w", [40.0, 150.0])
+async def test_import_analyses_a_ride_as_the_cli_does(
+    hass: HomeAssistant, loaded: MockConfigEntry, tmp_path: Path, power_floor_w: float
+) -> None:
+    """Riding time and balance of an import match ``ridebalance analyze``: pauses
+    left out, the rider's power floor applied."""
+    ride = _paused_ride_fit(tmp_path / "paused.fit", Rider(), seed=5)
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+    await hass.services.async_call(
+        "number",
+        "set_value",
+        {"entity_id": "number.simulated_rider_power_floor", "value": power_floor_w},
+        blocking=True,
+    )
+
+    imported = await _import(hass, ride, "indoor")
+    cli = _cli_json(
+        "analyze", str(ride), "--json", "--power-floor", str(power_floor_w)
+    )["analysis"]
+
+    assert imported["minutes"] == pytest.approx(cli["riding_s"] / 60.0, abs=0.05)
+    assert imported["balance_left_pct"] == pytest.approx(
+        cli["balance_left_pct"], abs=0.05
+    )
+    # The soft-pedalled pause (62 % left) is not riding: 40 minutes near 50/50.
+    assert imported["minutes"] <= 40.0
+    assert imported["balance_left_pct"] == pytest.approx(50.0, abs=0.5)
+
+
+async def test_indoor_vs_outdoor_matches_cli_compare(
+    hass: HomeAssistant, loaded: MockConfigEntry, tmp_path: Path
+) -> None:
+    """The sensor's bands and verdicts are those of ``ridebalance compare``."""
+    indoor = _paused_ride_fit(tmp_path / "trainer.fit", Rider(), seed=3)
+    outdoor = _paused_ride_fit(
+        tmp_path / "road.fit",
+        Rider(left_below_pct=50.0, left_above_pct=53.0, split_w=200.0),
+        seed=4,
+    )
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+    await _import(hass, indoor, "indoor")
+    await _import(hass, outdoor, "outdoor")
+    await hass.async_block_till_done()
+
+    state = hass.states.get("sensor.simulated_rider_indoor_vs_outdoor")
+    assert state is not None
+    ha_rows = {row["band"]: row for row in state.attributes["bands"]}
+    cli = _cli_json(
+        "compare", "--indoor", str(indoor), "--outdoor", str(outdoor), "--json"
+    )
+    cli_rows = {
+        row["band"]: row for row in cli["bands"] if row["difference_pts"] is not None
+    }
+    assert set(ha_rows) == set(cli_rows) == {"150-200 W", "200-250 W"}
+    for band, row in cli_rows.items():
+        for key in ("indoor_left_pct", "outdoor_left_pct", "difference_pts"):
+            assert ha_rows[band][key] == pytest.approx(row[key], abs=0.05)
+        assert ha_rows[band]["exceeds_noise"] is row["exceeds_noise"]
+    # The road's lean above 200 W is found, the equal band below is not.
+    assert cli_rows["200-250 W"]["exceeds_noise"] is True
+    assert cli_rows["150-200 W"]["exceeds_noise"] is False
+
+
+async def test_import_skips_a_ride_with_balance_but_no_power(
+    hass: HomeAssistant, loaded: MockConfigEntry, tmp_path: Path
+) -> None:
+    """Balance without power cannot be weighted: the file is named and skipped."""
+    t = np.arange(600.0)
+    path = tmp_path / "no-power.fit"
+    write_fit(
+        path,
+        Ride.from_columns(
+            t, left_pct=np.full(t.size, 50.0), cadence_rpm=np.full(t.size, 90.0)
+        ),
+    )
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+    response = _json(
+        await hass.services.async_call(
+            DOMAIN,
+            "import_rides",
+            {"paths": [str(path)], "context": "indoor"},
+            blocking=True,
+            return_response=True,
+        )
+    )
+    assert response["imported"] == []
+    assert response["skipped"] == [
+        {
+            "file": "no-power.fit",
+            "reason": "no-power.fit: the ride has no power readings",
+        }
+    ]
