@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-import math
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
