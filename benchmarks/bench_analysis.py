@@ -20,7 +20,8 @@ from custom_components.ridebalance.analysis import (
     StreamingAnalyzer,
     analyze,
 )
-from custom_components.ridebalance.analysis.detectors import Block, BlockDetector
+from custom_components.ridebalance.analysis.blocks import Block
+from custom_components.ridebalance.analysis.detectors import BlockDetector
 from custom_components.ridebalance.analysis.settings import band_index
 from custom_components.ridebalance.model import Sample
 from custom_components.ridebalance.sim import (

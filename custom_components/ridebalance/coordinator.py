@@ -15,9 +15,9 @@ from homeassistant.util import dt as dt_util
 
 from .analysis import Baselines, LiveMetrics, SessionSummary
 from .analysis.compare import compare_baselines
+from .analysis.session import Alert, AlertType, RiderSettings, SessionTracker
 from .const import DOMAIN, LOGGER, PUBLISH_INTERVAL
 from .model import Sample
-from .session import AlertType, Notice, RiderSettings, SessionTracker
 from .sources import SensorDevice, Source, SourceState, SourceStatus
 from .store import (
     RECENT_SESSIONS,
@@ -86,7 +86,7 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
         self._dirty = False
         self._settle_ticks = 0
         self._unsubs: list[CALLBACK_TYPE] = []
-        self._alert_listeners: list[Callable[[Notice], None]] = []
+        self._alert_listeners: list[Callable[[Alert], None]] = []
         self.data = RideSnapshot(available=False)
 
     # --- life cycle ------------------------------------------------------------
@@ -175,7 +175,7 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
 
     @callback
     def async_add_alert_listener(
-        self, listener: Callable[[Notice], None]
+        self, listener: Callable[[Alert], None]
     ) -> CALLBACK_TYPE:
         """Be told of every alert as it happens."""
         self._alert_listeners.append(listener)
@@ -226,12 +226,12 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
         self._dirty = True
 
     @callback
-    def _handle(self, notices: list[Notice], ended: datetime | None = None) -> None:
-        for notice in notices:
-            if notice.type is AlertType.SESSION_STARTED:
+    def _handle(self, alerts: list[Alert], ended: datetime | None = None) -> None:
+        for alert in alerts:
+            if alert.type is AlertType.SESSION_STARTED:
                 self._session_started = dt_util.utcnow()
-            elif notice.type is AlertType.SESSION_ENDED:
-                summary: SessionSummary = notice.data.pop("summary")
+            elif alert.type is AlertType.SESSION_ENDED:
+                summary: SessionSummary = alert.data.pop("summary")
                 started = self._session_started or dt_util.utcnow()
                 self.sessions.append(
                     SessionRecord(
@@ -245,7 +245,7 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
                 self._session_started = None
                 self._save()
             for listener in list(self._alert_listeners):
-                listener(notice)
+                listener(alert)
 
     @callback
     def _on_status(self, status: SourceStatus) -> None:

@@ -6,9 +6,9 @@ from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .analysis.session import Alert, AlertType
 from .coordinator import RideBalanceConfigEntry
 from .entity import RideBalanceControlEntity
-from .session import AlertType, Notice
 
 PARALLEL_UPDATES = 0
 
@@ -37,6 +37,6 @@ class AlertEvent(RideBalanceControlEntity, EventEntity):
         self.async_on_remove(self.coordinator.async_add_alert_listener(self._on_alert))
 
     @callback
-    def _on_alert(self, notice: Notice) -> None:
-        self._trigger_event(notice.type.value, notice.data)
+    def _on_alert(self, alert: Alert) -> None:
+        self._trigger_event(alert.type.value, alert.data)
         self.async_write_ha_state()

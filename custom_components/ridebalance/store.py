@@ -19,9 +19,9 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .analysis import Baselines, SessionSummary
+from .analysis.session import RiderSettings
 from .const import DOMAIN, LOGGER
 from .model import READING_FIELDS, Sample
-from .session import RiderSettings
 
 STORAGE_VERSION = 1
 STORAGE_MINOR_VERSION = 1

@@ -13,7 +13,7 @@ from custom_components.ridebalance.analysis import (
     StreamingAnalyzer,
     analyze,
 )
-from custom_components.ridebalance.analysis.engine import symmetry_index
+from custom_components.ridebalance.analysis.totals import symmetry_index
 from custom_components.ridebalance.model import Sample
 from custom_components.ridebalance.sim import Rider, RideScript, Segment, generate
 

@@ -10,8 +10,8 @@ import pytest
 from custom_components.ridebalance.analysis import (
     AnalysisSettings,
     Baseline,
+    EpisodeEdge,
     EpisodeKind,
-    EventType,
     LiveMetrics,
     RideArraysLike,
     SessionSummary,
@@ -32,25 +32,25 @@ from .conftest import MIN, assert_same_summary, learnt
 
 def _stream(
     samples: list[Sample], baseline: Baseline | None = None
-) -> tuple[SessionSummary, StreamingAnalyzer, list[EventType]]:
+) -> tuple[SessionSummary, StreamingAnalyzer, list[EpisodeEdge]]:
     live = StreamingAnalyzer(baseline=baseline)
-    events = []
+    changes = []
     for s in samples:
-        events += [e.type for e in live.push(s)]
-    return live.finish(), live, events
+        changes += [e.type for e in live.push(s)]
+    return live.finish(), live, changes
 
 
 def test_demo_ride_streamed_equals_batch() -> None:
     ride = generate(demo_ride(), seed=7)
     baseline = learnt(demo_ride().segments)
-    streamed, _, events = _stream(list(ride.samples()), baseline)
+    streamed, _, changes = _stream(list(ride.samples()), baseline)
     batch = analyze(ride, baseline=baseline)
     assert batch.episodes  # the demo has an episode, a drift and a cadence sag
     assert streamed.episodes == batch.episodes
     assert_same_summary(streamed, batch)
-    assert events.count(EventType.STARTED) == len(batch.episodes)
+    assert changes.count(EpisodeEdge.STARTED) == len(batch.episodes)
     # Every episode ends by the finish; the last ones close at finish().
-    assert events.count(EventType.ENDED) <= len(batch.episodes)
+    assert changes.count(EpisodeEdge.ENDED) <= len(batch.episodes)
 
 
 def test_shifted_ride_with_baseline_streamed_equals_batch() -> None:

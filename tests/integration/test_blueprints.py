@@ -389,7 +389,7 @@ async def test_real_ride_reminder_is_spoken(
     hass: HomeAssistant, sim_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
     """With the simulated rider, the first posture reminder is spoken with its cue."""
-    from custom_components.ridebalance.session import POSTURE_CUES
+    from custom_components.ridebalance.analysis.session import POSTURE_CUES
 
     speak = async_mock_service(hass, "tts", "speak")
     sim_entry.add_to_hass(hass)

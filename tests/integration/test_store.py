@@ -17,8 +17,8 @@ from custom_components.ridebalance.analysis import (
     Baselines,
     StreamingAnalyzer,
 )
+from custom_components.ridebalance.analysis.session import RiderSettings
 from custom_components.ridebalance.model import Sample
-from custom_components.ridebalance.session import RiderSettings
 from custom_components.ridebalance.sim import demo_ride, generate
 from custom_components.ridebalance.store import (
     RECENT_SESSIONS,

@@ -6,7 +6,7 @@ Plain Python + numpy, no Home Assistant imports. One engine, two ways in:
 
       analyzer = StreamingAnalyzer(settings, baseline=baselines.get("indoor"))
       for sample in stream:
-          for event in analyzer.push(sample):   # episode started / ended
+          for change in analyzer.push(sample):   # episode started / ended
               ...
           metrics = analyzer.snapshot()          # at most 1 Hz
       analyzer.update_settings(new_settings)     # UI knobs, from the next block
@@ -28,20 +28,21 @@ rider's :class:`Baseline` at the current power band, see :mod:`.detectors`.
 """
 
 from .baseline import BASELINE_VERSION, Baseline, Baselines, Expectation
-from .engine import RideArraysLike, StreamingAnalyzer, analyze, build_baseline
+from .batch import RideArraysLike, analyze, build_baseline
 from .results import (
     SUMMARY_VERSION,
     BandSummary,
     BlockStats,
     DropCounts,
     Episode,
+    EpisodeChange,
+    EpisodeEdge,
     EpisodeKind,
-    Event,
-    EventType,
     LiveMetrics,
     SessionSummary,
 )
 from .settings import AnalysisSettings, band_labels
+from .streaming import StreamingAnalyzer
 
 __all__ = [
     "BASELINE_VERSION",
@@ -53,9 +54,9 @@ __all__ = [
     "BlockStats",
     "DropCounts",
     "Episode",
+    "EpisodeChange",
+    "EpisodeEdge",
     "EpisodeKind",
-    "Event",
-    "EventType",
     "Expectation",
     "LiveMetrics",
     "RideArraysLike",

@@ -1,47 +1,15 @@
-"""Detectors on 10-second block means, shared verbatim by streaming and batch.
-
-Why blocks: a 4 Hz balance reading is mostly noise (second-to-second SD 3-5
-points, correlated over several seconds). Power-weighted 10 s means are the unit
-every detector works on; both paths build identical blocks and feed them here.
+"""Detectors on 10-second block means (:mod:`.blocks`), shared verbatim by
+streaming and batch: both paths build identical blocks and feed them here.
 
 Asymmetry (departure from the rider's usual at the current effort)
-    Two-sided tabular CUSUM (Page, 1954, "Continuous inspection schemes",
-    Biometrika 41; tabular form and ARL tables in Montgomery, *Introduction to
-    Statistical Quality Control*, ch. 9). CUSUM is chosen over EWMA because it
-    gives a change-point estimate for free (the last time the statistic was zero =
-    the onset reported to the rider) and is the optimal (Lorden 1971) test for a
-    step of a known size, which is what a fitting or fatigue change looks like.
-
-    For a block at power band *b* with power-weighted mean left share *x*::
-
-        r  = x - mean_b                  (points; mean_b from the Baseline)
-        u+ = (r - tol_b) / sd_b          u- = (-r - tol_b) / sd_b
-        S+ = max(0, S+ + u+ - k)         S- = max(0, S- + u- - k)
-        k  = (threshold / 2) / sd_b      (reference value: half the step to detect)
-
-    The decision interval ``h`` is calibrated per band: Siegmund's approximation
-    of the in-control average run length of a one-sided CUSUM,
-    ``ARL0 = (exp(2 k' b) - 2 k' b - 1) / (2 k'^2)`` with ``b = h + 1.166`` and
-    ``k' = k + min(tol_b, 0.5) / sd_b`` (Siegmund, *Sequential Analysis*, 1985;
-    Montgomery ch. 9), is solved for ``h`` so that the two sides together give
-    one false alarm per ``false_alarm_interval_h`` hours of riding (default 10).
-    The tolerance enters the calibration only up to 0.5 points: beyond that it
-    stands for doubt about the mean rather than a known margin, so bands with
-    little history keep a high ``h`` and stay conservative. A quieter
-    band (smaller ``sd_b``) thus gets a smaller ``h`` and faster detection at the
-    same false-alarm rate. ``benchmarks/bench_detection.py`` measures the rate on
-    simulated pedal noise (the approximation is slightly pessimistic there).
-
-    ``sd_b`` is the long-run SD of a block mean: the block SD inflated for
-    autocorrelation, ``sd * sqrt((1 + phi) / (1 - phi))``, so that the in-control
-    run length holds on correlated data. ``tol_b`` is the baseline's tolerance (a
-    dead zone, wide while the band has little history). An episode starts when
-    ``S >= h`` and the run has lasted ``min_duration_s``. For ``cooldown_s``
-    after an episode ends the statistics are held at zero, so a new episode
-    needs fresh evidence.
-    Hysteresis: it ends when a mirror CUSUM ``E = max(0, E + k - u)`` on the
-    flagged side reaches ``cusum_end_h``, i.e. when the return to usual is itself
-    a sustained change; the end time is the last time ``E`` was zero.
+    A two-sided tabular CUSUM on each block's departure from the baseline at its
+    power band, with a decision interval calibrated per band for one false alarm
+    per ``false_alarm_interval_h`` riding hours; the formulas and why CUSUM are in
+    :mod:`.blocks`. An episode starts when ``S >= h`` and the run has lasted
+    ``min_duration_s``. For ``cooldown_s`` after an episode ends the statistics
+    are held at zero, so a new episode needs fresh evidence. Hysteresis: it ends
+    when a mirror CUSUM on the flagged side reaches ``cusum_end_h``, i.e. when the
+    return to usual is itself a sustained change.
 
     Suppression: blocks where the rider is coasting, paused, under the power floor
     or without balance for more than half the block are skipped (the statistics
@@ -73,11 +41,12 @@ Balance drift over the session
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import replace
 import math
 
 from .baseline import Baseline, Expectation
-from .results import Episode, EpisodeKind, Event, EventType
+from .blocks import Block, Cusum, calibrate_h
+from .results import Episode, EpisodeChange, EpisodeEdge, EpisodeKind
 from .settings import AnalysisSettings, band_index, band_labels
 
 CADENCE_SD_FLOOR_RPM = 1.5
@@ -86,44 +55,6 @@ CADENCE_INFLATION = math.sqrt(1.3 / 0.7)
 DRIFT_WINDOW_S = 300.0
 MIN_REFERENCE_BLOCKS = 30
 MIN_BAND_REFERENCE_BLOCKS = 3
-
-
-@dataclass(frozen=True, slots=True)
-class Block:
-    """Aggregates of one block (elapsed times; None = not valid for that measure)."""
-
-    index: int
-    start_s: float
-    end_s: float
-    left_pct: float | None
-    power_w: float | None
-    cadence_rpm: float | None
-    riding_s: float
-    bal_power_sum: float
-    bal_power_left_sum: float
-
-
-def siegmund_arl0(k: float, h: float) -> float:
-    """In-control ARL (blocks) of a one-sided CUSUM with reference k, interval h."""
-    b = h + 1.166
-    if k < 1e-6:
-        return b * b
-    x = 2.0 * k * b
-    if x > 700.0:
-        return math.inf
-    return (math.expm1(x) - x) / (2.0 * k * k)
-
-
-def calibrate_h(k: float, arl_blocks: float) -> float:
-    """The decision interval whose one-sided ARL0 is ``arl_blocks`` (bisection)."""
-    lo, hi = 0.0, 100.0
-    for _ in range(60):
-        mid = 0.5 * (lo + hi)
-        if siegmund_arl0(k, mid) < arl_blocks:
-            lo = mid
-        else:
-            hi = mid
-    return hi
 
 
 def fmt_duration(seconds: float) -> str:
@@ -135,74 +66,6 @@ def fmt_duration(seconds: float) -> str:
 
 def _side(points: float) -> str:
     return "above" if points >= 0 else "below"
-
-
-class _Cusum:
-    """One-sided CUSUM with onset tracking and a mirror CUSUM for the end."""
-
-    __slots__ = (
-        "committed_n",
-        "committed_sum",
-        "e",
-        "end_zero_s",
-        "n",
-        "onset_s",
-        "s",
-        "sum",
-    )
-
-    def __init__(self) -> None:
-        self.s = 0.0
-        self.onset_s = 0.0
-        self.sum = 0.0
-        self.n = 0
-        self.e = 0.0
-        self.end_zero_s = 0.0
-        self.committed_sum = 0.0
-        self.committed_n = 0
-
-    def reset(self) -> None:
-        self.s = 0.0
-        self.sum = 0.0
-        self.n = 0
-
-    def step(self, block: Block, u: float, k: float, value: float) -> None:
-        new = self.s + u - k
-        if new <= 0.0:
-            self.reset()
-            return
-        if self.s == 0.0:
-            self.onset_s = block.start_s
-            self.sum = 0.0
-            self.n = 0
-        self.s = new
-        self.sum += value
-        self.n += 1
-
-    def start_episode(self, block: Block) -> None:
-        self.e = 0.0
-        self.end_zero_s = block.end_s
-        self.committed_sum = self.sum
-        self.committed_n = self.n
-        self.sum = 0.0
-        self.n = 0
-
-    def step_end(self, block: Block, u: float, k: float, value: float) -> None:
-        """Advance the end CUSUM (the caller compares ``e`` with its interval)."""
-        self.e = max(0.0, self.e + k - u)
-        self.sum += value
-        self.n += 1
-        if self.e == 0.0:
-            self.end_zero_s = block.end_s
-            self.committed_sum += self.sum
-            self.committed_n += self.n
-            self.sum = 0.0
-            self.n = 0
-
-    def magnitude(self) -> float:
-        if self.committed_n:
-            return self.committed_sum / self.committed_n
-        return self.sum / self.n if self.n else 0.0
 
 
 class BlockDetector:
@@ -222,8 +85,8 @@ class BlockDetector:
         self.last_band: str | None = None
         self.last_expectation: Expectation | None = None
         # asymmetry
-        self._up = _Cusum()
-        self._dn = _Cusum()
+        self._up = Cusum()
+        self._dn = Cusum()
         self._asym: Episode | None = None
         self._asym_up = True
         self._cooldown_until = -math.inf
@@ -236,7 +99,7 @@ class BlockDetector:
         self._bal_ref_pw = 0.0
         self._bal_ref_pl = 0.0
         # cadence drift
-        self._cad = _Cusum()
+        self._cad = Cusum()
         self._cad_ep: Episode | None = None
         self._cad_cooldown_until = -math.inf
         self.cadence_drift_rpm: float | None = None
@@ -308,15 +171,17 @@ class BlockDetector:
         """Episodes not yet ended."""
         return [e for e in self.episodes if e.end_s is None]
 
-    def _start(self, events: list[Event], ep: Episode, t_s: float) -> Episode:
+    def _start(self, changes: list[EpisodeChange], ep: Episode, t_s: float) -> Episode:
         self.episodes.append(ep)
-        events.append(Event(EventType.STARTED, t_s, replace(ep)))
+        changes.append(EpisodeChange(EpisodeEdge.STARTED, t_s, replace(ep)))
         return ep
 
     @staticmethod
-    def _end(events: list[Event], ep: Episode, end_s: float, t_s: float) -> None:
+    def _end(
+        changes: list[EpisodeChange], ep: Episode, end_s: float, t_s: float
+    ) -> None:
         ep.end_s = end_s
-        events.append(Event(EventType.ENDED, t_s, replace(ep)))
+        changes.append(EpisodeChange(EpisodeEdge.ENDED, t_s, replace(ep)))
 
     # --------------------------------------------------------------- reasons
     def _asym_reason(self, ep: Episode, until_s: float) -> None:
@@ -352,9 +217,9 @@ class BlockDetector:
         )
 
     # ------------------------------------------------------------------- step
-    def step(self, block: Block) -> list[Event]:
+    def step(self, block: Block) -> list[EpisodeChange]:
         """Process one closed block; return episodes started or ended by it."""
-        events: list[Event] = []
+        changes: list[EpisodeChange] = []
         s = self.settings
         in_reference = self.riding_total_s < s.cadence_reference_s
         self.riding_total_s += block.riding_s
@@ -367,7 +232,7 @@ class BlockDetector:
             and self.last_valid_end_s is not None
             and block.end_s - self.last_valid_end_s >= s.pause_reset_s
         ):
-            self._pause_reset(events, self.last_valid_end_s, block.end_s)
+            self._pause_reset(changes, self.last_valid_end_s, block.end_s)
         if block.power_w is not None:
             self.last_band = self.band_for(block.power_w)
             self.last_expectation = self.expectation(self.last_band)
@@ -382,27 +247,29 @@ class BlockDetector:
                 ]
             )
             self.valid_blocks.append((block.index, band, block.left_pct, cad_band))
-            self._asymmetry(events, block, band, exp)
-            self._drift(events, block, exp, in_reference)
+            self._asymmetry(changes, block, band, exp)
+            self._drift(changes, block, exp, in_reference)
         if block.cadence_rpm is not None and block.power_w is not None:
             band = self.band_for(block.power_w)
-            self._cadence(events, block, band, in_reference)
-            self._out_of_band(events, block, band)
+            self._cadence(changes, block, band, in_reference)
+            self._out_of_band(changes, block, band)
         elif block.riding_s == 0.0:
             self.cadence_drift_rpm = None
-        return events
+        return changes
 
-    def _pause_reset(self, events: list[Event], last_s: float, now_s: float) -> None:
+    def _pause_reset(
+        self, changes: list[EpisodeChange], last_s: float, now_s: float
+    ) -> None:
         self._reset_done = True
         if self._asym is not None:
-            self._end(events, self._asym, last_s, now_s)
+            self._end(changes, self._asym, last_s, now_s)
             self._asym = None
             self._cooldown_until = now_s + self.settings.cooldown_s
         if self._cad_ep is not None:
-            self._end(events, self._cad_ep, last_s, now_s)
+            self._end(changes, self._cad_ep, last_s, now_s)
             self._cad_ep = None
         if self._oob_ep is not None:
-            self._end(events, self._oob_ep, last_s, now_s)
+            self._end(changes, self._oob_ep, last_s, now_s)
             self._oob_ep = None
         self._up.reset()
         self._dn.reset()
@@ -410,7 +277,7 @@ class BlockDetector:
         self._oob_start = None
 
     def _asymmetry(
-        self, events: list[Event], block: Block, band: str, exp: Expectation
+        self, changes: list[EpisodeChange], block: Block, band: str, exp: Expectation
     ) -> None:
         s = self.settings
         assert block.left_pct is not None
@@ -444,7 +311,7 @@ class BlockDetector:
                         reason="",
                     )
                     self._asym_reason(ep, block.end_s)
-                    self._asym = self._start(events, ep, block.end_s)
+                    self._asym = self._start(changes, ep, block.end_s)
                     self._asym_up = up
                     return
             return
@@ -454,7 +321,7 @@ class BlockDetector:
         ep.magnitude = c.magnitude()
         if c.e >= s.cusum_end_h:
             self._asym_reason(ep, c.end_zero_s)
-            self._end(events, ep, c.end_zero_s, block.end_s)
+            self._end(changes, ep, c.end_zero_s, block.end_s)
             self._asym = None
             self._cooldown_until = block.end_s + s.cooldown_s
             self._up.reset()
@@ -463,7 +330,11 @@ class BlockDetector:
             self._asym_reason(ep, block.end_s)
 
     def _drift(
-        self, events: list[Event], block: Block, exp: Expectation, in_reference: bool
+        self,
+        changes: list[EpisodeChange],
+        block: Block,
+        exp: Expectation,
+        in_reference: bool,
     ) -> None:
         s = self.settings
         assert block.left_pct is not None
@@ -492,7 +363,7 @@ class BlockDetector:
         if ep is not None:
             if ep.end_s is None:
                 if abs(d) < 0.5 * thr or d * ep.magnitude < 0:
-                    self._end(events, ep, block.end_s, block.end_s)
+                    self._end(changes, ep, block.end_s, block.end_s)
                 elif abs(d) > abs(ep.magnitude):
                     ep.magnitude = d
                     self._drift_reason(ep)
@@ -515,7 +386,7 @@ class BlockDetector:
                 reason="",
             )
             self._drift_reason(ep)
-            self._drift_ep = self._start(events, ep, block.end_s)
+            self._drift_ep = self._start(changes, ep, block.end_s)
 
     def _freeze_cadence_reference(self) -> None:
         self._cad_ref_frozen = True
@@ -529,7 +400,7 @@ class BlockDetector:
         self._cad_sigma = max(sd, CADENCE_SD_FLOOR_RPM) * CADENCE_INFLATION
 
     def _cadence(
-        self, events: list[Event], block: Block, band: str, in_reference: bool
+        self, changes: list[EpisodeChange], block: Block, band: str, in_reference: bool
     ) -> None:
         s = self.settings
         c = block.cadence_rpm
@@ -574,21 +445,23 @@ class BlockDetector:
                     reason="",
                 )
                 self._cad_reason(ep, block.end_s)
-                self._cad_ep = self._start(events, ep, block.end_s)
+                self._cad_ep = self._start(changes, ep, block.end_s)
             return
         cus.step_end(block, u, k, d)
         ep = self._cad_ep
         ep.magnitude = cus.magnitude()
         if cus.e >= s.cusum_end_h:
             self._cad_reason(ep, cus.end_zero_s)
-            self._end(events, ep, cus.end_zero_s, block.end_s)
+            self._end(changes, ep, cus.end_zero_s, block.end_s)
             self._cad_ep = None
             self._cad_cooldown_until = block.end_s + s.cooldown_s
             cus.reset()
         else:
             self._cad_reason(ep, block.end_s)
 
-    def _out_of_band(self, events: list[Event], block: Block, band: str) -> None:
+    def _out_of_band(
+        self, changes: list[EpisodeChange], block: Block, band: str
+    ) -> None:
         s = self.settings
         c = block.cadence_rpm
         assert c is not None
@@ -597,7 +470,7 @@ class BlockDetector:
         if ep is not None:
             if low + 1.0 <= c <= high - 1.0:
                 self._oob_reason(ep, block.start_s)
-                self._end(events, ep, block.start_s, block.end_s)
+                self._end(changes, ep, block.start_s, block.end_s)
                 self._oob_ep = None
                 self._oob_start = None
             else:
@@ -630,13 +503,13 @@ class BlockDetector:
                 reason="",
             )
             self._oob_reason(ep, block.end_s)
-            self._oob_ep = self._start(events, ep, block.end_s)
+            self._oob_ep = self._start(changes, ep, block.end_s)
 
-    def finish(self, end_s: float) -> list[Event]:
+    def finish(self, end_s: float) -> list[EpisodeChange]:
         """End of session: close open episodes at ``end_s``."""
-        events: list[Event] = []
+        changes: list[EpisodeChange] = []
         for ep in self.episodes:
             if ep.end_s is None:
-                self._end(events, ep, end_s, end_s)
+                self._end(changes, ep, end_s, end_s)
         self._asym = self._cad_ep = self._oob_ep = None
-        return events
+        return changes

@@ -1,4 +1,4 @@
-"""What the engine hands out: episodes, events, live metrics and session summaries.
+"""What the engine hands out: episodes, their changes, live metrics, summaries.
 
 All are plain dataclasses with ``to_dict()`` / ``from_dict()`` so Home Assistant's
 Store and the CLI's JSON can keep them. Times are seconds since the session's
@@ -27,7 +27,7 @@ class EpisodeKind(StrEnum):
     """The 5-minute balance left the first-15-minutes reference (reported once)."""
 
 
-class EventType(StrEnum):
+class EpisodeEdge(StrEnum):
     """Edge of an episode, as fired to the outside world."""
 
     STARTED = "started"
@@ -83,10 +83,10 @@ class Episode:
 
 
 @dataclass(frozen=True, slots=True)
-class Event:
+class EpisodeChange:
     """An episode started or ended, at ``t_s`` (elapsed seconds)."""
 
-    type: EventType
+    type: EpisodeEdge
     t_s: float
     episode: Episode
 

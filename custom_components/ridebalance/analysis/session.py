@@ -1,7 +1,7 @@
 """Sessions, alerts and posture reminders on top of the balance engine.
 
-Plain Python (no Home Assistant imports) so the rules a rider notices are tested
-directly: when a session starts and ends, which engine events become alerts, and
+Plain Python (no Home Assistant imports) so the rules a rider alerts are tested
+directly: when a session starts and ends, which episode changes become alerts, and
 when a posture reminder is due.
 """
 
@@ -13,17 +13,17 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from enum import StrEnum
 from typing import Any
 
-from .analysis import (
-    AnalysisSettings,
-    Baselines,
+from ..model import Sample
+from .baseline import Baselines
+from .results import (
+    EpisodeChange,
+    EpisodeEdge,
     EpisodeKind,
-    Event,
-    EventType,
     LiveMetrics,
     SessionSummary,
-    StreamingAnalyzer,
 )
-from .model import Sample
+from .settings import AnalysisSettings
+from .streaming import StreamingAnalyzer
 
 # Pedalling this long starts a session; stopping this long ends it.
 START_AFTER_S = 10.0
@@ -63,7 +63,7 @@ class AlertType(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Notice:
+class Alert:
     """An alert for the rider, with the data an automation needs."""
 
     type: AlertType
@@ -230,7 +230,7 @@ class SessionTracker:
         if self._active is not None:
             self._active.analyzer.baseline_changed()
 
-    def start(self, t_s: float | None = None) -> list[Notice]:
+    def start(self, t_s: float | None = None) -> list[Alert]:
         """Start a session by hand (no-op when one is running)."""
         if self._active is not None:
             return []
@@ -241,19 +241,19 @@ class SessionTracker:
         )
         return self._start(now)
 
-    def stop(self) -> list[Notice]:
+    def stop(self) -> list[Alert]:
         """End the session by hand; riding detection waits for a pause first."""
         if self._active is None:
             return []
         self._wait_for_pause = True
         return self._end()
 
-    def push(self, samples: Iterable[Sample]) -> list[Notice]:
+    def push(self, samples: Iterable[Sample]) -> list[Alert]:
         """Feed readings; returns the alerts they raise, in order."""
-        notices: list[Notice] = []
+        alerts: list[Alert] = []
         for sample in samples:
-            notices.extend(self._push_one(self._on_our_clock(sample)))
-        return notices
+            alerts.extend(self._push_one(self._on_our_clock(sample)))
+        return alerts
 
     def _on_our_clock(self, sample: Sample) -> Sample:
         """Keep time running forward when a source's clock starts again.
@@ -290,7 +290,7 @@ class SessionTracker:
                 self._active.last_pedal_t_s = sample.t_s
         self.last_sample = samples[-1]
 
-    def close(self) -> list[Notice]:
+    def close(self) -> list[Alert]:
         """End any running session (unload, restart)."""
         return self._end() if self._active is not None else []
 
@@ -301,12 +301,12 @@ class SessionTracker:
             self.settings.analysis(), baseline=self.baselines.get(self.context)
         )
 
-    def _start(self, t_s: float) -> list[Notice]:
+    def _start(self, t_s: float) -> list[Alert]:
         self._active = _Active(self._new_analyzer(), start_t_s=t_s, last_pedal_t_s=t_s)
         self._wait_for_pause = False
-        return [Notice(AlertType.SESSION_STARTED, {"reason": "Session started."})]
+        return [Alert(AlertType.SESSION_STARTED, {"reason": "Session started."})]
 
-    def _end(self) -> list[Notice]:
+    def _end(self) -> list[Alert]:
         active = self._active
         assert active is not None
         self._active = None
@@ -322,7 +322,7 @@ class SessionTracker:
             f", average left balance {balance:.1f} %." if balance is not None else "."
         )
         return [
-            Notice(
+            Alert(
                 AlertType.SESSION_ENDED,
                 {
                     "reason": reason,
@@ -332,29 +332,29 @@ class SessionTracker:
             )
         ]
 
-    def _push_one(self, sample: Sample) -> list[Notice]:
+    def _push_one(self, sample: Sample) -> list[Alert]:
         self.last_sample = sample
         self._recent.append(sample)
         pedalling = _pedalling(sample, self.settings.power_floor_w)
-        notices: list[Notice] = []
+        alerts: list[Alert] = []
         if self._active is None:
             if not pedalling:
                 self._pedal_since_t_s = None
                 self._wait_for_pause = False
-                return notices
+                return alerts
             if self._wait_for_pause:
-                return notices
+                return alerts
             if self._pedal_since_t_s is None:
                 self._pedal_since_t_s = sample.t_s
             if sample.t_s - self._pedal_since_t_s < START_AFTER_S:
-                return notices
-            notices.extend(self._start(self._pedal_since_t_s))
+                return alerts
+            alerts.extend(self._start(self._pedal_since_t_s))
         active = self._active
         assert active is not None
         active.samples.append(sample)
         active.count(sample, pedalling)
-        for event in active.analyzer.push(sample):
-            notices.extend(self._alert(event))
+        for change in active.analyzer.push(sample):
+            alerts.extend(self._alert(change))
         if pedalling:
             if (
                 active.pause_started_t_s is not None
@@ -363,17 +363,17 @@ class SessionTracker:
                 active.last_break_riding_s = active.riding_s
             active.pause_started_t_s = None
             active.last_pedal_t_s = sample.t_s
-            notices.extend(self._posture(active))
+            alerts.extend(self._posture(active))
         else:
             if active.pause_started_t_s is None:
                 active.pause_started_t_s = sample.t_s
             if sample.t_s - active.last_pedal_t_s >= END_AFTER_S:
-                notices.extend(self._end())
-        return notices
+                alerts.extend(self._end())
+        return alerts
 
-    def _alert(self, event: Event) -> list[Notice]:
-        episode = event.episode
-        table = _STARTED if event.type is EventType.STARTED else _ENDED
+    def _alert(self, change: EpisodeChange) -> list[Alert]:
+        episode = change.episode
+        table = _STARTED if change.type is EpisodeEdge.STARTED else _ENDED
         kind = table.get(episode.kind)
         if kind is None:
             return []
@@ -381,13 +381,13 @@ class SessionTracker:
         assert active is not None
         if episode.kind in _CADENCE_KINDS:
             was_open = bool(active.cadence_open)
-            if event.type is EventType.STARTED:
+            if change.type is EpisodeEdge.STARTED:
                 active.cadence_open.add(episode.kind)
             else:
                 active.cadence_open.discard(episode.kind)
             if was_open == bool(active.cadence_open):
                 return []  # the other cadence episode already said it
-        if event.type is EventType.STARTED and episode.kind in (
+        if change.type is EpisodeEdge.STARTED and episode.kind in (
             EpisodeKind.ASYMMETRY,
             EpisodeKind.BALANCE_DRIFT,
         ):
@@ -395,19 +395,19 @@ class SessionTracker:
         if not self.settings.alerts_enabled:
             return []
         return [
-            Notice(
+            Alert(
                 kind,
                 {
                     "magnitude": round(episode.magnitude, 1),
                     "unit": episode.unit,
                     "power_band": episode.power_band,
-                    "elapsed_min": round(event.t_s / 60.0, 1),
+                    "elapsed_min": round(change.t_s / 60.0, 1),
                     "reason": episode.reason,
                 },
             )
         ]
 
-    def _posture(self, active: _Active) -> list[Notice]:
+    def _posture(self, active: _Active) -> list[Alert]:
         if not self.settings.posture_reminders_enabled:
             active.reminder_due_reason = None
             return []
@@ -440,7 +440,7 @@ class SessionTracker:
         active.last_break_riding_s = riding
         active.reminder_due_reason = None
         return [
-            Notice(
+            Alert(
                 AlertType.POSTURE_REMINDER,
                 {
                     "cue": cue,

@@ -7,14 +7,14 @@ from collections.abc import Iterable
 import pytest
 
 from custom_components.ridebalance.analysis import Baselines
-from custom_components.ridebalance.model import Sample
-from custom_components.ridebalance.session import (
+from custom_components.ridebalance.analysis.session import (
     POSTURE_CUES,
+    Alert,
     AlertType,
-    Notice,
     RiderSettings,
     SessionTracker,
 )
+from custom_components.ridebalance.model import Sample
 from custom_components.ridebalance.sim import (
     Rider,
     RideScript,
@@ -34,9 +34,9 @@ def steady(
     ]
 
 
-def types(notices: Iterable[Notice]) -> list[AlertType]:
+def types(alerts: Iterable[Alert]) -> list[AlertType]:
     """Just the kinds of alert, in order."""
-    return [n.type for n in notices]
+    return [n.type for n in alerts]
 
 
 def tracker(**settings: float | bool) -> SessionTracker:
@@ -57,12 +57,12 @@ def test_session_ends_after_three_minutes_without_pedalling() -> None:
     """Stopping for a drink is a pause; three minutes off the bike ends it."""
     t = tracker(posture_reminders_enabled=False)
     t.push(steady(120))
-    notices = t.push(steady(179, power=0, cadence=0, start=120))
-    assert AlertType.SESSION_ENDED not in types(notices)
-    notices = t.push(steady(2, power=0, cadence=0, start=299))
-    assert types(notices) == [AlertType.SESSION_ENDED]
+    alerts = t.push(steady(179, power=0, cadence=0, start=120))
+    assert AlertType.SESSION_ENDED not in types(alerts)
+    alerts = t.push(steady(2, power=0, cadence=0, start=299))
+    assert types(alerts) == [AlertType.SESSION_ENDED]
     assert not t.active
-    summary = notices[0].data
+    summary = alerts[0].data
     assert "Session ended after 2 min" in summary["reason"]
     assert t.baselines.get("indoor").sessions == 1
 
@@ -80,15 +80,15 @@ def test_stop_by_hand_waits_for_a_pause_before_restarting() -> None:
 def test_posture_reminders_follow_the_interval_and_pauses() -> None:
     """Every 10 riding minutes; a long pause counts as a break."""
     t = tracker(posture_interval_min=10)
-    notices = t.push(steady(25 * 60))
-    reminders = [n for n in notices if n.type is AlertType.POSTURE_REMINDER]
+    alerts = t.push(steady(25 * 60))
+    reminders = [n for n in alerts if n.type is AlertType.POSTURE_REMINDER]
     assert [round(n.data["elapsed_min"]) for n in reminders] == [10, 20]
     assert reminders[0].data["cue"] != reminders[1].data["cue"]
     assert {n.data["cue"] for n in reminders} <= set(POSTURE_CUES)
     # A one-minute pause at minute 25 is a break: the next reminder is at 35.
     t.push(steady(60, power=0, cadence=0, start=25 * 60))
-    notices = t.push(steady(12 * 60, start=26 * 60))
-    reminders = [n for n in notices if n.type is AlertType.POSTURE_REMINDER]
+    alerts = t.push(steady(12 * 60, start=26 * 60))
+    reminders = [n for n in alerts if n.type is AlertType.POSTURE_REMINDER]
     assert [round(n.data["elapsed_min"]) for n in reminders] == [35]
 
 
@@ -120,11 +120,11 @@ def _shifted_ride(points: float = 6.0) -> list[Sample]:
 def test_asymmetry_raises_once_and_clears_with_a_reminder() -> None:
     """A 6-point shift is flagged once, ends, and prompts a posture cue."""
     t = tracker(posture_interval_min=60)
-    notices = t.push(_shifted_ride())
-    kinds = types(notices)
+    alerts = t.push(_shifted_ride())
+    kinds = types(alerts)
     assert kinds.count(AlertType.ASYMMETRY_STARTED) == 1
     assert kinds.count(AlertType.ASYMMETRY_ENDED) == 1
-    started = notices[kinds.index(AlertType.ASYMMETRY_STARTED)]
+    started = alerts[kinds.index(AlertType.ASYMMETRY_STARTED)]
     assert 20 <= started.data["elapsed_min"] <= 24
     assert started.data["magnitude"] > 3
     assert started.data["power_band"] == "200-250 W"
@@ -134,20 +134,20 @@ def test_asymmetry_raises_once_and_clears_with_a_reminder() -> None:
 
 
 def test_alerts_switched_off_keep_the_state_but_say_nothing() -> None:
-    """The binary sensor still sees the episode; no event goes out."""
+    """The binary sensor still sees the episode; no change goes out."""
     t = tracker(alerts_enabled=False, posture_reminders_enabled=False)
     ride = _shifted_ride()
-    notices = t.push(ride[: 25 * 60 * 4])
-    assert AlertType.ASYMMETRY_STARTED not in types(notices)
+    alerts = t.push(ride[: 25 * 60 * 4])
+    assert AlertType.ASYMMETRY_STARTED not in types(alerts)
     live = t.live()
     assert live is not None
     assert live.asymmetry_active
 
 
-def _asymmetry_minute(notices: list[Notice]) -> float | None:
-    for notice in notices:
-        if notice.type is AlertType.ASYMMETRY_STARTED:
-            return float(notice.data["elapsed_min"])
+def _asymmetry_minute(alerts: list[Alert]) -> float | None:
+    for alert in alerts:
+        if alert.type is AlertType.ASYMMETRY_STARTED:
+            return float(alert.data["elapsed_min"])
     return None
 
 

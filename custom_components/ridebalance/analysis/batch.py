@@ -1,0 +1,283 @@
+"""The engine fed a whole ride at once (files, the CLI), vectorised with numpy.
+
+The same results as streaming the ride sample by sample (see :mod:`.totals`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+import math
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from ..model import READING_FIELDS, Sample
+from .baseline import Baseline
+from .cleaning import CleanColumns, clean_columns
+from .detectors import BlockDetector
+from .results import DropCounts, SessionSummary
+from .settings import AnalysisSettings
+from .totals import (
+    NP_WINDOW_S,
+    BandSums,
+    FloatArray,
+    IntArray,
+    Totals,
+    default_baseline,
+    empty_blocks,
+    make_block,
+    summarize,
+)
+
+
+@runtime_checkable
+class RideArraysLike(Protocol):
+    """A whole ride as equal-length float arrays; NaN means "not measured".
+
+    ``custom_components.ridebalance.sim.RideArrays`` and the ride readers' arrays
+    satisfy it. ``t_s`` is seconds; samples whose time goes backwards are dropped.
+    """
+
+    @property
+    def t_s(self) -> FloatArray: ...
+    @property
+    def power_w(self) -> FloatArray: ...
+    @property
+    def left_pct(self) -> FloatArray: ...
+    @property
+    def cadence_rpm(self) -> FloatArray: ...
+    @property
+    def heart_rate_bpm(self) -> FloatArray: ...
+    @property
+    def te_left_pct(self) -> FloatArray: ...
+    @property
+    def te_right_pct(self) -> FloatArray: ...
+    @property
+    def ps_left_pct(self) -> FloatArray: ...
+    @property
+    def ps_right_pct(self) -> FloatArray: ...
+
+
+def _seq(values: FloatArray) -> float:
+    """Sum in index order (like a running ``+=``), unlike numpy's pairwise sum."""
+    if values.size == 0:
+        return 0.0
+    return float(np.bincount(np.zeros(values.size, np.intp), weights=values)[0])
+
+
+def _bins(idx: IntArray, values: FloatArray, nb: int) -> list[float]:
+    return [float(v) for v in np.bincount(idx, weights=values, minlength=nb)]
+
+
+def _band_sums(
+    idx: IntArray,
+    *,
+    nb: int,
+    dt: FloatArray,
+    p: FloatArray,
+    has_bal: npt.NDArray[np.bool_],
+    left: FloatArray,
+    has_cad: npt.NDArray[np.bool_],
+    c: FloatArray,
+) -> BandSums:
+    """Per-band sums over the (already riding-only) samples given."""
+    ones = np.ones(idx.size)
+    return BandSums(
+        ride_s=_bins(idx, dt, nb),
+        n=_bins(idx, ones, nb),
+        power=_bins(idx, p, nb),
+        bal_p=_bins(idx[has_bal], p[has_bal], nb),
+        bal_pl=_bins(idx[has_bal], p[has_bal] * left[has_bal], nb),
+        n_cad=_bins(idx[has_cad], ones[has_cad], nb),
+        cad=_bins(idx[has_cad], c[has_cad], nb),
+    )
+
+
+def _columns_of(
+    ride: RideArraysLike | Iterable[Sample],
+) -> tuple[FloatArray, dict[str, FloatArray]]:
+    if isinstance(ride, RideArraysLike):
+        return np.asarray(ride.t_s, dtype=np.float64), {
+            name: np.asarray(getattr(ride, name), dtype=np.float64)
+            for name in READING_FIELDS
+        }
+    samples = list(ride)
+    t = np.array([s.t_s for s in samples], dtype=np.float64)
+    cols = {
+        name: np.array(
+            [math.nan if (v := getattr(s, name)) is None else v for s in samples],
+            dtype=np.float64,
+        )
+        for name in READING_FIELDS
+    }
+    return t, cols
+
+
+def analyze(
+    ride: RideArraysLike | Iterable[Sample],
+    settings: AnalysisSettings | None = None,
+    baseline: Baseline | None = None,
+    context: str | None = None,
+) -> SessionSummary:
+    """Analyse a whole ride (vectorised); the same results as streaming it.
+
+    ``ride`` is arrays (NaN = not measured) or any iterable of :class:`Sample`.
+    ``baseline`` is read, not modified (see :meth:`Baseline.learn`).
+    Raises ``ValueError`` when the columns differ in length.
+    """
+    settings = settings or AnalysisSettings()
+    baseline = baseline or default_baseline(settings)
+    counts = DropCounts()
+    t_raw, cols = _columns_of(ride)
+    cc: CleanColumns = clean_columns(t_raw, cols, settings, counts)
+    det = BlockDetector(settings, baseline)
+    tot = Totals()
+    n = cc.t_s.size
+    nb_p = len(baseline.labels)
+    nb_c = len(settings.cadence_edges_rpm) + 1
+    if n == 0:
+        return summarize(
+            tot,
+            power_bands=BandSums.zeros(nb_p),
+            cadence_bands=BandSums.zeros(nb_c),
+            det=det,
+            counts=counts,
+            settings=settings,
+            baseline=baseline,
+            duration_s=0.0,
+            context=context,
+        )
+    t = cc.t_s
+    t0 = float(t[0])
+    gaps = np.diff(t)
+    counts.gaps += int(np.count_nonzero(gaps > settings.max_gap_s))
+    dt = np.concatenate(([0.0], np.minimum(gaps, settings.max_gap_s)))
+    el = t - t0
+    blk_abs = np.floor(el / settings.block_s).astype(np.intp)
+    # Occupied blocks only (a clock jump must not allocate empty ones).
+    occupied, blk = np.unique(blk_abs, return_inverse=True)
+    nblocks = int(occupied.size)
+
+    p = cc.power_w
+    riding = cc.riding
+    has_p = ~np.isnan(p)
+    has_bal = ~np.isnan(cc.left_pct)  # cleaning leaves balance only while riding
+    has_cad = riding & ~np.isnan(cc.cadence_rpm)
+    pz = np.where(has_p, p, 0.0)
+    lz = np.where(has_bal, cc.left_pct, 0.0)
+    cz = np.where(has_cad, cc.cadence_rpm, 0.0)
+
+    tot.samples = n
+    tot.n_power = float(np.count_nonzero(has_p))
+    tot.power = _seq(p[has_p])
+    tot.bal_p = _seq(p[has_bal])
+    tot.bal_pl = _seq(p[has_bal] * cc.left_pct[has_bal])
+    for j, col in enumerate(
+        (cc.te_left_pct, cc.te_right_pct, cc.ps_left_pct, cc.ps_right_pct)
+    ):
+        ok = ~np.isnan(col)
+        tot.te_ps_n[j] = float(np.count_nonzero(ok))
+        tot.te_ps[j] = _seq(col[ok])
+    ok = ~np.isnan(cc.heart_rate_bpm)
+    tot.n_hr = float(np.count_nonzero(ok))
+    tot.hr = _seq(cc.heart_rate_bpm[ok])
+    cad = cc.cadence_rpm[has_cad]
+    tot.n_cad = float(cad.size)
+    tot.cad = _seq(cad)
+    tot.cad_sq = _seq(cad * cad)
+    tot.riding_s = _seq(dt[riding])
+    tot.below_s = _seq(dt[has_cad & (cz < settings.cadence_low_rpm)])
+    tot.above_s = _seq(dt[has_cad & (cz > settings.cadence_high_rpm)])
+
+    # Normalized power: 1 Hz grid of per-second means, 30 s rolling mean.
+    _, sec = np.unique(np.floor(el[has_p]).astype(np.intp), return_inverse=True)
+    sec_mean = np.bincount(sec, weights=p[has_p]) / np.bincount(sec)
+    if sec_mean.size >= NP_WINDOW_S:
+        roll = (
+            np.lib.stride_tricks.sliding_window_view(sec_mean, NP_WINDOW_S).sum(axis=1)
+            / NP_WINDOW_S
+        )
+        tot.np_sum4 = float(np.sum(roll**4))
+        tot.np_n = int(roll.size)
+
+    # Per-band sums over riding samples.
+    r_idx = np.flatnonzero(riding)
+    pi = np.searchsorted(np.asarray(baseline.power_edges_w), p[r_idx], side="right")
+    pbs = _band_sums(
+        pi.astype(np.intp),
+        nb=nb_p,
+        dt=dt[r_idx],
+        p=p[r_idx],
+        has_bal=has_bal[r_idx],
+        left=lz[r_idx],
+        has_cad=has_cad[r_idx],
+        c=cz[r_idx],
+    )
+    c_idx = np.flatnonzero(has_cad)
+    ci = np.searchsorted(
+        np.asarray(settings.cadence_edges_rpm), cz[c_idx], side="right"
+    ).astype(np.intp)
+    cbs = _band_sums(
+        ci,
+        nb=nb_c,
+        dt=dt[c_idx],
+        p=p[c_idx],
+        has_bal=has_bal[c_idx],
+        left=lz[c_idx],
+        has_cad=np.ones(c_idx.size, dtype=bool),
+        c=cz[c_idx],
+    )
+
+    # Block sums, in the same layout the streaming path accumulates.
+    rb = blk[riding]
+    bal_b = blk[has_bal]
+    cad_b = blk[has_cad]
+    cols9 = [
+        np.bincount(blk, minlength=nblocks).astype(np.float64),
+        np.bincount(rb, minlength=nblocks).astype(np.float64),
+        np.bincount(rb, weights=pz[riding], minlength=nblocks),
+        np.bincount(rb, weights=dt[riding], minlength=nblocks),
+        np.bincount(bal_b, weights=p[has_bal], minlength=nblocks),
+        np.bincount(bal_b, weights=p[has_bal] * lz[has_bal], minlength=nblocks),
+        np.bincount(bal_b, minlength=nblocks).astype(np.float64),
+        np.bincount(cad_b, minlength=nblocks).astype(np.float64),
+        np.bincount(cad_b, weights=cz[has_cad], minlength=nblocks),
+    ]
+    rows = np.column_stack(cols9).tolist()
+    prev = -1
+    for b, row in zip(occupied.tolist(), rows, strict=True):
+        if prev >= 0:
+            for i in empty_blocks(prev, b, settings):
+                det.step(make_block(i, settings.block_s, [0.0] * 9))
+        det.step(make_block(b, settings.block_s, row))
+        prev = b
+    duration = float(t[-1]) - t0
+    det.finish(duration)
+    return summarize(
+        tot,
+        power_bands=pbs,
+        cadence_bands=cbs,
+        det=det,
+        counts=counts,
+        settings=settings,
+        baseline=baseline,
+        duration_s=duration,
+        context=context,
+    )
+
+
+def build_baseline(
+    rides: Iterable[RideArraysLike | Iterable[Sample]],
+    settings: AnalysisSettings | None = None,
+    baseline: Baseline | None = None,
+) -> Baseline:
+    """Teach ``baseline`` (or a new one cut with the settings' bands) from rides.
+
+    Returns the (same, when given) baseline after learning every ride in order.
+    """
+    settings = settings or AnalysisSettings()
+    baseline = baseline or default_baseline(settings)
+    for ride in rides:
+        baseline.learn(analyze(ride, settings, baseline))
+    return baseline

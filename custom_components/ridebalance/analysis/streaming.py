@@ -1,0 +1,324 @@
+"""The engine fed one :class:`Sample` at a time (live riding)."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import replace
+import math
+
+from ..model import Sample
+from .baseline import Baseline
+from .cleaning import clean_values
+from .detectors import BlockDetector
+from .results import (
+    DropCounts,
+    Episode,
+    EpisodeChange,
+    EpisodeKind,
+    LiveMetrics,
+    SessionSummary,
+)
+from .settings import AnalysisSettings, band_index
+from .totals import (
+    NP_WINDOW_S,
+    BandSums,
+    Totals,
+    default_baseline,
+    div,
+    empty_blocks,
+    make_block,
+    summarize,
+    symmetry_index,
+)
+
+WINDOWS_S = (10.0, 60.0, 300.0)
+
+
+class StreamingAnalyzer:
+    """The engine fed one :class:`Sample` at a time (live riding).
+
+    ``baseline`` is read, never modified: teach it after the ride with
+    ``baseline.learn(analyzer.finish())``. Its power bands are the ones used (a new
+    empty baseline cut with the settings' bands when None). ``context``
+    ("indoor"/"outdoor") is recorded in the summary.
+    """
+
+    def __init__(
+        self,
+        settings: AnalysisSettings | None = None,
+        baseline: Baseline | None = None,
+        context: str | None = None,
+    ) -> None:
+        self.settings = settings or AnalysisSettings()
+        self.baseline = baseline or default_baseline(self.settings)
+        self.context = context
+        self._det = BlockDetector(self.settings, self.baseline)
+        self._counts = DropCounts()
+        self._tot = Totals()
+        self._pb = BandSums.zeros(len(self.baseline.labels))
+        self._cb = BandSums.zeros(len(self.settings.cadence_edges_rpm) + 1)
+        self._t0: float | None = None
+        self._last_t = -math.inf
+        self._last_riding = False
+        self._block = 0
+        self._bsum = [0.0] * 9
+        self._sec = 0
+        self._sec_sum = 0.0
+        self._sec_n = 0
+        self._np_win: deque[float] = deque(maxlen=NP_WINDOW_S)
+        # (t, power, bal_p, bal_pl, cadence, hr, te_l, te_r, ps_l, ps_r)
+        self._win: deque[tuple[float, ...]] = deque()
+        self._finished: SessionSummary | None = None
+
+    @property
+    def episodes(self) -> list[Episode]:
+        """Every episode so far, open ones included."""
+        return self._det.episodes
+
+    def update_settings(self, settings: AnalysisSettings) -> None:
+        """Apply new knobs mid-ride (from the UI); they act from the next block.
+
+        Block length and power bands stay as the session started: changing them
+        would cut the ride differently halfway through.
+        """
+        settings = replace(
+            settings,
+            block_s=self.settings.block_s,
+            power_edges_w=self.settings.power_edges_w,
+            ftp_w=self.settings.ftp_w,
+        )
+        self.settings = settings
+        self._det.update_settings(settings)
+
+    def baseline_changed(self) -> None:
+        """The baseline object was reset or taught mid-ride; use what it says now."""
+        self._det.baseline_changed()
+
+    def push(self, sample: Sample) -> list[EpisodeChange]:
+        """Take one reading; return episodes that started or ended because of it."""
+        if self._finished is not None:
+            raise RuntimeError("the session is finished; start a new analyzer")
+        s = self.settings
+        t = float(sample.t_s)
+        if math.isnan(t) or t < self._last_t:
+            self._counts.out_of_order += 1
+            return []
+        cv = clean_values(sample, s, self._counts)
+        changes: list[EpisodeChange] = []
+        if self._t0 is None:
+            self._t0 = t
+            dt = 0.0
+        else:
+            gap = t - self._last_t
+            if gap > s.max_gap_s:
+                self._counts.gaps += 1
+            dt = min(gap, s.max_gap_s)
+        self._last_t = t
+        el = t - self._t0
+        b = math.floor(el / s.block_s)
+        if b != self._block:
+            changes = self._close_blocks(b)
+        sec = math.floor(el)
+        if sec != self._sec:
+            self._close_second()
+            self._sec = sec
+
+        tot = self._tot
+        tot.samples += 1
+        p = cv.power_w
+        riding = cv.riding
+        self._last_riding = riding
+        bs = self._bsum
+        bs[0] += 1.0
+        if not math.isnan(p):
+            tot.n_power += 1.0
+            tot.power += p
+            self._sec_sum += p
+            self._sec_n += 1
+        left = cv.left_pct
+        has_bal = not math.isnan(left)
+        c = cv.cadence_rpm
+        has_cad = riding and not math.isnan(c)
+        if riding:
+            tot.riding_s += dt
+            bs[1] += 1.0
+            bs[2] += p
+            bs[3] += dt
+            pi = band_index(p, self.baseline.power_edges_w)
+            pb = self._pb
+            pb.ride_s[pi] += dt
+            pb.n[pi] += 1.0
+            pb.power[pi] += p
+            if has_bal:
+                pl = p * left
+                tot.bal_p += p
+                tot.bal_pl += pl
+                bs[4] += p
+                bs[5] += pl
+                bs[6] += 1.0
+                pb.bal_p[pi] += p
+                pb.bal_pl[pi] += pl
+            if has_cad:
+                tot.n_cad += 1.0
+                tot.cad += c
+                tot.cad_sq += c * c
+                bs[7] += 1.0
+                bs[8] += c
+                pb.n_cad[pi] += 1.0
+                pb.cad[pi] += c
+                if c < s.cadence_low_rpm:
+                    tot.below_s += dt
+                elif c > s.cadence_high_rpm:
+                    tot.above_s += dt
+                ci = band_index(c, s.cadence_edges_rpm)
+                cb = self._cb
+                cb.ride_s[ci] += dt
+                cb.n[ci] += 1.0
+                cb.power[ci] += p
+                cb.n_cad[ci] += 1.0
+                cb.cad[ci] += c
+                if has_bal:
+                    cb.bal_p[ci] += p
+                    cb.bal_pl[ci] += p * left
+        tp = (cv.te_left_pct, cv.te_right_pct, cv.ps_left_pct, cv.ps_right_pct)
+        for j, v in enumerate(tp):
+            if not math.isnan(v):
+                tot.te_ps_n[j] += 1.0
+                tot.te_ps[j] += v
+        hr = cv.heart_rate_bpm
+        if not math.isnan(hr):
+            tot.n_hr += 1.0
+            tot.hr += hr
+        self._win.append(
+            (
+                t,
+                p,
+                p if has_bal else 0.0,
+                p * left if has_bal else 0.0,
+                c if has_cad else math.nan,
+                hr,
+                *tp,
+            )
+        )
+        horizon = t - WINDOWS_S[-1]
+        while self._win[0][0] <= horizon:
+            self._win.popleft()
+        return changes
+
+    def _close_blocks(self, new_block: int) -> list[EpisodeChange]:
+        changes: list[EpisodeChange] = []
+        bs = self._bsum
+        block_s = self.settings.block_s
+        changes.extend(self._det.step(make_block(self._block, block_s, bs)))
+        for i in empty_blocks(self._block, new_block, self.settings):
+            changes.extend(self._det.step(make_block(i, block_s, [0.0] * 9)))
+        self._block = new_block
+        self._bsum = [0.0] * 9
+        return changes
+
+    def _close_second(self) -> None:
+        if self._sec_n == 0:
+            return
+        self._np_win.append(self._sec_sum / self._sec_n)
+        self._sec_sum = 0.0
+        self._sec_n = 0
+        if len(self._np_win) == NP_WINDOW_S:
+            r = sum(self._np_win) / NP_WINDOW_S
+            self._tot.np_sum4 += r**4
+            self._tot.np_n += 1
+
+    def snapshot(self) -> LiveMetrics:
+        """Metrics of the ride so far (cheap; call at most once a second)."""
+        det = self._det
+        tot = self._tot
+        s = self.settings
+        m = LiveMetrics(
+            riding_s=tot.riding_s,
+            riding=self._last_riding,
+            dropped=replace(self._counts),
+            time_below_cadence_band_s=tot.below_s,
+            time_above_cadence_band_s=tot.above_s,
+            balance_session_left_pct=div(tot.bal_pl, tot.bal_p),
+            avg_power_w=div(tot.power, tot.n_power),
+            normalized_power_w=(tot.np_sum4 / tot.np_n) ** 0.25 if tot.np_n else None,
+            cadence_reference_rpm=det.cadence_reference_rpm,
+            cadence_drift_rpm=det.cadence_drift_rpm,
+            balance_reference_left_pct=det.balance_reference_left_pct,
+            balance_drift_pts=det.drift_pts,
+            balance_drift_onset_s=det.drift_onset_s,
+            episode_count=len(det.episodes),
+        )
+        if self._t0 is None:
+            return m
+        m.elapsed_s = self._last_t - self._t0
+        active = [replace(e) for e in det.active_episodes()]
+        m.active_episodes = active
+        kinds = {e.kind for e in active}
+        m.asymmetry_active = EpisodeKind.ASYMMETRY in kinds
+        m.cadence_drift_active = EpisodeKind.CADENCE_DRIFT in kinds
+        m.cadence_out_of_band_active = EpisodeKind.CADENCE_OUT_OF_BAND in kinds
+        balances: list[float | None] = []
+        for w in WINDOWS_S:
+            since = self._last_t - w
+            bp = sum(r[2] for r in self._win if r[0] > since)
+            bpl = sum(r[3] for r in self._win if r[0] > since)
+            balances.append(div(bpl, bp))
+        m.balance_10s_left_pct, m.balance_1min_left_pct, m.balance_5min_left_pct = (
+            balances
+        )
+        m.symmetry_index_pct = symmetry_index(m.balance_1min_left_pct)
+
+        def mean(col: int, w: float) -> float | None:
+            since = self._last_t - w
+            vals = [
+                r[col] for r in self._win if r[0] > since and not math.isnan(r[col])
+            ]
+            return sum(vals) / len(vals) if vals else None
+
+        m.power_w = mean(1, 10.0)
+        m.cadence_rpm = mean(4, 10.0)
+        m.heart_rate_bpm = mean(5, 10.0)
+        m.te_left_pct, m.te_right_pct, m.ps_left_pct, m.ps_right_pct = (
+            mean(6, 60.0),
+            mean(7, 60.0),
+            mean(8, 60.0),
+            mean(9, 60.0),
+        )
+        if m.cadence_rpm is not None:
+            m.cadence_in_band = s.cadence_low_rpm <= m.cadence_rpm <= s.cadence_high_rpm
+        if m.power_w is not None and m.power_w >= s.power_floor_w:
+            m.power_band = det.band_for(m.power_w)
+            exp = det.expectation(m.power_band)
+            m.baseline_left_pct = exp.mean_left_pct
+            if m.balance_1min_left_pct is not None:
+                m.vs_baseline_pts = m.balance_1min_left_pct - exp.mean_left_pct
+        return m
+
+    def finish(self) -> SessionSummary:
+        """Close the last block and any open episode; return the session summary.
+
+        Calling it again returns the same summary.
+        """
+        if self._finished is not None:
+            return self._finished
+        duration = 0.0
+        if self._t0 is not None:
+            duration = self._last_t - self._t0
+            self._close_second()
+            self._close_blocks(self._block + 1)
+            self._det.finish(duration)
+        self._finished = summarize(
+            self._tot,
+            power_bands=self._pb,
+            cadence_bands=self._cb,
+            det=self._det,
+            counts=self._counts,
+            settings=self.settings,
+            baseline=self.baseline,
+            duration_s=duration,
+            context=self.context,
+        )
+        return self._finished
+
+
+# ---------------------------------------------------------------------- batch
