@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 # Fixtures of an ANT+ rider on a fake stick, for every test module that needs one.
-pytest_plugins = ["tests.integration.ant_stick"]
+pytest_plugins = ["tests.integration.ant_stick", "tests.mqtt_broker"]
 
 # The real ride files live beside the repository, never inside it.
 SHARED_FIT = Path(__file__).resolve().parents[1].parent / "shared" / "fit"

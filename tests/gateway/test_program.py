@@ -1,0 +1,175 @@
+"""The gateway as a rider runs it: a process, a real mosquitto, signals."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from custom_components.ridebalance.gateway.program import parse_args
+from custom_components.ridebalance.gateway.wire import (
+    GatewayState,
+    GatewayStatus,
+    StickState,
+    decode_batch,
+    decode_status,
+)
+from custom_components.ridebalance.sim.rider import (
+    SIM_HEART_RATE,
+    SIM_PEDALS,
+    SIM_TRAINER,
+)
+from tests.mqtt_broker import Broker, Listener
+
+ROOT = Path(__file__).resolve().parents[2]
+# Runs the gateway's launcher with every Home Assistant import failing, as on a
+# Raspberry Pi without it.
+WITHOUT_HA = (
+    "import runpy, sys; sys.modules['homeassistant'] = None; "
+    f"sys.argv[0] = 'gateway'; runpy.run_path({str(ROOT / 'gateway' / 'run.py')!r}, "
+    "run_name='__main__')"
+)
+
+pytestmark = pytest.mark.usefixtures("socket_enabled")
+
+
+def start(command: list[str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def retained_status(
+    broker: Broker, listen: Callable[..., Listener], gateway: str
+) -> GatewayStatus:
+    """What a subscriber arriving now is told about the gateway."""
+    topic = f"ridebalance/{gateway}/status"
+    late = listen(broker, topic)
+    late.wait_for(lambda: bool(late.on(topic)), what="the retained status")
+    message = late.on(topic)[0]
+    assert message.retain
+    return decode_status(message.payload)
+
+
+def test_simulated_gateway_publishes_announces_and_says_goodbye(
+    mosquitto: Broker, listen: Callable[..., Listener]
+) -> None:
+    listener = listen(mosquitto, "ridebalance/sim-gw/#")
+    process = start(
+        [
+            str(ROOT / "scripts" / "gateway"),
+            "--simulate",
+            "--mqtt",
+            mosquitto.url,
+            "--id",
+            "sim-gw",
+        ]
+    )
+    try:
+        listener.wait_for(
+            lambda: len(listener.on("ridebalance/sim-gw/pages")) >= 8,
+            what="eight batches of pages",
+        )
+        status = retained_status(mosquitto, listen, "sim-gw")
+        assert status.state is GatewayState.ONLINE
+        assert status.stick is StickState.SIMULATED
+        batches = [
+            decode_batch(m.payload) for m in listener.on("ridebalance/sim-gw/pages")
+        ]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=15)
+    assert process.returncode == 0, output
+    assert {b.session for b in batches} == {status.session}
+    assert [b.sequence for b in batches] == list(range(len(batches)))
+    heard = {(p.device_type, p.device_number) for b in batches for p in b.pages}
+    assert heard >= {(11, SIM_PEDALS), (17, SIM_TRAINER), (120, SIM_HEART_RATE)}
+    times = [p.timestamp_s for b in batches for p in b.pages]
+    assert times == sorted(times)
+
+    goodbye = retained_status(mosquitto, listen, "sim-gw")
+    assert goodbye.state is GatewayState.OFFLINE
+    assert goodbye.detail == "stopped"
+    assert goodbye.counters["batches_sent"] >= len(batches)
+    assert f"gateway sim-gw · broker {mosquitto.url} connected" in output
+    assert "stopped (offline announced)" in output
+
+
+def test_a_killed_gateway_leaves_its_last_will_and_needs_no_home_assistant(
+    mosquitto: Broker, listen: Callable[..., Listener]
+) -> None:
+    listener = listen(mosquitto, "ridebalance/kill-me/#")
+    process = start(
+        [
+            sys.executable,
+            "-c",
+            WITHOUT_HA,
+            "--simulate",
+            "--mqtt",
+            mosquitto.url,
+            "--id",
+            "kill-me",
+        ]
+    )
+    try:
+        listener.wait_for(
+            lambda: bool(listener.on("ridebalance/kill-me/pages")),
+            what="a batch from the gateway without Home Assistant",
+        )
+        assert retained_status(mosquitto, listen, "kill-me").online
+    finally:
+        process.kill()
+        output, _ = process.communicate(timeout=10)
+    assert "Error" not in output, output
+    will = retained_status(mosquitto, listen, "kill-me")
+    assert will.state is GatewayState.OFFLINE
+    assert will.detail == "the gateway lost its connection to the broker"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--mqtt", "http://host"], "must start with mqtt:// or mqtts://"),
+        (["--mqtt", "mqtt://"], "has no host"),
+        (["--mqtt", "mqtt://host:port"], "port that is not a number"),
+        (["--mqtt", "mqtt://host/topic"], "has a path or query"),
+        (["--id", "gym/pi"], "gateway id 'gym/pi' is not usable"),
+        (["--topic-prefix", "a/#"], "topic prefix 'a/#' is not usable"),
+        (["--status-every", "0"], "--status-every must be more than 0"),
+    ],
+)
+def test_bad_options_stop_with_one_line(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(argv)
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert message in error
+
+
+def test_broker_url_with_credentials_and_tls() -> None:
+    args = parse_args(
+        ["--mqtt", "mqtts://rider:p%40ss@broker.lan", "--cafile", "/etc/ca.pem"]
+    )
+    broker = args.broker
+    assert (broker.host, broker.port, broker.tls) == ("broker.lan", 8883, True)
+    assert (broker.username, broker.password) == ("rider", "p@ss")
+    assert broker.ca_file == "/etc/ca.pem"
+    assert broker.describe() == "mqtts://rider@broker.lan:8883"  # no password
+    plain = parse_args(["--mqtt", "mqtt://10.0.0.2"]).broker
+    assert (plain.port, plain.tls, plain.username) == (1883, False, None)
+
+
+def test_broker_url_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RIDEBALANCE_MQTT", "mqtt://user:secret@ha.local:1884")
+    broker = parse_args([]).broker
+    assert (broker.host, broker.port, broker.password) == ("ha.local", 1884, "secret")

@@ -1,0 +1,179 @@
+"""A real mosquitto on a free localhost port, for the gateway and its source.
+
+Registered as a pytest plugin in tests/conftest.py. ``mosquitto`` is one broker
+for the whole session (stopped at the end); ``own_broker`` is one per test, for
+tests that stop and restart it. Both skip cleanly when Debian's mosquitto is not
+installed (``.ci/run`` installs it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+import shutil
+import socket
+import subprocess
+import threading
+import time
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+import pytest
+
+MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+# The Home Assistant test plugin blocks creating sockets while a test runs (a test
+# asks for ``socket_enabled``); a session broker may start inside any test, so it
+# keeps the socket class as it was when this plugin was imported.
+_SOCKET = socket.socket
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with _SOCKET(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _listening(host: str, port: int) -> bool:
+    with _SOCKET(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex((host, port)) == 0
+
+
+class Broker:
+    """One mosquitto process on 127.0.0.1, startable again on the same port."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.host = "127.0.0.1"
+        self._workdir = workdir
+        self._process: subprocess.Popen[bytes] | None = None
+        self._config = workdir / "mosquitto.conf"
+        self._config.write_text(
+            f"listener {self.port} 127.0.0.1\n"
+            "allow_anonymous true\n"
+            "persistence false\n"
+            "log_dest stderr\n"
+            "log_type error\n"
+            "log_type warning\n"
+        )
+
+    @property
+    def url(self) -> str:
+        """``mqtt://127.0.0.1:PORT`` for the gateway."""
+        return f"mqtt://{self.host}:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        """The process is alive."""
+        return self._process is not None and self._process.poll() is None
+
+    def start(self) -> None:
+        """Start mosquitto and wait until it accepts connections."""
+        log = (self._workdir / "mosquitto.log").open("ab")
+        self._process = subprocess.Popen(
+            [MOSQUITTO, "-c", str(self._config)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        deadline = time.monotonic() + 10.0
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(
+                    f"mosquitto exited with {self._process.returncode}; "
+                    f"see {self._workdir / 'mosquitto.log'}"
+                )
+            if _listening(self.host, self.port):
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"mosquitto did not listen on port {self.port} in 10 s")
+
+    def stop(self) -> None:
+        """Stop mosquitto (its retained messages go with it: no persistence)."""
+        process, self._process = self._process, None
+        if process is None:
+            return
+        process.terminate()
+        try:
+            process.wait(5.0)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _broker(tmp: Path) -> Iterator[Broker]:
+    if not Path(MOSQUITTO).exists():
+        pytest.skip("mosquitto is not installed (apt-get install mosquitto)")
+    broker = Broker(tmp)
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+@pytest.fixture(scope="session")
+def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
+    """One broker for the test session."""
+    yield from _broker(tmp_path_factory.mktemp("mosquitto"))
+
+
+@pytest.fixture
+def own_broker(tmp_path: Path) -> Iterator[Broker]:
+    """A broker of this test's own, to stop and start again."""
+    yield from _broker(tmp_path)
+
+
+class Listener:
+    """A plain MQTT subscriber that records what arrives (for assertions)."""
+
+    def __init__(self, broker: Broker, topic: str = "#") -> None:
+        self.messages: list[mqtt.MQTTMessage] = []
+        self._lock = threading.Lock()
+        self._client = mqtt.Client(CallbackAPIVersion.VERSION2)
+        self._client.on_message = self._on_message
+        self._client.on_connect = lambda client, *_: client.subscribe(topic)
+        self._client.connect(broker.host, broker.port)
+        self._client.loop_start()
+
+    def _on_message(
+        self, _client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage
+    ) -> None:
+        with self._lock:
+            self.messages.append(message)
+
+    def on(self, topic: str) -> list[mqtt.MQTTMessage]:
+        """The messages received on ``topic`` so far."""
+        with self._lock:
+            return [m for m in self.messages if m.topic == topic]
+
+    def wait_for(
+        self, predicate: Callable[[], bool], timeout_s: float = 10.0, what: str = ""
+    ) -> None:
+        """Poll ``predicate`` until it holds; fail naming ``what`` otherwise."""
+        deadline = time.monotonic() + timeout_s
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what or predicate}")
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        """Disconnect and stop the network thread."""
+        self._client.disconnect()
+        self._client.loop_stop()
+
+
+@pytest.fixture
+def listen() -> Iterator[Callable[..., Listener]]:
+    """Start listeners on a broker; all are closed after the test."""
+    listeners: list[Listener] = []
+
+    def start(broker: Broker, topic: str = "#") -> Listener:
+        listener = Listener(broker, topic)
+        listeners.append(listener)
+        return listener
+
+    yield start
+    for listener in listeners:
+        listener.close()
