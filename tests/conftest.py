@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-# Fixtures of an ANT+ rider on a fake stick, for every test module that needs one.
+# Fixtures of an ANT+ rider on a fake stick and of a real MQTT broker (mosquitto),
+# for every test module that needs one.
 pytest_plugins = ["tests.integration.ant_stick", "tests.mqtt_broker"]
 
 # The real ride files live beside the repository, never inside it.
