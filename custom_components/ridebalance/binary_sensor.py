@@ -68,15 +68,8 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up the rider's binary sensors and one connection sensor per device."""
-    coordinator = entry.runtime_data
-    async_add_entities(
-        RideBinarySensor(coordinator, description) for description in BINARY_SENSORS
-    )
-    async_add_device_entities(
-        entry,
-        async_add_entities,
-        lambda key: [ConnectedSensor(coordinator, key, CONNECTED)],
-    )
+    async_add_entities(RideBinarySensor(entry.runtime_data, d) for d in BINARY_SENSORS)
+    async_add_device_entities(entry, async_add_entities, ConnectedSensor, [CONNECTED])
 
 
 class RideBinarySensor(RideBalanceEntity, BinarySensorEntity):
@@ -96,5 +89,5 @@ class ConnectedSensor(SensorDeviceEntity, BinarySensorEntity):
     @property
     def is_on(self) -> bool:
         """On while the sensor is heard."""
-        device = self.coordinator.data.devices.get(self._device_key)
+        device = self.device
         return device is not None and device.connected

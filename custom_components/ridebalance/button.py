@@ -49,9 +49,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up the buttons."""
-    async_add_entities(
-        RideButton(entry.runtime_data, description) for description in BUTTONS
-    )
+    async_add_entities(RideButton(entry.runtime_data, d) for d in BUTTONS)
 
 
 class RideButton(RideBalanceControlEntity, ButtonEntity):

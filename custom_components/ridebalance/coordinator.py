@@ -1,10 +1,17 @@
-"""The RideCoordinator: one per config entry, owns the source and the analysis."""
+"""The RideCoordinator: one per config entry, owns the source and the session.
+
+Pure push, like Home Assistant's ``wled`` coordinator: the source calls in with
+readings, its state and its devices; the coordinator runs the session and hands
+the entities one frozen :class:`RideSnapshot`. What is kept between restarts is
+``store.py``'s job; how often each sensor writes is the sensor's own.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
@@ -13,7 +20,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
-from .analysis import Baselines, LiveMetrics, SessionSummary
+from .analysis import AnalysisSettings, Baseline, Baselines, LiveMetrics, SessionSummary
 from .analysis.compare import compare_baselines
 from .analysis.session import Alert, AlertType, RiderSettings, SessionTracker
 from .const import DOMAIN, LOGGER, PUBLISH_INTERVAL
@@ -24,6 +31,7 @@ from .store import (
     RiderData,
     RiderStore,
     RunningSession,
+    SessionCard,
     SessionRecord,
 )
 
@@ -33,9 +41,6 @@ type RideBalanceConfigEntry = ConfigEntry[RideCoordinator]
 SESSION_SAVE_INTERVAL = timedelta(minutes=2)
 # A session stored at shutdown is resumed when Home Assistant is back within this.
 RESUME_WITHIN = timedelta(minutes=5)
-# Publication ticks after the last reading, so that entities writing every N
-# seconds (sensor.py, ``every_s``) still show the final value.
-SETTLE_TICKS = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,18 +53,20 @@ class RideSnapshot:
     live: LiveMetrics | None = None
     power_3s_w: float | None = None
     minutes_since_break: float | None = None
-    devices: dict[str, SensorDevice] = field(default_factory=dict)
-    sessions: tuple[SessionRecord, ...] = ()
-    indoor_vs_outdoor: tuple[dict[str, Any], ...] = ()
+    devices: Mapping[str, SensorDevice] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    sessions: tuple[SessionCard, ...] = ()
+    indoor_vs_outdoor: tuple[Mapping[str, Any], ...] = ()
     settings: RiderSettings = field(default_factory=RiderSettings)
 
 
 class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
     """Receives samples, runs sessions and publishes snapshots to entities.
 
-    Push only: there is no polling. Samples arrive at the sensors' rate (about
-    4 Hz); entities are told at most once per ``PUBLISH_INTERVAL``, and only when
-    something arrived since the last publication. Alerts go out at once.
+    Samples arrive at the sensors' rate (about 4 Hz); entities are told at most
+    once per ``PUBLISH_INTERVAL``, and only when something arrived since the last
+    publication. Alerts go out at once.
     """
 
     config_entry: RideBalanceConfigEntry
@@ -76,15 +83,14 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
             always_update=False,
         )
         self.source = source
-        self.store = RiderStore(hass, entry.entry_id)
-        self.baselines = Baselines()
-        self.sessions: list[SessionRecord] = []
-        self.tracker = SessionTracker(RiderSettings(), self.baselines)
-        self.last_session_samples: list[Sample] = []
+        self._store = RiderStore(hass, entry.entry_id)
+        self._baselines = Baselines()
+        self._sessions: list[SessionRecord] = []
+        self._tracker = SessionTracker(RiderSettings(), self._baselines)
+        self._last_session_samples: list[Sample] = []
         self._session_started: datetime | None = None
         self._status = SourceStatus(SourceState.CONNECTING)
         self._dirty = False
-        self._settle_ticks = 0
         self._unsubs: list[CALLBACK_TYPE] = []
         self._alert_listeners: list[Callable[[Alert], None]] = []
         self.data = RideSnapshot(available=False)
@@ -116,14 +122,14 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
             unsub()
         self._unsubs.clear()
         await self.source.async_stop()
-        await self.store.async_save(self._rider_data())
+        await self._store.async_save(self._rider_data())
         await super().async_shutdown()
 
     async def _async_load(self) -> None:
-        rider = await self.store.async_load()
-        self.baselines = rider.baselines
-        self.tracker = SessionTracker(rider.settings, self.baselines)
-        self.sessions = list(rider.sessions)
+        rider = await self._store.async_load()
+        self._baselines = rider.baselines
+        self._tracker = SessionTracker(rider.settings, self._baselines)
+        self._sessions = list(rider.sessions)
         if rider.running is not None:
             await self._async_resume(rider.running)
 
@@ -132,7 +138,7 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
         # Replaying an hour of readings takes a noticeable fraction of a second:
         # off the loop (nothing else touches the tracker before the source starts).
         await self.hass.async_add_executor_job(
-            self.tracker.resume,
+            self._tracker.resume,
             list(running.samples),
             (dt_util.utcnow() - saved).total_seconds(),
         )
@@ -140,7 +146,7 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
         if dt_util.utcnow() - saved > RESUME_WITHIN:
             # Too long ago to be the same ride: close it with what it had.
             LOGGER.info("Closing the session interrupted at %s", saved.isoformat())
-            self._handle(self.tracker.close(), ended=saved)
+            self._handle(self._tracker.close(), ended=saved)
         else:
             LOGGER.info(
                 "Resuming the session started at %s", running.started.isoformat()
@@ -149,27 +155,27 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
     def _rider_data(self) -> RiderData:
         """What is stored: a running session too, so a restart can resume it."""
         running = None
-        if self.tracker.active and self._session_started:
+        if self._tracker.active and self._session_started:
             running = RunningSession(
                 started=self._session_started,
                 saved=dt_util.utcnow(),
-                samples=tuple(self.tracker.samples),
+                samples=tuple(self._tracker.samples),
             )
         return RiderData(
-            settings=self.tracker.settings,
-            baselines=self.baselines,
-            sessions=tuple(self.sessions),
+            settings=self._tracker.settings,
+            baselines=self._baselines,
+            sessions=tuple(self._sessions),
             running=running,
         )
 
     @callback
     def _save_running(self, _now: datetime) -> None:
-        if self.tracker.active:
+        if self._tracker.active:
             self._save()
 
     @callback
     def _save(self) -> None:
-        self.store.async_delay_save(self._rider_data)
+        self._store.async_delay_save(self._rider_data)
 
     # --- what the rider does ---------------------------------------------------
 
@@ -184,45 +190,67 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
     @callback
     def async_start_session(self) -> None:
         """Start a session now."""
-        self._handle(self.tracker.start())
+        self._handle(self._tracker.start())
         self._force_publish()
 
     @callback
     def async_stop_session(self) -> None:
         """End the running session now."""
-        self._handle(self.tracker.stop())
+        self._handle(self._tracker.stop())
         self._force_publish()
 
     @callback
     def async_reset_baseline(self, context: str | None = None) -> None:
         """Forget what was learnt of the rider's usual balance."""
-        self.baselines.reset(context)
-        self.tracker.baseline_changed()
+        self._baselines.reset(context)
+        self._tracker.baseline_changed()
         self._save()
         self._force_publish()
 
     @callback
-    def async_update_settings(self, **changes: Any) -> None:
-        """Change the rider's knobs (numbers and switches)."""
-        current = self.tracker.settings.to_dict()
-        current.update(changes)
-        self.tracker.update_settings(RiderSettings.from_dict(current))
+    def async_update_settings(self, settings: RiderSettings) -> None:
+        """Use and keep the rider's new knobs (numbers and switches)."""
+        self._tracker.update_settings(settings)
         self._save()
         self._force_publish()
 
     @callback
     def async_learn(self, context: str, summary: SessionSummary) -> None:
         """Teach a baseline from an imported ride."""
-        self.baselines.learn(context, summary)
-        self.tracker.baseline_changed()
+        self._baselines.learn(context, summary)
+        self._tracker.baseline_changed()
         self._save()
         self._force_publish()
+
+    # --- what the rider's data is -----------------------------------------------
+
+    def analysis_settings(self) -> AnalysisSettings:
+        """The engine's settings from the rider's knobs (for imported rides)."""
+        return self._tracker.settings.analysis()
+
+    def baseline(self, context: str) -> Baseline:
+        """The rider's usual balance in ``context`` ("indoor" or "outdoor")."""
+        return self._baselines.get(context)
+
+    def session_for_export(self) -> tuple[tuple[Sample, ...], datetime] | None:
+        """The running session's readings, else the last one's, and a start time.
+
+        The start is the session's own once it has ended, else now. ``None``
+        when there is no session to export.
+        """
+        samples = self._tracker.samples or self._last_session_samples
+        if not samples:
+            return None
+        start = dt_util.utcnow()
+        if self._sessions and not self._tracker.active:
+            start = dt_util.parse_datetime(self._sessions[-1].started) or start
+        return tuple(samples), start
 
     # --- plumbing --------------------------------------------------------------
 
     @callback
     def _on_samples(self, samples: list[Sample]) -> None:
-        self._handle(self.tracker.push(samples))
+        self._handle(self._tracker.push(samples))
         self._dirty = True
 
     @callback
@@ -233,15 +261,15 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
             elif alert.type is AlertType.SESSION_ENDED:
                 summary: SessionSummary = alert.data.pop("summary")
                 started = self._session_started or dt_util.utcnow()
-                self.sessions.append(
+                self._sessions.append(
                     SessionRecord(
                         started=started.isoformat(),
                         ended=(ended or dt_util.utcnow()).isoformat(),
                         summary=summary,
                     )
                 )
-                del self.sessions[:-RECENT_SESSIONS]
-                self.last_session_samples = self.tracker.last_session_samples
+                del self._sessions[:-RECENT_SESSIONS]
+                self._last_session_samples = self._tracker.last_session_samples
                 self._session_started = None
                 self._save()
             for listener in list(self._alert_listeners):
@@ -264,52 +292,49 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
 
     def indoor_vs_outdoor(self) -> tuple[dict[str, Any], ...]:
         """Per power band ridden on both sides: usual balance indoors and outdoors."""
-        if "outdoor" not in self.baselines.by_context:
+        if "outdoor" not in self._baselines.by_context:
             return ()
         rows = compare_baselines(
-            self.baselines.get("indoor"), self.baselines.get("outdoor")
+            self._baselines.get("indoor"), self._baselines.get("outdoor")
         )
         return tuple(r.to_dict(1) for r in rows if r.difference_pts is not None)
 
     @callback
     def _publish(self, _now: datetime | None) -> None:
         if not self._dirty:
-            if self._settle_ticks > 0:
-                # Entities that write slowly still owe the latest value.
-                self._settle_ticks -= 1
-                self.async_update_listeners()
             return
         self._dirty = False
-        self._settle_ticks = SETTLE_TICKS
         self.async_set_updated_data(
             RideSnapshot(
                 available=self._status.state is SourceState.CONNECTED,
-                riding=self.tracker.active,
-                sample=self.tracker.last_sample,
-                live=self.tracker.live(),
-                power_3s_w=self.tracker.power_3s_w(),
-                minutes_since_break=self.tracker.minutes_since_break(),
-                devices=self.source.devices,
-                sessions=tuple(self.sessions),
-                indoor_vs_outdoor=self.indoor_vs_outdoor(),
-                settings=self.tracker.settings,
+                riding=self._tracker.active,
+                sample=self._tracker.last_sample,
+                live=self._tracker.live(),
+                power_3s_w=self._tracker.power_3s_w(),
+                minutes_since_break=self._tracker.minutes_since_break(),
+                devices=MappingProxyType(dict(self.source.devices)),
+                sessions=tuple(s.card() for s in self._sessions),
+                indoor_vs_outdoor=tuple(
+                    MappingProxyType(row) for row in self.indoor_vs_outdoor()
+                ),
+                settings=self._tracker.settings,
             )
         )
 
     def diagnostics(self) -> dict[str, Any]:
         """Coordinator and source state for the diagnostics download."""
-        live = self.tracker.live()
+        live = self._tracker.live()
         return {
             "status": {"state": self._status.state, "detail": self._status.detail},
             "source": self.source.diagnostics(),
-            "settings": self.tracker.settings.to_dict(),
-            "baselines": self.baselines.to_dict(),
+            "settings": self._tracker.settings.to_dict(),
+            "baselines": self._baselines.to_dict(),
             "session": None if live is None else live.to_dict(),
-            "recent_sessions": [asdict(s.card()) for s in self.sessions],
+            "recent_sessions": [asdict(s.card()) for s in self._sessions],
             "power_sources": sorted(
                 {
                     str(s.power_source)
-                    for s in self.tracker.samples[-50:]
+                    for s in self._tracker.samples[-50:]
                     if s.power_source
                 }
             ),

@@ -12,13 +12,16 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
 from .coordinator import RideBalanceConfigEntry, RideCoordinator
+from .session import RiderSettings
+from .sources import SensorDevice
 
 
 @callback
-def async_add_device_entities(
+def async_add_device_entities[D: EntityDescription](
     entry: RideBalanceConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
-    entities_for: Callable[[str], Iterable[Entity]],
+    entity_class: Callable[[RideCoordinator, str, D], Entity],
+    descriptions: Iterable[D],
 ) -> None:
     """Add entities for each sensor device, now and whenever a new one is heard."""
     coordinator = entry.runtime_data
@@ -28,7 +31,9 @@ def async_add_device_entities(
     def _add_new() -> None:
         new = [key for key in coordinator.data.devices if key not in known]
         known.update(new)
-        async_add_entities(entity for key in new for entity in entities_for(key))
+        async_add_entities(
+            entity_class(coordinator, key, d) for key in new for d in descriptions
+        )
 
     _add_new()
     entry.async_on_unload(coordinator.async_add_listener(_add_new))
@@ -70,6 +75,11 @@ class RideBalanceControlEntity(RideBalanceEntity):
         """Available while the coordinator runs."""
         return self.coordinator.last_update_success
 
+    @callback
+    def change_settings(self, change: Callable[[RiderSettings], RiderSettings]) -> None:
+        """Use and keep the rider's settings as ``change`` makes them."""
+        self.coordinator.async_update_settings(change(self.coordinator.data.settings))
+
 
 class SensorDeviceEntity(CoordinatorEntity[RideCoordinator]):
     """An entity of one paired sensor (pedals, trainer, heart-rate strap)."""
@@ -102,3 +112,8 @@ class SensorDeviceEntity(CoordinatorEntity[RideCoordinator]):
     def available(self) -> bool:
         """Available while the coordinator runs; the connected sensor says the rest."""
         return super().available and self._device_key in self.coordinator.data.devices
+
+    @property
+    def device(self) -> SensorDevice | None:
+        """The sensor device as last heard (None once the source forgets it)."""
+        return self.coordinator.data.devices.get(self._device_key)

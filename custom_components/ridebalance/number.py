@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from homeassistant.components.number import (
     NumberDeviceClass,
@@ -16,79 +17,95 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import RideBalanceConfigEntry
 from .entity import RideBalanceControlEntity
+from .session import RiderSettings
 
 PARALLEL_UPDATES = 0
 
 
 @dataclass(frozen=True, kw_only=True)
-class SettingNumberEntityDescription(NumberEntityDescription):
-    """A number bound to one field of the rider's settings."""
+class RideNumberEntityDescription(NumberEntityDescription):
+    """One of the rider's settings as a number: how to read it, how to change it."""
 
-    setting: str
-
-
-def _number(  # noqa: PLR0917 - a table of settings reads best positionally
-    key: str,
-    setting: str,
-    low: float,
-    high: float,
-    step: float,
-    unit: str,
-    device_class: NumberDeviceClass | None = None,
-) -> SettingNumberEntityDescription:
-    return SettingNumberEntityDescription(
-        key=key,
-        translation_key=key,
-        setting=setting,
-        native_min_value=low,
-        native_max_value=high,
-        native_step=step,
-        native_unit_of_measurement=unit,
-        device_class=device_class,
-        entity_category=EntityCategory.CONFIG,
-        mode=NumberMode.BOX,
-    )
+    entity_category: EntityCategory | None = EntityCategory.CONFIG
+    mode: NumberMode = NumberMode.BOX
+    value_fn: Callable[[RiderSettings], float]
+    set_value_fn: Callable[[RiderSettings, float], RiderSettings]
 
 
-NUMBERS: tuple[SettingNumberEntityDescription, ...] = (
-    _number("asymmetry_threshold", "asymmetry_threshold_pts", 1, 10, 0.5, "pts"),
-    _number(
-        "minimum_duration",
-        "min_duration_s",
-        10,
-        600,
-        5,
-        UnitOfTime.SECONDS,
-        NumberDeviceClass.DURATION,
+NUMBERS: tuple[RideNumberEntityDescription, ...] = (
+    RideNumberEntityDescription(
+        key="asymmetry_threshold",
+        translation_key="asymmetry_threshold",
+        native_min_value=1,
+        native_max_value=10,
+        native_step=0.5,
+        native_unit_of_measurement="pts",
+        value_fn=lambda s: s.asymmetry_threshold_pts,
+        set_value_fn=lambda s, v: replace(s, asymmetry_threshold_pts=v),
     ),
-    _number(
-        "cooldown",
-        "cooldown_s",
-        0,
-        3600,
-        30,
-        UnitOfTime.SECONDS,
-        NumberDeviceClass.DURATION,
+    RideNumberEntityDescription(
+        key="minimum_duration",
+        translation_key="minimum_duration",
+        device_class=NumberDeviceClass.DURATION,
+        native_min_value=10,
+        native_max_value=600,
+        native_step=5,
+        native_unit_of_measurement=UnitOfTime.SECONDS,
+        value_fn=lambda s: s.min_duration_s,
+        set_value_fn=lambda s, v: replace(s, min_duration_s=v),
     ),
-    _number("target_cadence_low", "cadence_low_rpm", 40, 140, 1, "rpm"),
-    _number("target_cadence_high", "cadence_high_rpm", 40, 160, 1, "rpm"),
-    _number(
-        "posture_reminder_interval",
-        "posture_interval_min",
-        5,
-        120,
-        1,
-        UnitOfTime.MINUTES,
-        NumberDeviceClass.DURATION,
+    RideNumberEntityDescription(
+        key="cooldown",
+        translation_key="cooldown",
+        device_class=NumberDeviceClass.DURATION,
+        native_min_value=0,
+        native_max_value=3600,
+        native_step=30,
+        native_unit_of_measurement=UnitOfTime.SECONDS,
+        value_fn=lambda s: s.cooldown_s,
+        set_value_fn=lambda s, v: replace(s, cooldown_s=v),
     ),
-    _number(
-        "power_floor",
-        "power_floor_w",
-        0,
-        200,
-        5,
-        UnitOfPower.WATT,
-        NumberDeviceClass.POWER,
+    RideNumberEntityDescription(
+        key="target_cadence_low",
+        translation_key="target_cadence_low",
+        native_min_value=40,
+        native_max_value=140,
+        native_step=1,
+        native_unit_of_measurement="rpm",
+        value_fn=lambda s: s.cadence_low_rpm,
+        set_value_fn=lambda s, v: replace(s, cadence_low_rpm=v),
+    ),
+    RideNumberEntityDescription(
+        key="target_cadence_high",
+        translation_key="target_cadence_high",
+        native_min_value=40,
+        native_max_value=160,
+        native_step=1,
+        native_unit_of_measurement="rpm",
+        value_fn=lambda s: s.cadence_high_rpm,
+        set_value_fn=lambda s, v: replace(s, cadence_high_rpm=v),
+    ),
+    RideNumberEntityDescription(
+        key="posture_reminder_interval",
+        translation_key="posture_reminder_interval",
+        device_class=NumberDeviceClass.DURATION,
+        native_min_value=5,
+        native_max_value=120,
+        native_step=1,
+        native_unit_of_measurement=UnitOfTime.MINUTES,
+        value_fn=lambda s: s.posture_interval_min,
+        set_value_fn=lambda s, v: replace(s, posture_interval_min=v),
+    ),
+    RideNumberEntityDescription(
+        key="power_floor",
+        translation_key="power_floor",
+        device_class=NumberDeviceClass.POWER,
+        native_min_value=0,
+        native_max_value=200,
+        native_step=5,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        value_fn=lambda s: s.power_floor_w,
+        set_value_fn=lambda s, v: replace(s, power_floor_w=v),
     ),
 )
 
@@ -98,27 +115,20 @@ async def async_setup_entry(
     entry: RideBalanceConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Set up the settings numbers."""
-    async_add_entities(
-        SettingNumber(entry.runtime_data, description) for description in NUMBERS
-    )
+    """Set up one number per setting."""
+    async_add_entities(RideNumber(entry.runtime_data, d) for d in NUMBERS)
 
 
-class SettingNumber(RideBalanceControlEntity, NumberEntity):
+class RideNumber(RideBalanceControlEntity, NumberEntity):
     """One of the rider's settings, stored with the rider's data."""
 
-    entity_description: SettingNumberEntityDescription
+    entity_description: RideNumberEntityDescription
 
     @property
     def native_value(self) -> float:
         """The current setting."""
-        value: float = getattr(
-            self.coordinator.data.settings, self.entity_description.setting
-        )
-        return value
+        return self.entity_description.value_fn(self.coordinator.data.settings)
 
     async def async_set_native_value(self, value: float) -> None:
         """Store the new setting; the engine uses it from now on."""
-        self.coordinator.async_update_settings(
-            **{self.entity_description.setting: value}
-        )
+        self.change_settings(lambda s: self.entity_description.set_value_fn(s, value))

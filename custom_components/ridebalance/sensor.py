@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -13,17 +14,20 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfPower, UnitOfTime
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
 from .analysis import LiveMetrics
-from .coordinator import RideBalanceConfigEntry, RideCoordinator, RideSnapshot
+from .coordinator import RideBalanceConfigEntry, RideSnapshot
 from .entity import (
     RideBalanceEntity,
     SensorDeviceEntity,
     async_add_device_entities,
 )
+from .sources import SensorDevice
 
 # Push coordinator: nothing to poll, so no limit on parallel updates.
 PARALLEL_UPDATES = 0
@@ -62,12 +66,63 @@ def _cadence(s: RideSnapshot) -> float | None:
 
 
 def _last_session_balance(s: RideSnapshot) -> float | None:
-    return s.sessions[-1].summary.balance_left_pct if s.sessions else None
+    return s.sessions[-1].balance_left_pct if s.sessions else None
 
 
 def _indoor_vs_outdoor(s: RideSnapshot) -> float | None:
     diffs = [row["difference_pts"] for row in s.indoor_vs_outdoor]
     return sum(diffs) / len(diffs) if diffs else None
+
+
+def _live_metric(
+    key: str,
+    fn: Callable[[LiveMetrics], float | None],
+    every_s: float,
+    *,
+    unit: str = PERCENTAGE,
+    digits: int = 1,
+    enabled: bool = True,
+    attrs_fn: Callable[[RideSnapshot], dict[str, Any]] | None = None,
+) -> RideSensorEntityDescription:
+    """A figure of the running session (unknown while none runs)."""
+    return RideSensorEntityDescription(
+        key=key,
+        translation_key=key,
+        native_unit_of_measurement=unit,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_registry_enabled_default=enabled,
+        digits=digits,
+        value_fn=_live(fn),
+        attrs_fn=attrs_fn,
+        every_s=every_s,
+    )
+
+
+def _usual_balance(s: RideSnapshot) -> dict[str, Any]:
+    """The power band the rider is in and the usual balance there."""
+    live = s.live
+    return {
+        "power_band": None if live is None else live.power_band,
+        "usual_left_pct": (
+            None
+            if live is None or live.baseline_left_pct is None
+            else round(live.baseline_left_pct, 1)
+        ),
+    }
+
+
+def _minutes(
+    key: str, value_fn: Callable[[RideSnapshot], float | None]
+) -> RideSensorEntityDescription:
+    return RideSensorEntityDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.MINUTES,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=value_fn,
+    )
 
 
 SENSORS: tuple[RideSensorEntityDescription, ...] = (
@@ -104,113 +159,24 @@ SENSORS: tuple[RideSensorEntityDescription, ...] = (
         value_fn=lambda s: s.sample.heart_rate_bpm if s.sample else None,
         every_s=5.0,
     ),
-    RideSensorEntityDescription(
-        key="left_balance",
-        translation_key="left_balance",
-        native_unit_of_measurement=PERCENTAGE,
-        state_class=SensorStateClass.MEASUREMENT,
-        digits=1,
-        value_fn=_live(lambda m: m.balance_10s_left_pct),
-        every_s=5.0,
+    _live_metric("left_balance", lambda m: m.balance_10s_left_pct, 5.0),
+    _live_metric("left_balance_1min", lambda m: m.balance_1min_left_pct, 15.0),
+    _live_metric("left_balance_session", lambda m: m.balance_session_left_pct, 60.0),
+    _live_metric(
+        "balance_vs_baseline",
+        lambda m: m.vs_baseline_pts,
+        15.0,
+        unit=UNIT_POINTS,
+        attrs_fn=_usual_balance,
     ),
-    RideSensorEntityDescription(
-        key="left_balance_1min",
-        translation_key="left_balance_1min",
-        native_unit_of_measurement=PERCENTAGE,
-        state_class=SensorStateClass.MEASUREMENT,
-        digits=1,
-        value_fn=_live(lambda m: m.balance_1min_left_pct),
-        every_s=15.0,
-    ),
-    RideSensorEntityDescription(
-        key="left_balance_session",
-        translation_key="left_balance_session",
-        native_unit_of_measurement=PERCENTAGE,
-        state_class=SensorStateClass.MEASUREMENT,
-        digits=1,
-        value_fn=_live(lambda m: m.balance_session_left_pct),
-        every_s=60.0,
-    ),
-    RideSensorEntityDescription(
-        key="balance_vs_baseline",
-        translation_key="balance_vs_baseline",
-        native_unit_of_measurement=UNIT_POINTS,
-        state_class=SensorStateClass.MEASUREMENT,
-        digits=1,
-        value_fn=_live(lambda m: m.vs_baseline_pts),
-        attrs_fn=lambda s: {
-            "power_band": s.live.power_band if s.live else None,
-            "usual_left_pct": (
-                None
-                if s.live is None or s.live.baseline_left_pct is None
-                else round(s.live.baseline_left_pct, 1)
-            ),
-        },
-        every_s=15.0,
-    ),
-    RideSensorEntityDescription(
-        key="te_left",
-        translation_key="te_left",
-        native_unit_of_measurement=PERCENTAGE,
-        state_class=SensorStateClass.MEASUREMENT,
-        entity_registry_enabled_default=False,
-        value_fn=_live(lambda m: m.te_left_pct),
-        every_s=15.0,
-    ),
-    RideSensorEntityDescription(
-        key="te_right",
-        translation_key="te_right",
-        native_unit_of_measurement=PERCENTAGE,
-        state_class=SensorStateClass.MEASUREMENT,
-        entity_registry_enabled_default=False,
-        value_fn=_live(lambda m: m.te_right_pct),
-        every_s=15.0,
-    ),
-    RideSensorEntityDescription(
-        key="ps_left",
-        translation_key="ps_left",
-        native_unit_of_measurement=PERCENTAGE,
-        state_class=SensorStateClass.MEASUREMENT,
-        entity_registry_enabled_default=False,
-        value_fn=_live(lambda m: m.ps_left_pct),
-        every_s=15.0,
-    ),
-    RideSensorEntityDescription(
-        key="ps_right",
-        translation_key="ps_right",
-        native_unit_of_measurement=PERCENTAGE,
-        state_class=SensorStateClass.MEASUREMENT,
-        entity_registry_enabled_default=False,
-        value_fn=_live(lambda m: m.ps_right_pct),
-        every_s=15.0,
-    ),
-    RideSensorEntityDescription(
-        key="cadence_drift",
-        translation_key="cadence_drift",
-        native_unit_of_measurement=UNIT_RPM,
-        state_class=SensorStateClass.MEASUREMENT,
-        digits=1,
-        value_fn=_live(lambda m: m.cadence_drift_rpm),
-        every_s=15.0,
-    ),
-    RideSensorEntityDescription(
-        key="riding_time",
-        translation_key="riding_time",
-        device_class=SensorDeviceClass.DURATION,
-        native_unit_of_measurement=UnitOfTime.MINUTES,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=0,
-        value_fn=_live(lambda m: m.riding_s / 60.0),
-    ),
-    RideSensorEntityDescription(
-        key="time_since_posture_break",
-        translation_key="time_since_posture_break",
-        device_class=SensorDeviceClass.DURATION,
-        native_unit_of_measurement=UnitOfTime.MINUTES,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=0,
-        value_fn=lambda s: s.minutes_since_break,
-    ),
+    # Torque effectiveness and pedal smoothness: whole percent, for the curious.
+    _live_metric("te_left", lambda m: m.te_left_pct, 15.0, digits=0, enabled=False),
+    _live_metric("te_right", lambda m: m.te_right_pct, 15.0, digits=0, enabled=False),
+    _live_metric("ps_left", lambda m: m.ps_left_pct, 15.0, digits=0, enabled=False),
+    _live_metric("ps_right", lambda m: m.ps_right_pct, 15.0, digits=0, enabled=False),
+    _live_metric("cadence_drift", lambda m: m.cadence_drift_rpm, 15.0, unit=UNIT_RPM),
+    _minutes("riding_time", _live(lambda m: m.riding_s / 60.0)),
+    _minutes("time_since_posture_break", lambda s: s.minutes_since_break),
     RideSensorEntityDescription(
         key="last_session_balance",
         translation_key="last_session_balance",
@@ -218,7 +184,7 @@ SENSORS: tuple[RideSensorEntityDescription, ...] = (
         digits=1,
         value_fn=_last_session_balance,
         attrs_fn=lambda s: {
-            "sessions": [asdict(r.card()) for r in reversed(s.sessions[-10:])]
+            "sessions": [asdict(card) for card in reversed(s.sessions[-10:])]
         },
     ),
     RideSensorEntityDescription(
@@ -227,7 +193,7 @@ SENSORS: tuple[RideSensorEntityDescription, ...] = (
         native_unit_of_measurement=UNIT_POINTS,
         digits=1,
         value_fn=_indoor_vs_outdoor,
-        attrs_fn=lambda s: {"bands": list(s.indoor_vs_outdoor)},
+        attrs_fn=lambda s: {"bands": [dict(row) for row in s.indoor_vs_outdoor]},
     ),
 )
 
@@ -236,7 +202,7 @@ SENSORS: tuple[RideSensorEntityDescription, ...] = (
 class DeviceSensorEntityDescription(SensorEntityDescription):
     """A diagnostic sensor of one paired sensor device."""
 
-    value_fn: Callable[[Any], Any]
+    value_fn: Callable[[SensorDevice], StateType | datetime]
 
 
 DEVICE_SENSORS: tuple[DeviceSensorEntityDescription, ...] = (
@@ -273,15 +239,8 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up the rider's sensors, and diagnostics of each paired sensor."""
-    coordinator = entry.runtime_data
-    async_add_entities(
-        RideBalanceSensor(coordinator, description) for description in SENSORS
-    )
-    async_add_device_entities(
-        entry,
-        async_add_entities,
-        lambda key: [DeviceSensor(coordinator, key, d) for d in DEVICE_SENSORS],
-    )
+    async_add_entities(RideBalanceSensor(entry.runtime_data, d) for d in SENSORS)
+    async_add_device_entities(entry, async_add_entities, DeviceSensor, DEVICE_SENSORS)
 
 
 class RideBalanceSensor(RideBalanceEntity, SensorEntity):
@@ -294,6 +253,12 @@ class RideBalanceSensor(RideBalanceEntity, SensorEntity):
 
     _last_write: tuple[float | None, float] | None = None
     _last_shape: tuple[bool, bool] | None = None
+    _unsub_owed: CALLBACK_TYPE | None = None
+
+    async def async_added_to_hass(self) -> None:
+        """Drop an owed write with the entity."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self._cancel_owed)
 
     @callback
     def _handle_coordinator_update(self) -> None:
@@ -301,9 +266,10 @@ class RideBalanceSensor(RideBalanceEntity, SensorEntity):
 
         Ride time is the readings' clock, so a simulated ride played faster than
         life stays as fresh as a real one (the coordinator caps writes at one a
-        second of wall time); wall time lets the last value out once readings
-        stop. Becoming (un)available or (un)known, e.g. at a session's start or
-        end, goes out at once.
+        second of wall time). A held-back value is owed: it is written when its
+        wall time comes, so the last value gets out once readings stop. Becoming
+        (un)available or (un)known, e.g. at a session's start or end, goes out at
+        once.
         """
         sample = self.coordinator.data.sample
         ride_now = None if sample is None else sample.t_s
@@ -311,14 +277,39 @@ class RideBalanceSensor(RideBalanceEntity, SensorEntity):
         shape = (self.available, self.native_value is None)
         if self._last_write is not None and shape == self._last_shape:
             ride_then, wall_then = self._last_write
+            wait_s = self.entity_description.every_s - THROTTLE_SLACK_S
             elapsed = wall_now - wall_then
             if ride_now is not None and ride_then is not None:
                 elapsed = max(elapsed, ride_now - ride_then)
-            if elapsed < self.entity_description.every_s - THROTTLE_SLACK_S:
+            if elapsed < wait_s:
+                if self._unsub_owed is None:
+                    self._unsub_owed = async_call_later(
+                        self.hass, wall_then + wait_s - wall_now, self._write_owed
+                    )
                 return
-        self._last_write = (ride_now, wall_now)
-        self._last_shape = shape
+        self._write()
+
+    @callback
+    def _write_owed(self, _now: datetime) -> None:
+        self._unsub_owed = None
+        self._write()
+
+    @callback
+    def _write(self) -> None:
+        self._cancel_owed()
+        sample = self.coordinator.data.sample
+        self._last_write = (
+            None if sample is None else sample.t_s,
+            dt_util.utcnow().timestamp(),
+        )
+        self._last_shape = (self.available, self.native_value is None)
         super()._handle_coordinator_update()
+
+    @callback
+    def _cancel_owed(self) -> None:
+        if self._unsub_owed is not None:
+            self._unsub_owed()
+            self._unsub_owed = None
 
     @property
     def native_value(self) -> float | None:
@@ -341,16 +332,8 @@ class DeviceSensor(SensorDeviceEntity, SensorEntity):
 
     entity_description: DeviceSensorEntityDescription
 
-    def __init__(
-        self,
-        coordinator: RideCoordinator,
-        device_key: str,
-        description: DeviceSensorEntityDescription,
-    ) -> None:
-        super().__init__(coordinator, device_key, description)
-
     @property
-    def native_value(self) -> Any:
+    def native_value(self) -> StateType | datetime:
         """The device's value, None when not reported."""
-        device = self.coordinator.data.devices.get(self._device_key)
+        device = self.device
         return None if device is None else self.entity_description.value_fn(device)

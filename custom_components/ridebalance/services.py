@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -124,7 +125,7 @@ def _read_and_analyse(
     """Blocking part of an import: read and analyse each file (executor)."""
     report = ImportReport()
     learnt: list[tuple[str, SessionSummary]] = []
-    settings = coordinator.tracker.settings.analysis()
+    settings = coordinator.analysis_settings()
     for path in _ride_files(paths):
         try:
             ride = read_ride(path, allow_truncated=True)
@@ -153,9 +154,7 @@ def _read_and_analyse(
                 continue
             where = "indoor" if ride.indoor else "outdoor"
         try:
-            summary = analyse_ride(
-                ride, settings, coordinator.baselines.get(where), where
-            )
+            summary = analyse_ride(ride, settings, coordinator.baseline(where), where)
         except RideFileError as err:
             report.skipped.append({"file": path.name, "reason": str(err)})
             continue
@@ -211,7 +210,7 @@ async def _import_rides(hass: HomeAssistant, call: ServiceCall) -> ServiceRespon
     return report.as_response()
 
 
-def _write_export(target: Path, samples: list[Sample], start: datetime) -> None:
+def _write_export(target: Path, samples: Sequence[Sample], start: datetime) -> None:
     data = encode_fit(Ride.from_samples(samples, indoor=True), start_time=start)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)
@@ -219,18 +218,16 @@ def _write_export(target: Path, samples: list[Sample], start: datetime) -> None:
 
 async def _export_session(hass: HomeAssistant, call: ServiceCall) -> ServiceResponse:
     coordinator = _coordinator(hass, call)
-    samples = coordinator.tracker.samples or coordinator.last_session_samples
-    if not samples:
+    session = coordinator.session_for_export()
+    if session is None:
         raise ServiceValidationError(
             translation_domain=DOMAIN, translation_key="no_session"
         )
-    start = dt_util.utcnow()
-    if coordinator.sessions and not coordinator.tracker.active:
-        start = dt_util.parse_datetime(coordinator.sessions[-1].started) or start
+    samples, start = session
     name = f"session-{dt_util.as_local(start).strftime('%Y%m%d-%H%M%S')}.fit"
     target = Path(hass.config.path(EXPORT_DIR, name))
     try:
-        await hass.async_add_executor_job(_write_export, target, list(samples), start)
+        await hass.async_add_executor_job(_write_export, target, samples, start)
     except OSError as err:
         raise HomeAssistantError(
             translation_domain=DOMAIN,

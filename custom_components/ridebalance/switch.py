@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
@@ -12,29 +13,32 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import RideBalanceConfigEntry
 from .entity import RideBalanceControlEntity
+from .session import RiderSettings
 
 PARALLEL_UPDATES = 0
 
 
 @dataclass(frozen=True, kw_only=True)
-class SettingSwitchEntityDescription(SwitchEntityDescription):
-    """A switch bound to one boolean of the rider's settings."""
+class RideSwitchEntityDescription(SwitchEntityDescription):
+    """One of the rider's on/off settings: how to read it, how to change it."""
 
-    setting: str
+    entity_category: EntityCategory | None = EntityCategory.CONFIG
+    is_on_fn: Callable[[RiderSettings], bool]
+    set_fn: Callable[[RiderSettings, bool], RiderSettings]
 
 
-SWITCHES: tuple[SettingSwitchEntityDescription, ...] = (
-    SettingSwitchEntityDescription(
+SWITCHES: tuple[RideSwitchEntityDescription, ...] = (
+    RideSwitchEntityDescription(
         key="alerts",
         translation_key="alerts",
-        setting="alerts_enabled",
-        entity_category=EntityCategory.CONFIG,
+        is_on_fn=lambda s: s.alerts_enabled,
+        set_fn=lambda s, on: replace(s, alerts_enabled=on),
     ),
-    SettingSwitchEntityDescription(
+    RideSwitchEntityDescription(
         key="posture_reminders",
         translation_key="posture_reminders",
-        setting="posture_reminders_enabled",
-        entity_category=EntityCategory.CONFIG,
+        is_on_fn=lambda s: s.posture_reminders_enabled,
+        set_fn=lambda s, on: replace(s, posture_reminders_enabled=on),
     ),
 )
 
@@ -45,32 +49,23 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up the switches."""
-    async_add_entities(
-        SettingSwitch(entry.runtime_data, description) for description in SWITCHES
-    )
+    async_add_entities(RideSwitch(entry.runtime_data, d) for d in SWITCHES)
 
 
-class SettingSwitch(RideBalanceControlEntity, SwitchEntity):
+class RideSwitch(RideBalanceControlEntity, SwitchEntity):
     """Turns a kind of alert on or off."""
 
-    entity_description: SettingSwitchEntityDescription
+    entity_description: RideSwitchEntityDescription
 
     @property
     def is_on(self) -> bool:
         """The current setting."""
-        value: bool = getattr(
-            self.coordinator.data.settings, self.entity_description.setting
-        )
-        return value
+        return self.entity_description.is_on_fn(self.coordinator.data.settings)
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Enable."""
-        self.coordinator.async_update_settings(
-            **{self.entity_description.setting: True}
-        )
+        self.change_settings(lambda s: self.entity_description.set_fn(s, True))
 
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Disable."""
-        self.coordinator.async_update_settings(
-            **{self.entity_description.setting: False}
-        )
+        self.change_settings(lambda s: self.entity_description.set_fn(s, False))

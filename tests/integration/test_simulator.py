@@ -91,7 +91,9 @@ async def test_coasting_artefacts_never_reach_the_analysis(
     await hass.async_block_till_done()
     await _ride(hass, freezer, 36)
 
-    samples = sim_entry.runtime_data.tracker.samples
+    session = sim_entry.runtime_data.session_for_export()
+    assert session is not None
+    samples, _start = session
     coast = [s for s in samples if 2044 <= s.t_s < 2070]
     assert coast, "the session should hold the coast"
     assert all(s.power_w == 0 and s.left_pct is None for s in coast)
