@@ -10,9 +10,9 @@ from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
+from .analysis.session import RiderSettings
 from .const import DOMAIN
 from .coordinator import RideBalanceConfigEntry, RideCoordinator
-from .session import RiderSettings
 from .sources import SensorDevice
 
 

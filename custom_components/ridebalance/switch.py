@@ -11,9 +11,9 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .analysis.session import RiderSettings
 from .coordinator import RideBalanceConfigEntry
 from .entity import RideBalanceControlEntity
-from .session import RiderSettings
 
 PARALLEL_UPDATES = 0
 
