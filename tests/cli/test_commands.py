@@ -1,45 +1,18 @@
-"""The command line, run in-process: what a rider reads on the terminal."""
+"""The commands, run in-process: what a rider reads on the terminal."""
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from custom_components.ridebalance.cli import Progress, main
 from custom_components.ridebalance.rides import read_ride
 from custom_components.ridebalance.rides.csv_writer import write_csv
-from custom_components.ridebalance.sim import Rider, RideScript, Segment, generate
+from custom_components.ridebalance.sim import Rider, generate
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-def run(*argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    code = main(list(argv), out=out)
-    return code, out.getvalue()
-
-
-def _ride_csv(path: Path, rider: Rider, seed: int) -> Path:
-    """A 40-minute ride over three efforts, written as 1 Hz CSV."""
-    m = 60.0
-    script = RideScript(
-        segments=(
-            Segment(5 * m, 120, 92),
-            Segment(15 * m, 175, 90),
-            Segment(15 * m, 230, 88),
-            Segment(5 * m, 120, 92),
-        ),
-        rider=rider,
-        coasting_artefacts=False,
-    )
-    arrays = generate(script, seed=seed, hz=1.0)
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        write_csv(handle, arrays)
-    return path
+from .conftest import PNG_MAGIC, ride_csv, run
 
 
 def test_analyze_table_shows_balance_next_to_head_unit(shared_fit: Path) -> None:
@@ -131,8 +104,8 @@ def test_compare_finds_the_outdoor_lean_and_only_it(tmp_path: Path) -> None:
     # Trainer: 50/50. Road: 53 % left at 150 W and above, 50 % below. (The noise
     # rule's per-side standard error is at or above the spread of band means over
     # 20 simulated rides, see docs/cli.md.)
-    indoor = _ride_csv(tmp_path / "trainer.csv", Rider(), seed=3)
-    outdoor = _ride_csv(
+    indoor = ride_csv(tmp_path / "trainer.csv", Rider(), seed=3)
+    outdoor = ride_csv(
         tmp_path / "road.csv",
         Rider(left_below_pct=50.0, left_above_pct=53.0, split_w=150.0),
         seed=4,
@@ -170,7 +143,7 @@ def test_compare_finds_the_outdoor_lean_and_only_it(tmp_path: Path) -> None:
 def test_compare_refuses_side_unknown_rides(
     shared_fit: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    indoor = _ride_csv(tmp_path / "trainer.csv", Rider(), seed=1)
+    indoor = ride_csv(tmp_path / "trainer.csv", Rider(), seed=1)
     code, _ = run(
         "compare",
         "--indoor",
@@ -212,26 +185,6 @@ def test_decode_rejects_bad_pages(capsys: pytest.CaptureFixture[str]) -> None:
     assert "bytes" in capsys.readouterr().err
 
 
-def test_usage_errors_exit_2() -> None:
-    with pytest.raises(SystemExit) as info:
-        main(["analyze", "x.fit", "--power-floor", "-5"])
-    assert info.value.code == 2
-
-
-def test_progress_bar_draws_on_request() -> None:
-    stream = io.StringIO()
-    bar = Progress(2, enabled=True, stream=stream)
-    bar.step("a.fit")
-    bar.step("b.fit")
-    drawn = stream.getvalue()
-    assert "1/2 a.fit" in drawn
-    assert drawn.endswith("\n")
-    assert "[" + "#" * 24 + "]" in drawn
-    quiet = io.StringIO()
-    Progress(1, enabled=False, stream=quiet).step("a.fit")
-    assert quiet.getvalue() == ""
-
-
 def test_csv_columns_reach_the_report(tmp_path: Path) -> None:
     path = tmp_path / "short.csv"
     t = np.arange(600)
@@ -248,7 +201,7 @@ def test_scan_lists_devices_with_their_manufacturer(
 ) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from .ant.fake_driver import FakeStick, wait_for
+    from tests.ant.fake_driver import FakeStick, wait_for
 
     stick = FakeStick()
     stick.install(monkeypatch)
@@ -273,7 +226,7 @@ def test_scan_lists_devices_with_their_manufacturer(
 def test_scan_without_stick_says_so(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from .ant.fake_driver import FakeStick
+    from tests.ant.fake_driver import FakeStick
 
     stick = FakeStick()
     stick.install(monkeypatch)
@@ -322,7 +275,7 @@ def test_side_unknown_json_warns(shared_fit: Path) -> None:
 def test_plot_into_missing_folder_is_a_clear_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    csv_path = _ride_csv(tmp_path / "ride.csv", Rider(), seed=5)
+    csv_path = ride_csv(tmp_path / "ride.csv", Rider(), seed=5)
     code, _ = run("analyze", str(csv_path), "--plot", str(tmp_path / "no" / "p.png"))
     assert code == 1
     assert "No such file or directory" in capsys.readouterr().err
@@ -363,38 +316,6 @@ def test_decode_without_a_device_is_refused(capsys: pytest.CaptureFixture[str]) 
     assert run("decode", "10B2583412FA0000")[0] == 1
     assert "device type" in capsys.readouterr().err
     assert run("decode", "toaster", "00")[0] == 1
-
-
-@pytest.mark.parametrize(
-    "argv",
-    [
-        ["scan", "--seconds", "abc"],
-        ["scan", "--seconds", "0"],
-        ["analyze", "x.fit", "--power-floor", "many"],
-        ["decode", "--device-type", "toaster", "00"],
-    ],
-)
-def test_bad_arguments_exit_2(argv: list[str]) -> None:
-    with pytest.raises(SystemExit) as info:
-        main(argv)
-    assert info.value.code == 2
-
-
-def test_wrapper_script_runs_in_the_callers_folder(tmp_path: Path) -> None:
-    import subprocess
-
-    script = Path(__file__).resolve().parents[1] / "scripts" / "ridebalance"
-    (tmp_path / "ride.csv").write_text("time_s,power_w,left_pct\n0,200,52\n1,210,52\n")
-    done = subprocess.run(
-        [str(script), "analyze", "ride.csv", "--json"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["figures"]["balance_left_pct"] == pytest.approx(52.0)
 
 
 def test_baseline_rides_set_the_usual_balance(tmp_path: Path) -> None:

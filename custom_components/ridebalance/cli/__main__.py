@@ -1,0 +1,7 @@
+"""`python -m custom_components.ridebalance.cli`: what scripts/ridebalance runs."""
+
+import sys
+
+from . import main
+
+sys.exit(main())

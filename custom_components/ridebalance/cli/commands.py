@@ -1,0 +1,248 @@
+"""The subcommands: each takes the parsed arguments and the output stream."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+import json
+from typing import IO
+
+from ..analysis.compare import MIN_BLOCKS, RESOLUTION_PTS, Z95
+from ..ant.pages import (
+    COMMON_PAGE_MANUFACTURER,
+    COMMON_PAGE_PRODUCT,
+    MalformedPage,
+    ManufacturerPage,
+    ProductPage,
+    decode_page,
+    page_to_dict,
+)
+from ..rides import Ride
+from ..rides.csv_writer import write_csv
+from ..rides.fit_writer import write_fit
+from ..sim import demo_ride, generate
+from .plots import plot_analysis, plot_comparison
+from .render import JSON_VERSION, analysis_json, render_analysis, render_comparison
+from .rides import (
+    Analysis,
+    Progress,
+    analyse_file,
+    compare_sides,
+    indoor_flag,
+    learn_baseline,
+    progress_enabled,
+    settings_from_args,
+    side_totals,
+)
+
+
+class CliError(Exception):
+    """A problem worth one line on stderr and exit status 1."""
+
+
+DEVICE_NAMES = {
+    "power": 11,
+    "bike_power": 11,
+    "fec": 17,
+    "fe": 17,
+    "trainer": 17,
+    "hr": 120,
+}
+
+
+def device_type(text: str) -> int:
+    key = text.strip().lower()
+    if key in DEVICE_NAMES:
+        return DEVICE_NAMES[key]
+    try:
+        return int(key, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"unknown device type {text!r} (power, fec, hr, or a number)"
+        ) from None
+
+
+def _page_bytes(text: str) -> bytes:
+    cleaned = text.replace(":", "").replace(" ", "").replace("-", "")
+    try:
+        return bytes.fromhex(cleaned)
+    except ValueError:
+        raise CliError(f"page {text!r} is not hexadecimal") from None
+
+
+def cmd_decode(args: argparse.Namespace, out: IO[str]) -> int:
+    """Decode raw ANT+ pages; with --device-type they print as JSON."""
+    pages = list(args.pages)
+    device = args.device_type
+    if device is None:
+        if len(pages) < 2:
+            raise CliError("decode needs a device type and at least one page")
+        try:
+            device = device_type(pages.pop(0))
+        except argparse.ArgumentTypeError as err:
+            raise CliError(str(err)) from None
+    as_json = args.json or args.device_type is not None
+    decoded: list[dict[str, object]] = []
+    for text in pages:
+        try:
+            decoded.append(page_to_dict(decode_page(device, _page_bytes(text))))
+        except MalformedPage as err:
+            raise CliError(f"page {text}: {err}") from None
+    if as_json:
+        json.dump(
+            decoded if len(decoded) > 1 else decoded[0], out, indent=2, default=str
+        )
+        out.write("\n")
+    else:
+        for page in decoded:
+            out.write(", ".join(f"{k}={v}" for k, v in page.items()) + "\n")
+    return 0
+
+
+def describe_device(device_type: int, pages: Mapping[int, bytes]) -> str | None:
+    """Manufacturer, model and serial from the common pages a device sent."""
+    parts: list[str] = []
+    for number in (COMMON_PAGE_MANUFACTURER, COMMON_PAGE_PRODUCT):
+        data = pages.get(number)
+        if data is None:
+            continue
+        try:
+            page = decode_page(device_type, data)
+        except MalformedPage:
+            continue
+        if isinstance(page, ManufacturerPage):
+            parts.append(
+                f"manufacturer {page.manufacturer_id} model {page.model_number}"
+            )
+        elif isinstance(page, ProductPage):
+            if page.serial_number is not None:
+                parts.append(f"serial {page.serial_number}")
+            parts.append(f"software {page.software_version}")
+    return ", ".join(parts) or None
+
+
+def cmd_scan(args: argparse.Namespace, out: IO[str]) -> int:
+    """List ANT+ devices heard within the given time."""
+    try:
+        # openant and pyusb load only for the command that talks to the stick.
+        from ..ant.receiver import scan  # noqa: PLC0415
+        from ..ant.usb_errors import AntStickError  # noqa: PLC0415
+    except ImportError as err:  # pragma: no cover - only without openant/pyusb
+        raise CliError(f"scanning needs the ANT+ receiver ({err})") from None
+    try:
+        devices = scan(args.seconds, describe=describe_device)
+    except AntStickError as err:
+        raise CliError(f"ANT+ stick: {err}") from None
+    if args.json:
+        json.dump(
+            [
+                {
+                    "device_type": d.device_type,
+                    "profile": d.profile,
+                    "device_number": d.extended_device_number,
+                    "transmission_type": d.transmission_type,
+                    "pages": d.page_count,
+                    "description": d.description,
+                }
+                for d in devices
+            ],
+            out,
+            indent=2,
+        )
+        out.write("\n")
+        return 0
+    if not devices:
+        out.write(f"no ANT+ devices heard in {args.seconds:g} s\n")
+    for d in devices:
+        out.write(
+            f"{d.profile:<12} #{d.extended_device_number:<7} {d.page_count:>5} pages"
+            f"  {d.description or ''}\n"
+        )
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace, out: IO[str]) -> int:
+    """Print (or write) the simulator's scripted ride."""
+    arrays = generate(demo_ride(), seed=args.seed, hz=args.hz)
+    if args.fit is not None:
+        ride = Ride.from_columns(
+            arrays.t_s,
+            power_w=arrays.power_w,
+            left_pct=arrays.left_pct,
+            cadence_rpm=arrays.cadence_rpm,
+            heart_rate_bpm=arrays.heart_rate_bpm,
+            te_left_pct=arrays.te_left_pct,
+            te_right_pct=arrays.te_right_pct,
+            ps_left_pct=arrays.ps_left_pct,
+            ps_right_pct=arrays.ps_right_pct,
+            indoor=True,
+            sub_sport="virtual_activity",
+        )
+        write_fit(args.fit, ride)
+    if args.output is not None:
+        with args.output.open("w", encoding="utf-8", newline="") as handle:
+            write_csv(handle, arrays)
+    elif args.fit is None:
+        write_csv(out, arrays)
+    return 0
+
+
+def cmd_analyze(args: argparse.Namespace, out: IO[str]) -> int:
+    """Analyse one ride."""
+    settings = settings_from_args(args)
+    baseline = None
+    if args.baseline:
+        progress = Progress(len(args.baseline), progress_enabled(args))
+        baseline = learn_baseline(
+            args.baseline, settings, args.allow_truncated, progress
+        )
+    result = analyse_file(
+        args.ride, settings, indoor_flag(args), args.allow_truncated, baseline
+    )
+    if args.plot is not None:
+        plot_analysis(result, args.plot, settings.power_floor_w)
+    if args.json:
+        json.dump(analysis_json(result), out, indent=2)
+        out.write("\n")
+    else:
+        out.write(render_analysis(result) + "\n")
+        if args.plot is not None:
+            out.write(f"Plot written to {args.plot}\n")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace, out: IO[str]) -> int:
+    """Indoor rides against outdoor rides, band by band."""
+    settings = settings_from_args(args)
+    progress = Progress(len(args.indoor) + len(args.outdoor), progress_enabled(args))
+    sides: dict[str, list[Analysis]] = {"indoor": [], "outdoor": []}
+    for side, paths in (("indoor", args.indoor), ("outdoor", args.outdoor)):
+        for path in paths:
+            result = analyse_file(
+                path, settings, side == "indoor", args.allow_truncated
+            )
+            result.ride.require_balance()
+            sides[side].append(result)
+            progress.step(path.name)
+    doc = {
+        "version": JSON_VERSION,
+        "indoor": side_totals(sides["indoor"]),
+        "outdoor": side_totals(sides["outdoor"]),
+        "bands": compare_sides(sides["indoor"], sides["outdoor"], settings),
+        "noise_rule": {
+            "z": Z95,
+            "min_difference_pts": RESOLUTION_PTS,
+            "min_blocks": MIN_BLOCKS,
+            "block_s": settings.block_s,
+        },
+    }
+    if args.plot is not None:
+        plot_comparison(doc, args.plot)
+    if args.json:
+        json.dump(doc, out, indent=2)
+        out.write("\n")
+    else:
+        out.write(render_comparison(doc) + "\n")
+        if args.plot is not None:
+            out.write(f"Plot written to {args.plot}\n")
+    return 0

@@ -1,0 +1,171 @@
+"""The rides named on the command line: read, analysed and learnt from.
+
+The analysis itself is the shared one (:func:`..rides.analyze.analyse_ride`,
+:mod:`..analysis.compare`), so the CLI and the integration give the same figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+import sys
+from typing import IO, Any
+import warnings
+
+from ..analysis import (
+    AnalysisSettings,
+    Baseline,
+    SessionSummary,
+    build_baseline,
+)
+from ..analysis.compare import compare_baselines
+from ..rides import Ride, RideFileWarning, read_ride
+from ..rides.analyze import analyse_ride
+from ..rides.summary import SessionFigures, session_figures
+
+
+def _context(ride: Ride) -> str | None:
+    if ride.indoor is None:
+        return None
+    return "indoor" if ride.indoor else "outdoor"
+
+
+class Progress:
+    """A one-line progress bar on stderr (only when enabled)."""
+
+    def __init__(
+        self, total: int, enabled: bool, stream: IO[str] | None = None
+    ) -> None:
+        self.total = max(total, 1)
+        self.enabled = enabled
+        self.stream = stream if stream is not None else sys.stderr
+        self.done = 0
+
+    def step(self, label: str) -> None:
+        """Count one item finished and redraw."""
+        self.done += 1
+        if not self.enabled:
+            return
+        width = 24
+        filled = round(width * self.done / self.total)
+        bar = "#" * filled + "." * (width - filled)
+        self.stream.write(f"\r[{bar}] {self.done}/{self.total} {label[:40]:<40}")
+        if self.done >= self.total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def progress_enabled(args: argparse.Namespace) -> bool:
+    return bool(args.progress) or sys.stderr.isatty()
+
+
+def settings_from_args(args: argparse.Namespace) -> AnalysisSettings:
+    kwargs: dict[str, Any] = {}
+    if args.power_floor is not None:
+        kwargs["power_floor_w"] = args.power_floor
+    if args.ftp is not None:
+        kwargs["ftp_w"] = args.ftp
+    return AnalysisSettings(**kwargs)
+
+
+def _load(path: Path, indoor: bool | None, allow_truncated: bool) -> Ride:
+    with warnings.catch_warnings():
+        # The ride records the warning itself; the CLI prints it once.
+        warnings.simplefilter("ignore", RideFileWarning)
+        return read_ride(path, indoor=indoor, allow_truncated=allow_truncated)
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """One analysed ride: the file, our session figures and the engine's summary."""
+
+    path: Path
+    ride: Ride
+    figures: SessionFigures
+    summary: SessionSummary
+    has_baseline: bool = False
+
+
+def analyse_file(
+    path: Path,
+    settings: AnalysisSettings,
+    indoor: bool | None,
+    allow_truncated: bool,
+    baseline: Baseline | None = None,
+) -> Analysis:
+    """Read and analyse one ride; raise RideFileError when it lacks power."""
+    ride = _load(path, indoor, allow_truncated)
+    summary = analyse_ride(ride, settings, baseline, _context(ride))
+    return Analysis(path, ride, session_figures(ride), summary, baseline is not None)
+
+
+def learn_baseline(
+    paths: Sequence[Path],
+    settings: AnalysisSettings,
+    allow_truncated: bool,
+    progress: Progress,
+) -> Baseline:
+    """The rider's usual balance per power band, learnt from ``paths`` in order."""
+    rides = []
+    for path in paths:
+        ride = _load(path, None, allow_truncated)
+        ride.require_balance()
+        rides.append(ride.running())
+        progress.step(path.name)
+    return build_baseline(rides, settings)
+
+
+def _side_baseline(results: Sequence[Analysis], settings: AnalysisSettings) -> Baseline:
+    """One side's rides learnt in order, as the import action teaches a baseline."""
+    baseline = Baseline(power_edges_w=settings.effective_power_edges())
+    for result in results:
+        baseline.learn(result.summary)
+    return baseline
+
+
+def compare_sides(
+    indoor: Sequence[Analysis], outdoor: Sequence[Analysis], settings: AnalysisSettings
+) -> list[dict[str, Any]]:
+    """Per power band: both sides' balance, the difference and the noise verdict."""
+    rows = []
+    for row in compare_baselines(
+        _side_baseline(indoor, settings), _side_baseline(outdoor, settings)
+    ):
+        doc = row.to_dict()
+        for side, results in (("indoor", indoor), ("outdoor", outdoor)):
+            doc[f"{side}_riding_s"] = sum(
+                band.riding_s
+                for r in results
+                for band in r.summary.power_bands
+                if band.label == row.band
+            )
+        rows.append(doc)
+    return rows
+
+
+def side_totals(results: Sequence[Analysis]) -> dict[str, Any]:
+    energy = sum(
+        (r.figures.avg_power_w or 0.0) * r.figures.timer_s
+        for r in results
+        if r.figures.left_pct is not None
+    )
+    left = sum(
+        (r.figures.avg_power_w or 0.0) * r.figures.timer_s * (r.figures.left_pct or 0.0)
+        for r in results
+        if r.figures.left_pct is not None
+    )
+    return {
+        "files": [str(r.path) for r in results],
+        "riding_s": sum(r.figures.timer_s for r in results),
+        "balance_left_pct": left / energy if energy > 0 else None,
+    }
+
+
+def indoor_flag(args: argparse.Namespace) -> bool | None:
+    if args.indoor_flag:
+        return True
+    if args.outdoor_flag:
+        return False
+    return None
