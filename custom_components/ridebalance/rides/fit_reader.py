@@ -43,6 +43,7 @@ from .errors import (
     TruncatedFileError,
 )
 from .fit_crc import fit_crc
+from .fit_dynamics import read_dynamics
 from .fit_profile import enum_name
 from .ride import (
     BalanceSide,
@@ -71,7 +72,7 @@ EVENT_START = 0
 TIMER_STOPS = frozenset({1, 4, 8, 9})
 # The only messages the ride is built from; fitdecode decodes the others too,
 # but they are not kept.
-WANTED_MESSAGES = frozenset({"file_id", "sport", "session", "record", "event"})
+WANTED_MESSAGES = frozenset({"file_id", "sport", "session", "lap", "record", "event"})
 
 type Message = dict[str, Any]
 
@@ -422,6 +423,7 @@ def _build(
         indoor=indoor if indoor is not None else indoor_from_sub_sport(sub_sport),
         balance_side=balance_side,
         head_unit_summary=summary,
+        dynamics=read_dynamics(records, messages["event"], session, messages["lap"]),
         balance_artefacts=artefacts,
         file_format="fit",
         path=path,

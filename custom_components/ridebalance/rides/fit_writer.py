@@ -5,10 +5,12 @@ The file holds, in order: ``file_id``, ``device_info`` (creator), timer
 pauses and a final stop_all, one ``lap`` and one ``session`` covering the ride,
 and ``activity``. Records carry timestamp, power, cadence, heart rate,
 ``left_right_balance`` (right share with the 0x80 right-side bit) and left/right
-torque effectiveness and pedal smoothness (scale 2); only fields the ride
-measured somewhere are defined. The lap and session carry the head-unit style
-figures from :func:`session_figures`, the balance as uint16 with the 0x8000
-right-side bit and 0.01 % resolution.
+torque effectiveness and pedal smoothness (scale 2) and, where measured, the
+cycling dynamics (PCO, power phase and peak per side; rider position changes
+as events); only fields the ride measured somewhere are defined. The lap and
+session carry the head-unit style figures from :func:`session_figures` (and
+:func:`dynamics_figures`), the balance as uint16 with the 0x8000 right-side bit
+and 0.01 % resolution.
 
 Pauses (where the ride's timer clock stood still between two records) are
 written as timer stop_all/start events, so timer time survives a round trip.
@@ -16,43 +18,39 @@ Readings closer than a second (a 4 Hz live session) are merged into their
 second the way a head unit records: power, cadence, heart rate, TE and PS are
 averaged, the balance is weighted by power.
 
-Layout facts (FIT protocol): 14-byte header with its own CRC, then definition
-messages (header byte 0x40 | local type) and data messages (local type), all
-little-endian, then the CRC-16 of everything before it.
+The byte layer (base types, definition and data messages, CRC) is
+``fit_encoder.py``; the cycling-dynamics fields are ``fit_dynamics.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 import math
 from pathlib import Path
-import struct
 from typing import BinaryIO
 
 import numpy as np
 
-from .fit_crc import fit_crc
+from . import fit_dynamics
+from .dynamics import DynamicsSummary, dynamics_figures
+from .fit_encoder import (
+    ENUM,
+    UINT8,
+    UINT16,
+    UINT32,
+    UINT32Z,
+    Field,
+    FitEncoder,
+    Value,
+)
 from .fit_profile import enum_value
 from .ride import FloatArray, Ride
 from .summary import SessionFigures, power_weighted_right_pct, session_figures
 
 FIT_EPOCH_UNIX = 631065600  # 1989-12-31T00:00:00Z
-PROTOCOL_VERSION = 0x20  # 2.0
-PROFILE_VERSION = 2160
 MANUFACTURER_DEVELOPMENT = 255
 PRODUCT_ID = 1
-
-# (base type byte, struct code, invalid value)
-ENUM = (0x00, "B", 0xFF)
-UINT8 = (0x02, "B", 0xFF)
-UINT16 = (0x84, "H", 0xFFFF)
-UINT32 = (0x86, "I", 0xFFFFFFFF)
-UINT32Z = (0x8C, "I", 0)
-
-type BaseType = tuple[int, str, int]
-type Field = tuple[int, BaseType]  # (field number, base type)
 
 # Field numbers from the FIT profile.
 FILE_ID = 0, [(0, ENUM), (1, UINT16), (2, UINT16), (3, UINT32Z), (4, UINT32)]
@@ -129,42 +127,6 @@ def fit_timestamp(when: datetime) -> int:
     return int(when.timestamp()) - FIT_EPOCH_UNIX
 
 
-class _Encoder:
-    """Definition + data messages with local types assigned on first use."""
-
-    def __init__(self) -> None:
-        self._body = bytearray()
-        self._locals: dict[tuple[int, tuple[Field, ...]], int] = {}
-
-    def message(
-        self, global_num: int, fields: Sequence[Field], values: Sequence[float | None]
-    ) -> None:
-        key = (global_num, tuple(fields))
-        local = self._locals.get(key)
-        if local is None:
-            local = len(self._locals) % 16
-            self._locals = {k: v for k, v in self._locals.items() if v != local}
-            self._locals[key] = local
-            self._body += struct.pack(
-                "<BBBHB", 0x40 | local, 0, 0, global_num, len(fields)
-            )
-            for number, (base, code, _) in fields:
-                self._body += struct.pack("<BBB", number, struct.calcsize(code), base)
-        self._body.append(local)
-        for (_, (_, code, invalid)), value in zip(fields, values, strict=True):
-            self._body += struct.pack(
-                "<" + code, invalid if value is None else int(value)
-            )
-
-    def finish(self) -> bytes:
-        header = struct.pack(
-            "<BBHI4s", 14, PROTOCOL_VERSION, PROFILE_VERSION, len(self._body), b".FIT"
-        )
-        header += struct.pack("<H", fit_crc(header))
-        data = header + bytes(self._body)
-        return data + struct.pack("<H", fit_crc(data))
-
-
 @dataclass(frozen=True, slots=True)
 class _Seconds:
     """A ride merged to one row per timer second."""
@@ -173,6 +135,7 @@ class _Seconds:
     running: np.ndarray[tuple[int], np.dtype[np.bool_]]
     paused_before: np.ndarray[tuple[int], np.dtype[np.bool_]]
     columns: dict[str, FloatArray]
+    dynamics: dict[str, FloatArray] | None
 
 
 def _per_second(ride: Ride) -> _Seconds:
@@ -207,7 +170,10 @@ def _per_second(ride: Ride) -> _Seconds:
     wall = uniq.astype(np.float64)
     paused = np.zeros(n, dtype=np.bool_)
     paused[1:] = np.diff(wall) - np.diff(timer) >= 1.0
-    return _Seconds(wall, running, paused, columns)
+    dynamics = None
+    if ride.dynamics is not None and ride.dynamics.measured:
+        dynamics = fit_dynamics.per_second(ride.dynamics, index, n)
+    return _Seconds(wall, running, paused, columns, dynamics)
 
 
 def _u8_half(value: float) -> int | None:
@@ -243,9 +209,14 @@ def encode_fit(
     *,
     start_time: datetime | None = None,
     figures: SessionFigures | None = None,
+    dynamics: DynamicsSummary | None = None,
     serial_number: int = 1,
 ) -> bytes:
-    """Encode ``ride`` as the bytes of a FIT activity file."""
+    """Encode ``ride`` as the bytes of a FIT activity file.
+
+    ``figures`` and ``dynamics`` are the session's figures; by default they are
+    computed from the ride the way a head unit does.
+    """
     if len(ride) == 0:
         raise ValueError("cannot write a ride without records")
     start = start_time or ride.start_time or datetime.now(UTC)
@@ -258,8 +229,14 @@ def encode_fit(
         if name == "timestamp" or np.isfinite(seconds.columns[name]).any()
     ]
     record_fields = [RECORD_FIELDS[name] for name in present]
+    dynamic = seconds.dynamics or {}
+    dynamic_present = fit_dynamics.record_fields(dynamic)
+    record_fields += [fit_dynamics.RECORD_FIELDS[name] for name in dynamic_present]
+    position_at = dict(
+        fit_dynamics.position_changes(dynamic["rider_position"]) if dynamic else ()
+    )
 
-    enc = _Encoder()
+    enc = FitEncoder()
     enc.message(
         *FILE_ID,
         [FILE_ACTIVITY, MANUFACTURER_DEVELOPMENT, PRODUCT_ID, serial_number, t0],
@@ -283,10 +260,21 @@ def encode_fit(
             previous = t0 + int(seconds.t_s[i - 1]) if i else stamp
             enc.message(*EVENT, [previous, EVENT_TIMER, EVENT_STOP_ALL, 0])
             was_running = False
-        row: list[float | None] = [stamp]
+        row: list[Value] = [stamp]
         row += [
             _record_value(name, float(seconds.columns[name][i])) for name in present[1:]
         ]
+        row += fit_dynamics.record_values(dynamic, i, dynamic_present)
+        if i in position_at:
+            enc.message(
+                *fit_dynamics.POSITION_EVENT,
+                [
+                    stamp,
+                    fit_dynamics.EVENT_RIDER_POSITION,
+                    fit_dynamics.EVENT_TYPE_MARKER,
+                    position_at[i],
+                ],
+            )
         enc.message(RECORD_NUM, record_fields, row)
     end = t0 + int(seconds.t_s[-1])
     enc.message(*EVENT, [end, EVENT_TIMER, EVENT_STOP_ALL, 0])
@@ -317,8 +305,20 @@ def encode_fit(
         _opt_round(figures.ps_right_pct, 2),
         0,
     ]
-    enc.message(*LAP, common)
-    enc.message(*SESSION, [*common, 0, 1, TRIGGER_ACTIVITY_END])
+    summary = dynamics or dynamics_figures(ride, figures.timer_s)
+    if summary is None:
+        enc.message(*LAP, common)
+        enc.message(*SESSION, [*common, 0, 1, TRIGGER_ACTIVITY_END])
+    else:
+        extra = fit_dynamics.summary_values(summary)
+        lap_num, lap_fields = LAP
+        enc.message(lap_num, lap_fields + fit_dynamics.LAP_FIELDS, common + extra)
+        session_num, session_fields = SESSION
+        enc.message(
+            session_num,
+            session_fields + fit_dynamics.SESSION_FIELDS,
+            [*common, 0, 1, TRIGGER_ACTIVITY_END, *extra],
+        )
     enc.message(
         *ACTIVITY, [end, timer_ms, 1, ACTIVITY_MANUAL, EVENT_ACTIVITY, EVENT_STOP]
     )
@@ -331,9 +331,10 @@ def write_fit(
     *,
     start_time: datetime | None = None,
     figures: SessionFigures | None = None,
+    dynamics: DynamicsSummary | None = None,
 ) -> None:
     """Write ``ride`` as a FIT activity to a path or a binary stream."""
-    data = encode_fit(ride, start_time=start_time, figures=figures)
+    data = encode_fit(ride, start_time=start_time, figures=figures, dynamics=dynamics)
     if isinstance(target, (str, Path)):
         Path(target).write_bytes(data)
     else:

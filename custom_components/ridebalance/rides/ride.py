@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..model import READING_FIELDS, PowerSource, Sample
+from .dynamics import RideDynamics
 from .errors import NoBalanceError, NoPowerError
 
 type FloatArray = npt.NDArray[np.float64]
@@ -108,6 +109,7 @@ class Ride:
     indoor: bool | None = None
     balance_side: BalanceSide | None = None
     head_unit_summary: HeadUnitSummary | None = None
+    dynamics: RideDynamics | None = None
     balance_artefacts: int = 0
     file_format: Literal["fit", "csv"] = "fit"
     path: Path | None = None
@@ -120,6 +122,8 @@ class Ride:
                 raise ValueError(
                     f"Ride.{name} has {len(getattr(self, name))} values, t_s {n}"
                 )
+        if self.dynamics is not None and len(self.dynamics) != n:
+            raise ValueError(f"Ride.dynamics has {len(self.dynamics)} rows, t_s {n}")
 
     @classmethod
     def from_columns(
@@ -243,7 +247,8 @@ class Ride:
         """The same ride keeping only the records where ``mask`` is true."""
         keep = np.asarray(mask, dtype=np.bool_)
         arrays = {name: getattr(self, name)[keep] for name in _ARRAY_FIELDS}
-        return replace(self, **arrays)
+        dynamics = None if self.dynamics is None else self.dynamics.select(keep)
+        return replace(self, **arrays, dynamics=dynamics)
 
     def running(self) -> Ride:
         """Only the records while the activity timer ran (what analyses use)."""
