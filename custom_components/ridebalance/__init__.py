@@ -21,6 +21,7 @@ from .const import (
     SourceKind,
 )
 from .coordinator import RideBalanceConfigEntry, RideCoordinator
+from .registry import device_key
 from .services import async_setup_services
 from .sources import Source, SourceNotReadyError
 from .sources.ant import AntSource, stick_issue_id
@@ -105,9 +106,10 @@ async def async_remove_config_entry_device(
     The rider's own device and sensors heard right now stay.
     """
     keys = {
-        identifier.removeprefix(f"{entry.entry_id}_")
+        key
         for domain, identifier in device.identifiers
-        if domain == DOMAIN and identifier != entry.entry_id
+        if domain == DOMAIN
+        and (key := device_key(entry.entry_id, identifier)) is not None
     }
     if not keys:
         return False

@@ -25,6 +25,7 @@ from .analysis.compare import compare_baselines
 from .analysis.session import Alert, AlertType, RiderSettings, SessionTracker
 from .const import DOMAIN, LOGGER, PUBLISH_INTERVAL
 from .model import Sample
+from .registry import SensorDeviceRegistry
 from .sources import SensorDevice, Source, SourceState, SourceStatus
 from .store import (
     RECENT_SESSIONS,
@@ -90,6 +91,8 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
         self._last_session_samples: list[Sample] = []
         self._session_started: datetime | None = None
         self._status = SourceStatus(SourceState.CONNECTING)
+        self._devices: Mapping[str, SensorDevice] = MappingProxyType({})
+        self._device_registry = SensorDeviceRegistry(hass, entry.entry_id)
         self._dirty = False
         self._unsubs: list[CALLBACK_TYPE] = []
         self._alert_listeners: list[Callable[[Alert], None]] = []
@@ -100,7 +103,9 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
     async def async_start(self) -> None:
         """Load what was stored, start the source and the clocks."""
         await self._async_load()
-        await self.source.async_start(self._on_samples, self._on_status)
+        await self.source.async_start(
+            self._on_samples, self._on_status, self._on_devices
+        )
         self._unsubs.append(
             async_track_time_interval(
                 self.hass, self._publish, PUBLISH_INTERVAL, name="RideBalance publish"
@@ -276,6 +281,14 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
                 listener(alert)
 
     @callback
+    def _on_devices(self, devices: Mapping[str, SensorDevice]) -> None:
+        if devices == self._devices:
+            return
+        self._devices = MappingProxyType(dict(devices))
+        self._device_registry.async_update(self._devices)
+        self._dirty = True
+
+    @callback
     def _on_status(self, status: SourceStatus) -> None:
         was = self._status.state
         self._status = status
@@ -312,7 +325,7 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
                 live=self._tracker.live(),
                 power_3s_w=self._tracker.power_3s_w(),
                 minutes_since_break=self._tracker.minutes_since_break(),
-                devices=MappingProxyType(dict(self.source.devices)),
+                devices=self._devices,
                 sessions=tuple(s.card() for s in self._sessions),
                 indoor_vs_outdoor=tuple(
                     MappingProxyType(row) for row in self.indoor_vs_outdoor()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
@@ -44,7 +43,7 @@ async def async_get_config_entry_diagnostics(
             },
             "coordinator": coordinator.diagnostics(),
             "devices": {
-                key: asdict(device) for key, device in snapshot.devices.items()
+                key: device.as_dict() for key, device in snapshot.devices.items()
             },
         },
         TO_REDACT,

@@ -13,6 +13,7 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from .analysis.session import RiderSettings
 from .const import DOMAIN
 from .coordinator import RideBalanceConfigEntry, RideCoordinator
+from .registry import device_identifier, sensor_device_info
 from .sources import SensorDevice
 
 
@@ -95,17 +96,11 @@ class SensorDeviceEntity(CoordinatorEntity[RideCoordinator]):
         super().__init__(coordinator)
         self.entity_description = description
         self._device_key = device_key
-        entry = coordinator.config_entry
-        device = coordinator.data.devices[device_key]
-        self._attr_unique_id = f"{entry.entry_id}_{device_key}_{description.key}"
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, f"{entry.entry_id}_{device_key}")},
-            manufacturer=device.manufacturer,
-            model=device.model,
-            name=device.name,
-            serial_number=device.serial,
-            sw_version=device.sw_version,
-            hw_version=device.hw_version,
+        entry_id = coordinator.config_entry.entry_id
+        identifier = device_identifier(entry_id, device_key)
+        self._attr_unique_id = f"{identifier}_{description.key}"
+        self._attr_device_info = sensor_device_info(
+            entry_id, coordinator.data.devices[device_key]
         )
 
     @property

@@ -44,7 +44,7 @@ async def test_sensors_are_devices_described_by_their_pages(
     await hass.async_block_till_done()
     await _ride(hass, freezer, 2)  # two ride minutes: every identity page sent
 
-    devices = sim_entry.runtime_data.source.devices
+    devices = sim_entry.runtime_data.data.devices
     assert {key: d.manufacturer for key, d in devices.items()} == {
         "pedals": "Favero Electronics",
         "trainer": "Tacx",

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any, Protocol
 
 from ..model import Sample
 
 type SampleCallback = Callable[[list[Sample]], None]
 type StatusCallback = Callable[["SourceStatus"], None]
+type DevicesCallback = Callable[[Mapping[str, "SensorDevice"]], None]
 
 
 class SourceNotReadyError(Exception):
@@ -34,9 +36,13 @@ class SourceStatus:
     detail: str | None = None
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class SensorDevice:
-    """One physical (or simulated) sensor a source hears, for the device registry."""
+    """One physical (or simulated) sensor a source hears, for the device registry.
+
+    Frozen, counters included: one instance is shared by every entity that shows
+    it, and a source describes a change with a new one.
+    """
 
     key: str
     name: str
@@ -51,24 +57,34 @@ class SensorDevice:
     battery_pct: int | None = None
     battery_status: str | None = None
     battery_voltage_v: float | None = None
-    counters: dict[str, int] = field(default_factory=dict)
+    counters: Mapping[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "counters", MappingProxyType(dict(self.counters)))
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain values, for the diagnostics download."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["counters"] = dict(self.counters)
+        return out
 
 
 class Source(Protocol):
     """A producer of Samples for one config entry.
 
-    Samples are delivered in the event loop through ``on_samples``; a source never
+    Everything is pushed, in the event loop: readings through ``on_samples``, the
+    source's state through ``on_status`` and, whenever one of them changes, every
+    sensor it hears (keyed by a stable key) through ``on_devices``. A source never
     blocks the loop (USB work happens in its own thread or an executor).
     """
 
-    @property
-    def devices(self) -> dict[str, SensorDevice]:
-        """The sensors this source hears, keyed by a stable key."""
-
     async def async_start(
-        self, on_samples: SampleCallback, on_status: StatusCallback
+        self,
+        on_samples: SampleCallback,
+        on_status: StatusCallback,
+        on_devices: DevicesCallback,
     ) -> None:
-        """Start delivering samples."""
+        """Start delivering."""
 
     async def async_stop(self) -> None:
         """Stop and release every thread, timer and handle the source holds."""

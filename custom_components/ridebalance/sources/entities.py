@@ -9,6 +9,7 @@ no number.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,6 +27,7 @@ from ..const import (
 )
 from ..model import PowerSource, Sample
 from . import (
+    DevicesCallback,
     SampleCallback,
     SensorDevice,
     SourceState,
@@ -49,30 +51,30 @@ class EntitiesSource:
         self._unsub: CALLBACK_TYPE | None = None
         self._on_samples: SampleCallback | None = None
         self._on_status: StatusCallback | None = None
+        self._on_devices: DevicesCallback | None = None
         self._started: datetime | None = None
         self._state = SourceState.CONNECTING
         self._samples = 0
-        self._devices = {
-            "entities": SensorDevice(
-                key="entities",
-                name="Home Assistant entities",
-                profile="entities",
-                manufacturer="Home Assistant",
-                model=self._power,
-            )
-        }
-
-    @property
-    def devices(self) -> dict[str, SensorDevice]:
-        """One pseudo-device standing for the chosen entities."""
-        return self._devices
+        # One pseudo-device stands for the chosen entities.
+        self._device = SensorDevice(
+            key="entities",
+            name="Home Assistant entities",
+            profile="entities",
+            manufacturer="Home Assistant",
+            model=self._power,
+        )
 
     async def async_start(
-        self, on_samples: SampleCallback, on_status: StatusCallback
+        self,
+        on_samples: SampleCallback,
+        on_status: StatusCallback,
+        on_devices: DevicesCallback,
     ) -> None:
         """Start sampling."""
         self._on_samples = on_samples
         self._on_status = on_status
+        self._on_devices = on_devices
+        on_devices({self._device.key: self._device})
         self._started = dt_util.utcnow()
         self._unsub = async_track_time_interval(
             self._hass, self._tick, SAMPLE_EVERY, name="RideBalance entities"
@@ -111,9 +113,14 @@ class EntitiesSource:
     def _set_state(self, state: SourceState, detail: str | None = None) -> None:
         if state is not self._state:
             self._state = state
-            self._devices["entities"].connected = state is SourceState.CONNECTED
+            self._push(replace(self._device, connected=state is SourceState.CONNECTED))
             assert self._on_status is not None
             self._on_status(SourceStatus(state, detail))
+
+    def _push(self, device: SensorDevice) -> None:
+        self._device = device
+        assert self._on_devices is not None
+        self._on_devices({device.key: device})
 
     @callback
     def _tick(self, now: datetime) -> None:
@@ -131,7 +138,7 @@ class EntitiesSource:
             balance = None  # not a share: refuse rather than guess
         if balance is not None and self._balance_is_right:
             balance = 100.0 - balance
-        self._devices["entities"].last_seen = now
+        self._push(replace(self._device, last_seen=now))
         self._samples += 1
         self._on_samples(
             [

@@ -10,6 +10,7 @@ power from accumulated counters).
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -28,6 +29,7 @@ from ..sim.rider import (
     SimulatedRider,
 )
 from . import (
+    DevicesCallback,
     SampleCallback,
     SensorDevice,
     SourceState,
@@ -71,13 +73,14 @@ class SimulatorSource:
         self._unsub: CALLBACK_TYPE | None = None
         self._pending: asyncio.Future[None] | None = None
         self._on_samples: SampleCallback | None = None
+        self._on_devices: DevicesCallback | None = None
+        self._devices: dict[str, SensorDevice] = {}
         self._samples = 0
         self._merger = RiderMerger(
             Pairing(pedals=SIM_PEDALS, trainer=SIM_TRAINER, heart_rate=SIM_HEART_RATE)
         )
 
-    @property
-    def devices(self) -> dict[str, SensorDevice]:
+    def _described_devices(self) -> dict[str, SensorDevice]:
         """The simulated pedals, trainer and strap, as their pages describe them."""
         if self._started_at is None or self._rider is None:
             return {}
@@ -94,12 +97,14 @@ class SimulatorSource:
                 + timedelta(seconds=state.last_seen_s / self._speed)
             )
             device = sensor_device(state, key, last_seen, state.connected)
-            device.name = name
-            out[key] = device
+            out[key] = replace(device, name=name)
         return out
 
     async def async_start(
-        self, on_samples: SampleCallback, on_status: StatusCallback
+        self,
+        on_samples: SampleCallback,
+        on_status: StatusCallback,
+        on_devices: DevicesCallback,
     ) -> None:
         """Generate the ride (off the loop) and start the clock."""
         self._rider = SimulatedRider(
@@ -107,6 +112,7 @@ class SimulatorSource:
         )
         self._prepare_next_lap()
         self._on_samples = on_samples
+        self._on_devices = on_devices
         self._started_at = dt_util.utcnow()
         self._unsub = async_track_time_interval(
             self._hass, self._tick, TICK, name="RideBalance simulator"
@@ -151,6 +157,10 @@ class SimulatorSource:
             if rider.lap != lap:
                 self._prepare_next_lap()
         samples = self._merger.feed(pages)
+        devices = self._described_devices()
+        if devices != self._devices and self._on_devices is not None:
+            self._devices = devices
+            self._on_devices(devices)
         if samples:
             self._samples += len(samples)
             self._on_samples(samples)
