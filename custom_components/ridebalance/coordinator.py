@@ -231,7 +231,7 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
 
     def analysis_settings(self) -> AnalysisSettings:
         """The engine's settings from the rider's knobs (for imported rides)."""
-        return self._tracker.settings.analysis()
+        return self._tracker.settings.analysis
 
     def baseline(self, context: str) -> Baseline:
         """The rider's usual balance in ``context`` ("indoor" or "outdoor")."""

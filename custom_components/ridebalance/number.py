@@ -40,8 +40,8 @@ NUMBERS: tuple[RideNumberEntityDescription, ...] = (
         native_max_value=10,
         native_step=0.5,
         native_unit_of_measurement="pts",
-        value_fn=lambda s: s.asymmetry_threshold_pts,
-        set_value_fn=lambda s, v: replace(s, asymmetry_threshold_pts=v),
+        value_fn=lambda s: s.analysis.asymmetry_threshold_pts,
+        set_value_fn=lambda s, v: s.with_analysis(asymmetry_threshold_pts=v),
     ),
     RideNumberEntityDescription(
         key="minimum_duration",
@@ -51,8 +51,8 @@ NUMBERS: tuple[RideNumberEntityDescription, ...] = (
         native_max_value=600,
         native_step=5,
         native_unit_of_measurement=UnitOfTime.SECONDS,
-        value_fn=lambda s: s.min_duration_s,
-        set_value_fn=lambda s, v: replace(s, min_duration_s=v),
+        value_fn=lambda s: s.analysis.min_duration_s,
+        set_value_fn=lambda s, v: s.with_analysis(min_duration_s=v),
     ),
     RideNumberEntityDescription(
         key="cooldown",
@@ -62,8 +62,8 @@ NUMBERS: tuple[RideNumberEntityDescription, ...] = (
         native_max_value=3600,
         native_step=30,
         native_unit_of_measurement=UnitOfTime.SECONDS,
-        value_fn=lambda s: s.cooldown_s,
-        set_value_fn=lambda s, v: replace(s, cooldown_s=v),
+        value_fn=lambda s: s.analysis.cooldown_s,
+        set_value_fn=lambda s, v: s.with_analysis(cooldown_s=v),
     ),
     RideNumberEntityDescription(
         key="target_cadence_low",
@@ -72,8 +72,8 @@ NUMBERS: tuple[RideNumberEntityDescription, ...] = (
         native_max_value=140,
         native_step=1,
         native_unit_of_measurement="rpm",
-        value_fn=lambda s: s.cadence_low_rpm,
-        set_value_fn=lambda s, v: replace(s, cadence_low_rpm=v),
+        value_fn=lambda s: s.analysis.cadence_low_rpm,
+        set_value_fn=lambda s, v: s.with_analysis(cadence_low_rpm=v),
     ),
     RideNumberEntityDescription(
         key="target_cadence_high",
@@ -82,8 +82,8 @@ NUMBERS: tuple[RideNumberEntityDescription, ...] = (
         native_max_value=160,
         native_step=1,
         native_unit_of_measurement="rpm",
-        value_fn=lambda s: s.cadence_high_rpm,
-        set_value_fn=lambda s, v: replace(s, cadence_high_rpm=v),
+        value_fn=lambda s: s.analysis.cadence_high_rpm,
+        set_value_fn=lambda s, v: s.with_analysis(cadence_high_rpm=v),
     ),
     RideNumberEntityDescription(
         key="posture_reminder_interval",
@@ -104,8 +104,8 @@ NUMBERS: tuple[RideNumberEntityDescription, ...] = (
         native_max_value=200,
         native_step=5,
         native_unit_of_measurement=UnitOfPower.WATT,
-        value_fn=lambda s: s.power_floor_w,
-        set_value_fn=lambda s, v: replace(s, power_floor_w=v),
+        value_fn=lambda s: s.analysis.power_floor_w,
+        set_value_fn=lambda s, v: s.with_analysis(power_floor_w=v),
     ),
 )
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import pytest
 
-from custom_components.ridebalance.analysis import Baselines
+from custom_components.ridebalance.analysis import AnalysisSettings, Baselines
 from custom_components.ridebalance.analysis.session import (
     POSTURE_CUES,
     Alert,
@@ -161,7 +161,10 @@ def test_raising_the_threshold_mid_ride_applies_to_the_session() -> None:
     t = tracker(posture_reminders_enabled=False)
     t.push(ride[: 10 * 60 * 4])
     t.update_settings(
-        RiderSettings(asymmetry_threshold_pts=10.0, posture_reminders_enabled=False)
+        RiderSettings(
+            AnalysisSettings(asymmetry_threshold_pts=10.0),
+            posture_reminders_enabled=False,
+        )
     )
     later = _asymmetry_minute(t.push(ride[10 * 60 * 4 :]))
     assert later is None or later > flagged_at + 2
@@ -243,4 +246,20 @@ def test_one_cadence_alert_per_sag() -> None:
     assert kinds.count(AlertType.CADENCE_DRIFT_ENDED) == 1
     assert kinds.index(AlertType.CADENCE_DRIFT_STARTED) < kinds.index(
         AlertType.CADENCE_DRIFT_ENDED
+    )
+
+
+def test_settings_keep_the_riders_knobs_and_take_the_rest_from_the_code() -> None:
+    """What is stored is what the rider set; engineering defaults stay in the code,
+    so an update that improves them reaches riders with stored settings."""
+    settings = RiderSettings(
+        AnalysisSettings(power_floor_w=80.0, block_s=5.0), alerts_enabled=False
+    )
+    stored = settings.to_dict()
+    assert stored["power_floor_w"] == 80.0
+    assert stored["alerts_enabled"] is False
+    assert "block_s" not in stored
+    back = RiderSettings.from_dict({**stored, "block_s": 5.0, "retired_knob": 1})
+    assert back == RiderSettings(
+        AnalysisSettings(power_floor_w=80.0), alerts_enabled=False
     )

@@ -79,7 +79,9 @@ async def test_a_rider_comes_back_whole(
     baselines.learn("indoor", record.summary)
     now = dt_util.utcnow().replace(microsecond=0)
     rider = RiderData(
-        settings=RiderSettings(power_floor_w=80.0, alerts_enabled=False),
+        settings=RiderSettings(
+            AnalysisSettings(power_floor_w=80.0), alerts_enabled=False
+        ),
         baselines=baselines,
         sessions=(record,),
         running=RunningSession(
@@ -138,7 +140,7 @@ async def test_an_unusable_baseline_starts_afresh_and_keeps_the_rest(
         rider = await RiderStore(hass, ENTRY_ID).async_load()
     assert "Stored baseline not usable (unknown baselines version 99)" in caplog.text
     assert rider.baselines.to_dict() == Baselines().to_dict()
-    assert rider.settings == RiderSettings(cadence_low_rpm=70.0)
+    assert rider.settings == RiderSettings(AnalysisSettings(cadence_low_rpm=70.0))
     assert [s.started for s in rider.sessions] == [record.started]
     assert rider.running is None
 

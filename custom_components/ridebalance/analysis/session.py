@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 from typing import Any
 
@@ -22,7 +22,7 @@ from .results import (
     LiveMetrics,
     SessionSummary,
 )
-from .settings import AnalysisSettings
+from .settings import RIDER_KNOBS, AnalysisSettings
 from .streaming import StreamingAnalyzer
 
 # Pedalling this long starts a session; stopping this long ends it.
@@ -72,38 +72,32 @@ class Alert:
 
 @dataclass(frozen=True, slots=True)
 class RiderSettings:
-    """The knobs a rider sets from Home Assistant (numbers and switches)."""
+    """The rider's settings: the engine's, plus how alerts reach the rider."""
 
-    asymmetry_threshold_pts: float = 3.0
-    min_duration_s: float = 30.0
-    cooldown_s: float = 300.0
-    cadence_low_rpm: float = 80.0
-    cadence_high_rpm: float = 100.0
-    power_floor_w: float = 40.0
+    analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
     posture_interval_min: float = 20.0
     alerts_enabled: bool = True
     posture_reminders_enabled: bool = True
 
-    def analysis(self) -> AnalysisSettings:
-        """The engine's settings for these knobs."""
-        return AnalysisSettings(
-            asymmetry_threshold_pts=self.asymmetry_threshold_pts,
-            min_duration_s=self.min_duration_s,
-            cooldown_s=self.cooldown_s,
-            cadence_low_rpm=self.cadence_low_rpm,
-            cadence_high_rpm=self.cadence_high_rpm,
-            power_floor_w=self.power_floor_w,
-        )
+    def with_analysis(self, **changes: Any) -> RiderSettings:
+        """The same settings with some of the engine's changed."""
+        return replace(self, analysis=replace(self.analysis, **changes))
 
     def to_dict(self) -> dict[str, Any]:
-        """For the Store."""
-        return asdict(self)
+        """For the Store: the rider's knobs, flat (engineering defaults stay code)."""
+        knobs = {name: getattr(self.analysis, name) for name in RIDER_KNOBS}
+        session = {f.name: getattr(self, f.name) for f in fields(self)}
+        del session["analysis"]
+        return knobs | session
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RiderSettings:
         """From the Store; unknown keys ignored, missing ones default."""
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        known = {f.name for f in fields(cls)} - {"analysis"}
+        return cls(
+            AnalysisSettings.from_dict({k: data[k] for k in RIDER_KNOBS if k in data}),
+            **{k: v for k, v in data.items() if k in known},
+        )
 
 
 _STARTED = {
@@ -223,7 +217,7 @@ class SessionTracker:
         """New knobs; the engine applies them from its next 10 s block on."""
         self.settings = settings
         if self._active is not None:
-            self._active.analyzer.update_settings(settings.analysis())
+            self._active.analyzer.update_settings(settings.analysis)
 
     def baseline_changed(self) -> None:
         """The baseline was reset or taught: the running session uses it at once."""
@@ -284,7 +278,7 @@ class SessionTracker:
         for sample in samples:
             self._active.analyzer.push(sample)
             self._active.samples.append(sample)
-            pedalling = _pedalling(sample, self.settings.power_floor_w)
+            pedalling = _pedalling(sample, self.settings.analysis.power_floor_w)
             self._active.count(sample, pedalling)
             if pedalling:
                 self._active.last_pedal_t_s = sample.t_s
@@ -298,7 +292,7 @@ class SessionTracker:
 
     def _new_analyzer(self) -> StreamingAnalyzer:
         return StreamingAnalyzer(
-            self.settings.analysis(), baseline=self.baselines.get(self.context)
+            self.settings.analysis, baseline=self.baselines.get(self.context)
         )
 
     def _start(self, t_s: float) -> list[Alert]:
@@ -335,7 +329,7 @@ class SessionTracker:
     def _push_one(self, sample: Sample) -> list[Alert]:
         self.last_sample = sample
         self._recent.append(sample)
-        pedalling = _pedalling(sample, self.settings.power_floor_w)
+        pedalling = _pedalling(sample, self.settings.analysis.power_floor_w)
         alerts: list[Alert] = []
         if self._active is None:
             if not pedalling:
