@@ -126,6 +126,17 @@ def _col(values: object, n: int) -> FloatArray:
     return a
 
 
+def in_time_order(t: FloatArray) -> BoolArray:
+    """The samples kept by the time rule: a time, and none earlier than before."""
+    n = t.size
+    tt = np.where(np.isnan(t), -np.inf, t)
+    prev_max = np.empty(n)
+    if n:
+        prev_max[0] = -np.inf
+        prev_max[1:] = np.maximum.accumulate(tt)[:-1]
+    return ~np.isnan(t) & (t >= prev_max)
+
+
 def clean_columns(
     t_s: FloatArray,
     columns: dict[str, FloatArray],
@@ -135,12 +146,7 @@ def clean_columns(
     """Vectorised twin of :func:`clean_values` plus the time-order check."""
     t = np.asarray(t_s, dtype=np.float64)
     n = t.size
-    tt = np.where(np.isnan(t), -np.inf, t)
-    prev_max = np.empty(n)
-    if n:
-        prev_max[0] = -np.inf
-        prev_max[1:] = np.maximum.accumulate(tt)[:-1]
-    keep = ~np.isnan(t) & (t >= prev_max)
+    keep = in_time_order(t)
     counts.out_of_order += int(n - np.count_nonzero(keep))
 
     def col(name: str) -> FloatArray:

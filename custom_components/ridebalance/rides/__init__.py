@@ -18,8 +18,8 @@ from .errors import (
     RideFileWarning,
     TruncatedFileError,
 )
-from .fit_reader import FIT_MAGIC, read_fit
-from .ride import HeadUnitSummary, Ride
+from .fit_reader import FIT_MAGIC, read_fit, read_fit_rides
+from .ride import HeadUnitSummary, Ride, RideFile
 
 __all__ = [
     "CorruptHeaderError",
@@ -29,38 +29,49 @@ __all__ = [
     "NoPowerError",
     "NotCyclingError",
     "Ride",
+    "RideFile",
     "RideFileError",
     "RideFileWarning",
     "TruncatedFileError",
     "read_csv",
     "read_csv_text",
     "read_fit",
+    "read_fit_rides",
     "read_ride",
+    "read_rides",
 ]
 
 
-def read_ride(
+def read_rides(
     path: str | Path, *, indoor: bool | None = None, allow_truncated: bool = False
-) -> Ride:
-    """Read a FIT (by content: ``.FIT`` at byte 8) or CSV (by extension) ride.
+) -> RideFile:
+    """Every ride a FIT (by content: ``.FIT`` at byte 8) or CSV file holds.
 
     ``indoor`` overrides what the file says (a FIT sub-sport such as
     ``indoor_cycling``); ``allow_truncated`` returns what a cut-off FIT file
-    holds, with a warning, instead of raising :class:`TruncatedFileError`.
+    holds, with a warning and ``Ride.truncated`` set, instead of raising
+    :class:`TruncatedFileError`. A multisport file gives one ride per cycling
+    session and names the other sessions in ``RideFile.skipped``.
     """
     path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as err:
-        raise RideFileError(f"cannot read {path}: {err.strerror or err}") from err
-    if data[8:12] == FIT_MAGIC:
-        return read_fit(path, data=data, indoor=indoor, allow_truncated=allow_truncated)
-    suffix = path.suffix.lower()
-    if suffix == ".fit":
-        # Named .fit but without the magic: run the header check for the reason.
-        return read_fit(path, data=data, indoor=indoor, allow_truncated=allow_truncated)
-    if suffix == ".csv":
-        return read_csv(path, indoor=indoor)
+        raise RideFileError(f"cannot read {path.name}: {err.strerror or err}") from err
+    if data[8:12] == FIT_MAGIC or path.suffix.lower() == ".fit":
+        # Named .fit but without the magic: the header check gives the reason.
+        return read_fit_rides(
+            path, data=data, indoor=indoor, allow_truncated=allow_truncated
+        )
+    if path.suffix.lower() == ".csv":
+        return RideFile((read_csv(path, indoor=indoor, data=data),))
     raise RideFileError(
         f"{path.name}: not a FIT file (no '.FIT' at byte 8) and not named .csv"
     )
+
+
+def read_ride(
+    path: str | Path, *, indoor: bool | None = None, allow_truncated: bool = False
+) -> Ride:
+    """The first ride of a file (see :func:`read_rides` for every ride)."""
+    return read_rides(path, indoor=indoor, allow_truncated=allow_truncated).rides[0]

@@ -24,15 +24,17 @@ Any parse problem raises :class:`CsvFormatError` naming the line.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 import csv
 import io
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from .errors import CsvFormatError
-from .ride import Ride
+from .errors import CsvFormatError, one_line
+from .ride import Ride, content_id
 
 COLUMNS = (
     "time_s",
@@ -57,24 +59,61 @@ _PERCENT = {
 _BALANCE_TOLERANCE = 0.5
 
 
+def _rows(reader: Any) -> Iterator[tuple[int, list[str]]]:
+    """(first line number, cells) of each row; a parser error names its line."""
+    line = 1
+    while True:
+        try:
+            row: list[str] = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            reason = str(err)
+            if "field larger than field limit" in reason:
+                reason = f"a cell is longer than {csv.field_size_limit()} characters"
+            elif "unexpected end of data" in reason:
+                reason = "a quote is never closed"
+            raise CsvFormatError(one_line(reason), line) from None
+        yield line, row
+        line = reader.line_num + 1
+
+
+def _number(name: str, cell: str, line: int) -> float:
+    """One cell as a checked number (the value is quoted short in errors)."""
+    try:
+        number = float(cell)
+    except ValueError:
+        raise CsvFormatError(
+            f"{name} is {one_line(repr(cell), 40)}, not a number", line
+        ) from None
+    if not math.isfinite(number):
+        raise CsvFormatError(f"{name} is {cell!r}, not a finite number", line)
+    if name in _PERCENT and not 0.0 <= number <= 100.0:
+        raise CsvFormatError(f"{name} is {number:g}, outside 0-100 %", line)
+    if name != "time_s" and number < 0:
+        raise CsvFormatError(f"{name} is {number:g}, negative", line)
+    return number
+
+
 def read_csv_text(
     text: str, *, path: Path | None = None, indoor: bool | None = None
 ) -> Ride:
     """Parse CSV text (see the module docstring for the columns)."""
-    reader = csv.reader(io.StringIO(text))
+    # strict: an unterminated quote is an error, not a cell running to the end.
+    reader = csv.reader(io.StringIO(text), strict=True)
+    rows = _rows(reader)
     try:
-        header = next(reader)
+        _, header = next(rows)
     except StopIteration:
         raise CsvFormatError("the file is empty; a header row is required", 1) from None
     names = [h.strip().lower().lstrip("\ufeff") for h in header]
     if "time_s" not in names:
-        found = ", ".join(names) or "nothing"
+        found = one_line(", ".join(names), 80) or "nothing"
         raise CsvFormatError(f"the header row has no time_s column (found: {found})", 1)
     index = {name: names.index(name) for name in COLUMNS if name in names}
     values: dict[str, list[float]] = {name: [] for name in index}
     last_t = -math.inf
-    for row in reader:
-        line = reader.line_num
+    for line, row in rows:
         if not any(cell.strip() for cell in row):
             continue
         for name, col in index.items():
@@ -84,18 +123,7 @@ def read_csv_text(
                     raise CsvFormatError("time_s is empty", line)
                 values[name].append(math.nan)
                 continue
-            try:
-                number = float(cell)
-            except ValueError:
-                raise CsvFormatError(
-                    f"{name} is {cell!r}, not a number", line
-                ) from None
-            if not math.isfinite(number):
-                raise CsvFormatError(f"{name} is {cell!r}, not a finite number", line)
-            if name in _PERCENT and not 0.0 <= number <= 100.0:
-                raise CsvFormatError(f"{name} is {number:g}, outside 0-100 %", line)
-            if name != "time_s" and number < 0:
-                raise CsvFormatError(f"{name} is {number:g}, negative", line)
+            number = _number(name, cell, line)
             if name == "time_s":
                 if number < last_t:
                     raise CsvFormatError(
@@ -138,13 +166,16 @@ def read_csv_text(
         indoor=indoor,
         file_format="csv",
         path=path,
+        ride_id=content_id(text.encode("utf-8")),
     )
 
 
-def read_csv(path: Path, *, indoor: bool | None = None) -> Ride:
-    """Read a CSV ride file."""
+def read_csv(
+    path: Path, *, indoor: bool | None = None, data: bytes | None = None
+) -> Ride:
+    """Read a CSV ride file (``data``: its bytes, when already read)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = (path.read_bytes() if data is None else data).decode("utf-8")
     except UnicodeDecodeError as err:
         raise CsvFormatError(f"{path.name} is not UTF-8 text ({err.reason})") from None
     return read_csv_text(text, path=path, indoor=indoor)

@@ -43,5 +43,11 @@ class CsvFormatError(RideFileError):
         self.line = line
 
 
+def one_line(text: str, limit: int = 120) -> str:
+    """``text`` as one short line: an error never carries a file's bulk."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
 class RideFileWarning(UserWarning):
     """A ride was read, but part of it was lost or is doubtful."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+import hashlib
 import math
 from pathlib import Path
 from typing import Any, Literal
@@ -83,6 +84,10 @@ class Ride:
     (pauses excluded, like a head unit's timer time) and ``timer_running`` says
     whether the timer ran there, so paused records can be skipped.
     ``start_time`` is the wall-clock time of the first record (``t_s == 0``).
+    ``ride_id`` says which ride this is, so it is learnt once: a FIT file's
+    serial number and creation time (plus the session for a file of several
+    rides), otherwise a hash of the file's bytes. ``truncated`` marks a ride read
+    from a file cut short (``allow_truncated``).
     ``left_pct`` is the LEFT share in percent and is only filled when the file
     said which side its balance figure belongs to (``balance_side == "right"``);
     a balance without the side bit stays in ``unsided_balance_pct`` and is
@@ -113,6 +118,8 @@ class Ride:
     balance_artefacts: int = 0
     file_format: Literal["fit", "csv"] = "fit"
     path: Path | None = None
+    ride_id: str | None = None
+    truncated: bool = False
     warnings: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
@@ -291,6 +298,19 @@ class Ride:
                 ps_right_pct=_opt(psr),
                 power_source=source if power is not None else None,
             )
+
+
+@dataclass(frozen=True, slots=True)
+class RideFile:
+    """What one file holds: its rides, and what was skipped (named, one line each)."""
+
+    rides: tuple[Ride, ...]
+    skipped: tuple[str, ...] = ()
+
+
+def content_id(data: bytes | memoryview) -> str:
+    """The identity of a ride file without one of its own: a hash of its bytes."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()[:32]
 
 
 def indoor_from_sub_sport(sub_sport: str | None) -> bool | None:

@@ -8,7 +8,11 @@ belongs to ``analysis``, not here.
 
 Conventions (checked against Garmin Edge 810 and Edge 530 sessions):
 
-- Only records while the activity timer runs count (pauses are skipped).
+- Only records while the activity timer runs count (pauses are skipped), after
+  the analysis' cleaning (a 1e12 W or 65,000 W reading, an impossible cadence
+  or heart rate is not measured; records going back in time are dropped).
+- A running timer without a record for over ``GAP_S`` is a gap, not riding:
+  it counts for one recording interval in the timer time and the 1 Hz grid.
 - Average power: mean of measured power (a dropout is not a zero).
 - Normalized power: power on a 1 Hz grid of timer time, 30 s rolling mean,
   fourth-power mean, fourth root. Records closer than a second are averaged
@@ -29,10 +33,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .ride import FloatArray, Ride
+from ..analysis.cleaning import CleanColumns, clean_columns, in_time_order
+from ..analysis.results import DropCounts
+from ..analysis.settings import AnalysisSettings
+from ..model import READING_FIELDS
+from .ride import BoolArray, FloatArray, Ride
 
 NP_WINDOW_S = 30
 HOLD_S = 5
+GAP_S = 60.0
+_HEAD_UNIT_CLEANING = AnalysisSettings(power_floor_w=0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,34 +113,66 @@ def power_weighted_right_pct(
 def _sample_step(t_s: FloatArray) -> float:
     """The recording interval: the last record counts for one of these."""
     steps = np.diff(t_s)
-    steps = steps[steps > 0]
+    steps = steps[(steps > 0) & (steps <= GAP_S)]
     return float(np.median(steps)) if steps.size else 1.0
+
+
+def close_gaps(t_s: FloatArray, step: float) -> FloatArray:
+    """The clock with every silence over ``GAP_S`` shrunk to one ``step``.
+
+    A running timer with no record for minutes (a lost sensor, a clock jump) is
+    not riding time; closing the gap also keeps the 1 Hz grid as long as the
+    records, not the span.
+    """
+    if t_s.size == 0:
+        return t_s
+    steps = np.diff(t_s)
+    steps = np.where(steps > GAP_S, step, steps)
+    return float(t_s[0]) + np.concatenate(([0.0], np.cumsum(steps)))
+
+
+def _cleaned(ride: Ride) -> tuple[CleanColumns, BoolArray]:
+    """The running records in time order, with the analysis' cleaning.
+
+    The floor is 0 W: a head unit keeps coasting in its averages. The second
+    value marks power readings the cleaning refused (a 1e12 W or 65,000 W
+    reading): those records are left out of the 1 Hz grid, not taken as zeros.
+    """
+    run = ride.timer_running
+    order = in_time_order(ride.timer_t_s[run])
+    columns = {name: getattr(ride, name)[run][order] for name in READING_FIELDS}
+    clean = clean_columns(
+        ride.timer_t_s[run][order], columns, _HEAD_UNIT_CLEANING, DropCounts()
+    )
+    refused = np.isfinite(columns["power_w"]) & np.isnan(clean.power_w)
+    return clean, refused
 
 
 def session_figures(ride: Ride) -> SessionFigures:
     """Compute the figures a head unit would write for ``ride``."""
-    run = ride.timer_running
-    power = ride.power_w[run]
+    clean, refused = _cleaned(ride)
+    power = clean.power_w
+    has_power = bool(np.isfinite(power).any())
     pedalling = np.isfinite(power) & (power > 0)
-    cadence = ride.cadence_rpm[run]
-    timer_t = ride.timer_t_s[run]
-    grid = power_grid(timer_t, power) if ride.has_power else np.zeros(0)
+    cadence = clean.cadence_rpm
     step = _sample_step(ride.t_s)
+    timer_t = close_gaps(clean.t_s, step)
+    grid = power_grid(timer_t[~refused], power[~refused]) if has_power else np.zeros(0)
     timer_s = float(timer_t[-1] - timer_t[0] + step) if timer_t.size else 0.0
 
     def while_pedalling(values: FloatArray) -> float | None:
-        return _mean(np.where(pedalling, values[run], np.nan))
+        return _mean(np.where(pedalling, values, np.nan))
 
     return SessionFigures(
         timer_s=timer_s,
         elapsed_s=ride.duration_s + step if len(ride) else 0.0,
         avg_power_w=_mean(power),
-        normalized_power_w=normalized_power(grid) if ride.has_power else None,
-        right_pct=power_weighted_right_pct(power, ride.right_pct[run]),
+        normalized_power_w=normalized_power(grid) if has_power else None,
+        right_pct=power_weighted_right_pct(power, 100.0 - clean.left_pct),
         avg_cadence_rpm=_mean(np.where(cadence > 0, cadence, np.nan)),
-        avg_heart_rate_bpm=_mean(ride.heart_rate_bpm[run]),
-        te_left_pct=while_pedalling(ride.te_left_pct),
-        te_right_pct=while_pedalling(ride.te_right_pct),
-        ps_left_pct=while_pedalling(ride.ps_left_pct),
-        ps_right_pct=while_pedalling(ride.ps_right_pct),
+        avg_heart_rate_bpm=_mean(clean.heart_rate_bpm),
+        te_left_pct=while_pedalling(clean.te_left_pct),
+        te_right_pct=while_pedalling(clean.te_right_pct),
+        ps_left_pct=while_pedalling(clean.ps_left_pct),
+        ps_right_pct=while_pedalling(clean.ps_right_pct),
     )
