@@ -73,3 +73,40 @@ def test_not_utf8(tmp_path: Path) -> None:
     path.write_bytes(b"time_s\n\xff\xfe\n")
     with pytest.raises(CsvFormatError, match="not UTF-8"):
         read_ride(path)
+
+
+def test_a_cell_over_the_parser_limit_is_a_line_error(tmp_path: Path) -> None:
+    path = tmp_path / "huge.csv"
+    path.write_text("time_s,power_w\n0,200\n1,210\n2," + "9" * 200_000 + "\n")
+    with pytest.raises(CsvFormatError) as info:
+        read_ride(path)
+    message = str(info.value)
+    assert message.startswith("line 4: a cell is longer than")
+    assert "\n" not in message
+    assert len(message) < 100
+
+
+def test_an_unterminated_quote_is_a_short_line_error() -> None:
+    rows = "".join(f"{i},200\n" for i in range(1, 3000))
+    with pytest.raises(CsvFormatError) as info:
+        read_csv_text('time_s,power_w\n0,"200\n' + rows)
+    assert str(info.value) == "line 2: a quote is never closed"
+
+
+def test_a_long_bad_cell_is_quoted_short_on_one_line() -> None:
+    with pytest.raises(CsvFormatError) as info:
+        read_csv_text('time_s,power_w\n0,"secret\n' + "x" * 5000 + '"\n')
+    message = str(info.value)
+    assert message.startswith("line 2: power_w is 'secret")
+    assert "\n" not in message
+    assert len(message) < 80
+
+
+def test_the_same_content_is_the_same_ride(tmp_path: Path) -> None:
+    text = "time_s,power_w,left_pct\n0,200,49\n1,210,50\n"
+    (tmp_path / "a.csv").write_text(text)
+    (tmp_path / "b.csv").write_text(text)
+    (tmp_path / "c.csv").write_text(text + "2,220,51\n")
+    ids = [read_ride(tmp_path / f"{n}.csv").ride_id for n in "abc"]
+    assert ids[0] is not None
+    assert ids[0] == ids[1] != ids[2]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,14 @@ from custom_components.ridebalance.rides import (
     RideFileWarning,
     TruncatedFileError,
     read_ride,
+    read_rides,
 )
+from custom_components.ridebalance.rides.fit_reader import parse_header
+from custom_components.ridebalance.rides.fit_writer import encode_fit
+from custom_components.ridebalance.rides.summary import session_figures
+
+from . import fit_files
+from .fit_files import START, chained_newest_first, triathlon
 
 
 def test_vector_pedals_balance_is_right_share_with_side_bit(shared_fit: Path) -> None:
@@ -202,3 +210,108 @@ def test_to_samples_carry_file_resolution_values(shared_fit: Path) -> None:
     assert first.power_source is PowerSource.FILE
     assert first.right_pct == pytest.approx(100 - first.left_pct)  # type: ignore[operator]
     assert all(s.power_source is None for s in samples if s.power_w is None)
+
+
+def test_chained_files_saved_newest_first_are_two_rides(tmp_path: Path) -> None:
+    data, early, late = chained_newest_first()
+    path = tmp_path / "chained.fit"
+    path.write_bytes(data)
+    found = read_rides(path)
+    assert [len(r) for r in found.rides] == [len(late), len(early)]
+    assert [r.start_time for r in found.rides] == [late.start_time, early.start_time]
+    for ride in found.rides:
+        assert np.all(np.diff(ride.t_s) > 0)  # each on its own clock
+        assert ride.head_unit_summary is not None
+        figures = session_figures(ride)
+        assert figures.timer_s == pytest.approx(len(ride), abs=1)
+    left = [float(np.nanmean(r.left_pct)) for r in found.rides]
+    assert left == pytest.approx([51.0, 47.0], abs=0.3)
+    assert len({r.ride_id for r in found.rides}) == 2
+
+
+def test_a_big_step_back_in_one_file_starts_a_new_ride(tmp_path: Path) -> None:
+    early, late = fit_files.ride(700, seed=8), fit_files.ride(500, seed=9)
+    late_start = fit_files.START + timedelta(hours=2)
+    # One file (one header), the later ride's messages first.
+    data = fit_files.wrap(
+        fit_files.body(encode_fit(late, start_time=late_start))
+        + fit_files.body(encode_fit(early))
+    )
+    path = tmp_path / "appended.fit"
+    path.write_bytes(data)
+    rides = read_rides(path).rides
+    assert [len(r) for r in rides] == [500, 700]
+    assert all(np.all(np.diff(r.t_s) > 0) for r in rides)
+
+
+def test_multisport_file_reads_its_cycling_session_and_names_the_rest(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "triathlon.fit"
+    path.write_bytes(triathlon())
+    found = read_rides(path)
+    assert [(r.sport, len(r)) for r in found.rides] == [("cycling", 1200)]
+    assert found.rides[0].head_unit_summary is not None
+    assert found.skipped == (
+        "session 1: a swimming activity, not a ride",
+        "session 3: a running activity, not a ride",
+    )
+    assert read_ride(path).sport == "cycling"
+
+
+def test_a_file_of_only_other_sports_says_which(tmp_path: Path) -> None:
+    swim = fit_files.ride(300, sport="swimming")
+    run = fit_files.ride(300, sport="running", start=START + timedelta(hours=1))
+    path = tmp_path / "brick.fit"
+    path.write_bytes(
+        fit_files.wrap(
+            fit_files.body(encode_fit(swim)) + fit_files.body(encode_fit(run))
+        )
+    )
+    with pytest.raises(NotCyclingError, match=r"swimming.*running") as info:
+        read_rides(path)
+    assert info.value.sport == "swimming"
+
+
+def test_ride_identity_is_the_file_id_or_a_content_hash(
+    shared_fit: Path, tmp_path: Path
+) -> None:
+    # Serial number and time created from the Edge 530's file_id message.
+    edge = read_ride(shared_fit / "edge530-powertap-p1-pedals.fit")
+    assert edge.ride_id == "fit:3301972258:973710835"
+    # Copied under another name, it is the same ride.
+    copy = tmp_path / "copy.fit"
+    copy.write_bytes((shared_fit / "edge530-powertap-p1-pedals.fit").read_bytes())
+    assert read_ride(copy).ride_id == edge.ride_id
+    # Without a serial number (0 = invalid): a hash of the bytes.
+    no_serial = encode_fit(fit_files.ride(120), serial_number=0)
+    (tmp_path / "a.fit").write_bytes(no_serial)
+    (tmp_path / "b.fit").write_bytes(no_serial)
+    a, b = read_ride(tmp_path / "a.fit"), read_ride(tmp_path / "b.fit")
+    assert a.ride_id is not None
+    assert a.ride_id.startswith("sha256:")
+    assert a.ride_id == b.ride_id
+    # Each cycling session of a multisport file is its own ride.
+    (tmp_path / "tri.fit").write_bytes(triathlon())
+    (bike,) = read_rides(tmp_path / "tri.fit").rides
+    assert bike.ride_id is not None
+    assert bike.ride_id.endswith("#2")  # the second session
+
+
+def test_a_cut_ride_says_it_is_truncated(shared_fit: Path, tmp_path: Path) -> None:
+    data = (shared_fit / "edge810-vector-pedals.fit").read_bytes()
+    (tmp_path / "cut.fit").write_bytes(data[:-1])
+    with pytest.warns(RideFileWarning):
+        ride = read_ride(tmp_path / "cut.fit", allow_truncated=True)
+    assert ride.truncated
+    assert not read_ride(shared_fit / "edge810-vector-pedals.fit").truncated
+
+
+def test_damage_before_the_cut_of_a_chain_is_still_caught(tmp_path: Path) -> None:
+    data, _, _ = chained_newest_first()
+    first_end = parse_header(data).end
+    bad = bytearray(data[:-10])  # the second file is cut
+    bad[first_end // 2] ^= 0x5A  # and the complete first file is damaged
+    (tmp_path / "bad.fit").write_bytes(bytes(bad))
+    with pytest.raises(RideFileError, match="CRC mismatch"):
+        read_rides(tmp_path / "bad.fit", allow_truncated=True)

@@ -89,13 +89,14 @@ def check_headers(data: bytes) -> tuple[list[FitHeader], int | None]:
     """All chained headers; the second value is the cut point if truncated."""
     headers: list[FitHeader] = []
     offset = 0
-    while offset < len(data):
+    while True:  # an empty file fails the first header check
         header = parse_header(data, offset)
         headers.append(header)
         if header.end > len(data):
             return headers, len(data)
         offset = header.end
-    return headers, None
+        if offset == len(data):
+            return headers, None
 
 
 def check_data_crcs(data: bytes, headers: list[FitHeader]) -> str | None:

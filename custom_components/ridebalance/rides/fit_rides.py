@@ -204,6 +204,7 @@ class _Part:
     records: list[Message]
     session: Message
     whole_session: bool
+    key: str  # which ride of the activity: session number, piece of a split
 
 
 def _parts(activity: Activity) -> tuple[list[_Part], list[str], list[str]]:
@@ -244,9 +245,15 @@ def _parts(activity: Activity) -> tuple[list[_Part], list[str], list[str]]:
                 skipped.append(f"session {number}: no records in its time span")
             continue
         ranges = _split_back_jumps([r["timestamp"] for r in group])
+        key = f"#{number}" if number else ""
         parts += [
-            _Part(group[a:b], session, whole_session=len(ranges) == 1)
-            for a, b in ranges
+            _Part(
+                group[a:b],
+                session,
+                whole_session=len(ranges) == 1,
+                key=key if len(ranges) == 1 else f"{key}.{k}",
+            )
+            for k, (a, b) in enumerate(ranges, 1)
         ]
     return parts, skipped, other_sports
 
@@ -270,13 +277,8 @@ def activity_rides(activity: Activity, *, indoor: bool | None) -> RideFile:
     else:
         identity = activity.content_id
     rides = [
-        _ride(
-            activity,
-            part,
-            ride_id=identity if len(parts) == 1 else f"{identity}#{k}",
-            indoor=indoor,
-        )
-        for k, part in enumerate(parts, 1)
+        _ride(activity, part, ride_id=identity + part.key, indoor=indoor)
+        for part in parts
     ]
     return RideFile(tuple(rides), tuple(skipped))
 

@@ -2,8 +2,8 @@
 
 The file holds, in order: ``file_id``, ``device_info`` (creator), timer
 ``event`` start, one ``record`` per second, timer ``event`` stop/start around
-pauses and a final stop_all, one ``lap`` and one ``session`` covering the ride,
-and ``activity``. Records carry timestamp, power, cadence, heart rate,
+pauses and a final stop_all, one ``lap`` and one ``session`` covering the ride
+(with the ride's sport, cycling when it names none), and ``activity``. Records carry timestamp, power, cadence, heart rate,
 ``left_right_balance`` (right share with the 0x80 right-side bit) and left/right
 torque effectiveness and pedal smoothness (scale 2) and, where measured, the
 cycling dynamics (PCO, power phase and peak per side; rider position changes
@@ -279,7 +279,7 @@ def encode_fit(
     end = t0 + int(seconds.t_s[-1])
     enc.message(*EVENT, [end, EVENT_TIMER, EVENT_STOP_ALL, 0])
 
-    sport = SPORT_CYCLING
+    sport = _enum("sport", ride.sport, SPORT_CYCLING)
     sub_sport = _enum("sub_sport", ride.sub_sport, 0)
     if ride.sub_sport is None and ride.indoor:
         sub_sport = _enum("sub_sport", "indoor_cycling", 0)
