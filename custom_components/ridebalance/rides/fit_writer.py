@@ -3,7 +3,8 @@
 The file holds, in order: ``file_id``, ``device_info`` (creator), timer
 ``event`` start, one ``record`` per second, timer ``event`` stop/start around
 pauses and a final stop_all, one ``lap`` and one ``session`` covering the ride
-(with the ride's sport, cycling when it names none), and ``activity``. Records carry timestamp, power, cadence, heart rate,
+(with the ride's sport, cycling when it names none), and ``activity``.
+Records carry timestamp, power, cadence, heart rate,
 ``left_right_balance`` (right share with the 0x80 right-side bit) and left/right
 torque effectiveness and pedal smoothness (scale 2) and, where measured, the
 cycling dynamics (PCO, power phase and peak per side; rider position changes
