@@ -21,7 +21,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from .analysis import AnalysisSettings, Baseline, Baselines, LiveMetrics, SessionSummary
-from .analysis.compare import compare_baselines
+from .analysis.compare import BandComparison, compare_baselines
 from .analysis.session import Alert, AlertType, RiderSettings, SessionTracker
 from .const import DOMAIN, LOGGER, PUBLISH_INTERVAL
 from .model import Sample
@@ -58,7 +58,7 @@ class RideSnapshot:
         default_factory=lambda: MappingProxyType({})
     )
     sessions: tuple[SessionCard, ...] = ()
-    indoor_vs_outdoor: tuple[Mapping[str, Any], ...] = ()
+    indoor_vs_outdoor: tuple[BandComparison, ...] = ()
     settings: RiderSettings = field(default_factory=RiderSettings)
 
 
@@ -303,14 +303,14 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
         self._dirty = True
         self._publish(None)
 
-    def indoor_vs_outdoor(self) -> tuple[dict[str, Any], ...]:
+    def _indoor_vs_outdoor(self) -> tuple[BandComparison, ...]:
         """Per power band ridden on both sides: usual balance indoors and outdoors."""
         if "outdoor" not in self._baselines.by_context:
             return ()
         rows = compare_baselines(
             self._baselines.get("indoor"), self._baselines.get("outdoor")
         )
-        return tuple(r.to_dict(1) for r in rows if r.difference_pts is not None)
+        return tuple(r for r in rows if r.difference_pts is not None)
 
     @callback
     def _publish(self, _now: datetime | None) -> None:
@@ -327,9 +327,7 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
                 minutes_since_break=self._tracker.minutes_since_break(),
                 devices=self._devices,
                 sessions=tuple(s.card() for s in self._sessions),
-                indoor_vs_outdoor=tuple(
-                    MappingProxyType(row) for row in self.indoor_vs_outdoor()
-                ),
+                indoor_vs_outdoor=self._indoor_vs_outdoor(),
                 settings=self._tracker.settings,
             )
         )

@@ -70,7 +70,8 @@ def _last_session_balance(s: RideSnapshot) -> float | None:
 
 
 def _indoor_vs_outdoor(s: RideSnapshot) -> float | None:
-    diffs = [row["difference_pts"] for row in s.indoor_vs_outdoor]
+    """The mean of the bands' differences, each as the card shows it."""
+    diffs = [row.to_dict(1)["difference_pts"] for row in s.indoor_vs_outdoor]
     return sum(diffs) / len(diffs) if diffs else None
 
 
@@ -193,7 +194,7 @@ SENSORS: tuple[RideSensorEntityDescription, ...] = (
         native_unit_of_measurement=UNIT_POINTS,
         digits=1,
         value_fn=_indoor_vs_outdoor,
-        attrs_fn=lambda s: {"bands": [dict(row) for row in s.indoor_vs_outdoor]},
+        attrs_fn=lambda s: {"bands": [row.to_dict(1) for row in s.indoor_vs_outdoor]},
     ),
 )
 

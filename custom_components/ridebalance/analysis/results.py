@@ -340,9 +340,9 @@ class SessionSummary:
         )
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class LiveMetrics:
-    """A snapshot of the ride so far, cheap to take at 1 Hz.
+    """A snapshot of the ride so far, cheap to take at 1 Hz; never changed after.
 
     Window balances are power-weighted LEFT share over the last 10 s / 1 min / 5 min
     of valid samples (None when the window holds none). ``vs_baseline_pts`` is the
@@ -385,7 +385,8 @@ class LiveMetrics:
     asymmetry_active: bool = False
     cadence_drift_active: bool = False
     cadence_out_of_band_active: bool = False
-    active_episodes: list[Episode] = field(default_factory=list)
+    active_episodes: tuple[Episode, ...] = ()
+    """Copies: the detectors go on changing their own."""
     episode_count: int = 0
     dropped: DropCounts = field(default_factory=DropCounts)
 

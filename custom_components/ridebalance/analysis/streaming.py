@@ -250,23 +250,15 @@ class StreamingAnalyzer:
         )
         if self._t0 is None:
             return m
-        m.elapsed_s = self._last_t - self._t0
-        active = [replace(e) for e in det.active_episodes()]
-        m.active_episodes = active
+        active = tuple(replace(e) for e in det.active_episodes())
         kinds = {e.kind for e in active}
-        m.asymmetry_active = EpisodeKind.ASYMMETRY in kinds
-        m.cadence_drift_active = EpisodeKind.CADENCE_DRIFT in kinds
-        m.cadence_out_of_band_active = EpisodeKind.CADENCE_OUT_OF_BAND in kinds
         balances: list[float | None] = []
         for w in WINDOWS_S:
             since = self._last_t - w
             bp = sum(r[2] for r in self._win if r[0] > since)
             bpl = sum(r[3] for r in self._win if r[0] > since)
             balances.append(div(bpl, bp))
-        m.balance_10s_left_pct, m.balance_1min_left_pct, m.balance_5min_left_pct = (
-            balances
-        )
-        m.symmetry_index_pct = symmetry_index(m.balance_1min_left_pct)
+        balance_10s, balance_1min, balance_5min = balances
 
         def mean(col: int, w: float) -> float | None:
             since = self._last_t - w
@@ -275,24 +267,42 @@ class StreamingAnalyzer:
             ]
             return sum(vals) / len(vals) if vals else None
 
-        m.power_w = mean(1, 10.0)
-        m.cadence_rpm = mean(4, 10.0)
-        m.heart_rate_bpm = mean(5, 10.0)
-        m.te_left_pct, m.te_right_pct, m.ps_left_pct, m.ps_right_pct = (
-            mean(6, 60.0),
-            mean(7, 60.0),
-            mean(8, 60.0),
-            mean(9, 60.0),
+        power = mean(1, 10.0)
+        cadence = mean(4, 10.0)
+        band: str | None = None
+        usual: float | None = None
+        if power is not None and power >= s.power_floor_w:
+            band = det.band_for(power)
+            usual = det.expectation(band).mean_left_pct
+        return replace(
+            m,
+            elapsed_s=self._last_t - self._t0,
+            active_episodes=active,
+            asymmetry_active=EpisodeKind.ASYMMETRY in kinds,
+            cadence_drift_active=EpisodeKind.CADENCE_DRIFT in kinds,
+            cadence_out_of_band_active=EpisodeKind.CADENCE_OUT_OF_BAND in kinds,
+            balance_10s_left_pct=balance_10s,
+            balance_1min_left_pct=balance_1min,
+            balance_5min_left_pct=balance_5min,
+            symmetry_index_pct=symmetry_index(balance_1min),
+            power_w=power,
+            cadence_rpm=cadence,
+            heart_rate_bpm=mean(5, 10.0),
+            te_left_pct=mean(6, 60.0),
+            te_right_pct=mean(7, 60.0),
+            ps_left_pct=mean(8, 60.0),
+            ps_right_pct=mean(9, 60.0),
+            cadence_in_band=(
+                None
+                if cadence is None
+                else s.cadence_low_rpm <= cadence <= s.cadence_high_rpm
+            ),
+            power_band=band,
+            baseline_left_pct=usual,
+            vs_baseline_pts=(
+                None if usual is None or balance_1min is None else balance_1min - usual
+            ),
         )
-        if m.cadence_rpm is not None:
-            m.cadence_in_band = s.cadence_low_rpm <= m.cadence_rpm <= s.cadence_high_rpm
-        if m.power_w is not None and m.power_w >= s.power_floor_w:
-            m.power_band = det.band_for(m.power_w)
-            exp = det.expectation(m.power_band)
-            m.baseline_left_pct = exp.mean_left_pct
-            if m.balance_1min_left_pct is not None:
-                m.vs_baseline_pts = m.balance_1min_left_pct - exp.mean_left_pct
-        return m
 
     def finish(self) -> SessionSummary:
         """Close the last block and any open episode; return the session summary.
