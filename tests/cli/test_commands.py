@@ -47,6 +47,8 @@ def test_analyze_json_and_plot(shared_fit: Path, tmp_path: Path) -> None:
         "head_unit",
         "analysis",
         "warnings",
+        "dynamics",
+        "head_unit_dynamics",
     }
     assert doc["ride"]["balance_side"] == "right"
     assert doc["figures"]["balance_right_pct"] == pytest.approx(49.84, abs=0.3)

@@ -260,8 +260,13 @@ def analyze_dynamics(
     left_pct: FloatArray,
     columns: Mapping[str, FloatArray],
     settings: AnalysisSettings | None = None,
+    *,
+    drift: bool = True,
 ) -> DynamicsReport | None:
-    """The dynamics of a ride's running time; None when none were measured."""
+    """The dynamics of a ride's running time; None when none were measured.
+
+    ``drift=False`` skips the drift (rides pooled end to end have none).
+    """
     if not any(bool(np.isfinite(values).any()) for values in columns.values()):
         return None
     s = settings or AnalysisSettings()
@@ -293,5 +298,5 @@ def analyze_dynamics(
     return DynamicsReport(
         ride=arrays.figures(everything),
         bands=bands,
-        drifts=_drifts(arrays, riding_t, s.cadence_reference_s),
+        drifts=_drifts(arrays, riding_t, s.cadence_reference_s) if drift else (),
     )

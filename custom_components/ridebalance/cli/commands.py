@@ -18,9 +18,16 @@ from ..ant.pages import (
     page_to_dict,
 )
 from ..rides import Ride
+from ..rides.analyze import analyse_dynamics
 from ..rides.csv_writer import write_csv
 from ..rides.fit_writer import write_fit
 from ..sim import demo_ride, generate
+from .dynamics import (
+    compare_dynamics,
+    dynamics_json,
+    render_dynamics,
+    render_dynamics_comparison,
+)
 from .plots import plot_analysis, plot_comparison
 from .render import JSON_VERSION, analysis_json, render_analysis, render_comparison
 from .rides import (
@@ -202,10 +209,11 @@ def cmd_analyze(args: argparse.Namespace, out: IO[str]) -> int:
     if args.plot is not None:
         plot_analysis(result, args.plot, settings.power_floor_w)
     if args.json:
-        json.dump(analysis_json(result), out, indent=2)
+        json.dump({**analysis_json(result), **dynamics_json(result)}, out, indent=2)
         out.write("\n")
     else:
-        out.write(render_analysis(result) + "\n")
+        out.write("\n".join([render_analysis(result), *render_dynamics(result)]))
+        out.write("\n")
         if args.plot is not None:
             out.write(f"Plot written to {args.plot}\n")
     return 0
@@ -224,6 +232,14 @@ def cmd_compare(args: argparse.Namespace, out: IO[str]) -> int:
             result.ride.require_balance()
             sides[side].append(result)
             progress.step(path.name)
+    dynamics = compare_dynamics(
+        sides["indoor"],
+        sides["outdoor"],
+        {
+            side: analyse_dynamics([r.ride for r in results], settings)
+            for side, results in sides.items()
+        },
+    )
     doc = {
         "version": JSON_VERSION,
         "indoor": side_totals(sides["indoor"]),
@@ -235,6 +251,7 @@ def cmd_compare(args: argparse.Namespace, out: IO[str]) -> int:
             "min_blocks": MIN_BLOCKS,
             "block_s": settings.block_s,
         },
+        "dynamics": dynamics,
     }
     if args.plot is not None:
         plot_comparison(doc, args.plot)
@@ -242,7 +259,8 @@ def cmd_compare(args: argparse.Namespace, out: IO[str]) -> int:
         json.dump(doc, out, indent=2)
         out.write("\n")
     else:
-        out.write(render_comparison(doc) + "\n")
+        lines = [render_comparison(doc), *render_dynamics_comparison(dynamics)]
+        out.write("\n".join(lines) + "\n")
         if args.plot is not None:
             out.write(f"Plot written to {args.plot}\n")
     return 0

@@ -21,8 +21,9 @@ from ..analysis import (
     build_baseline,
 )
 from ..analysis.compare import compare_baselines
+from ..analysis.dynamics import DynamicsReport
 from ..rides import Ride, RideFileWarning, read_ride
-from ..rides.analyze import analyse_ride
+from ..rides.analyze import analyse_dynamics, analyse_ride
 from ..rides.summary import SessionFigures, session_figures
 
 
@@ -86,6 +87,7 @@ class Analysis:
     figures: SessionFigures
     summary: SessionSummary
     has_baseline: bool = False
+    dynamics: DynamicsReport | None = None
 
 
 def analyse_file(
@@ -98,7 +100,14 @@ def analyse_file(
     """Read and analyse one ride; raise RideFileError when it lacks power."""
     ride = _load(path, indoor, allow_truncated)
     summary = analyse_ride(ride, settings, baseline, _context(ride))
-    return Analysis(path, ride, session_figures(ride), summary, baseline is not None)
+    return Analysis(
+        path,
+        ride,
+        session_figures(ride),
+        summary,
+        baseline is not None,
+        analyse_dynamics([ride], settings),
+    )
 
 
 def learn_baseline(

@@ -8,8 +8,14 @@ the blocks the baseline learns from.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
+
 from ..analysis import AnalysisSettings, Baseline, SessionSummary, analyze
-from .ride import Ride
+from ..analysis.dynamics import DynamicsReport, analyze_dynamics
+from ..model import DYNAMICS_FIELDS
+from .ride import FloatArray, Ride
 
 
 def analyse_ride(
@@ -24,3 +30,37 @@ def analyse_ride(
     """
     ride.require_power()
     return analyze(ride.running(), settings, baseline, context)
+
+
+def analyse_dynamics(
+    rides: Sequence[Ride], settings: AnalysisSettings
+) -> DynamicsReport | None:
+    """The cycling dynamics of the rides' running time (None when not measured).
+
+    One ride gets its drift too; several are pooled end to end on their timer
+    clocks (for a side of ``compare``), where a drift over the pool would mean
+    nothing, so none is looked for.
+    """
+    parts = [r.running() for r in rides if r.dynamics is not None]
+    parts = [r for r in parts if len(r) and r.dynamics is not None]
+    if not parts:
+        return None
+    clocks: list[FloatArray] = []
+    offset = 0.0
+    for part in parts:
+        clock = part.timer_t_s - part.timer_t_s[0] + offset
+        clocks.append(clock)
+        # The next ride starts one recording step after this one ends.
+        offset = float(clock[-1]) + 1.0
+    columns = {
+        name: np.concatenate([p.dynamics.columns[name] for p in parts if p.dynamics])
+        for name in DYNAMICS_FIELDS
+    }
+    return analyze_dynamics(
+        np.concatenate(clocks),
+        np.concatenate([p.power_w for p in parts]),
+        np.concatenate([p.left_pct for p in parts]),
+        columns,
+        settings,
+        drift=len(parts) == 1,
+    )
