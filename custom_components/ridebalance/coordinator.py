@@ -26,7 +26,7 @@ from .analysis.session import Alert, AlertType, RiderSettings, SessionTracker
 from .const import DOMAIN, LOGGER, PUBLISH_INTERVAL
 from .model import Sample
 from .registry import SensorDeviceRegistry
-from .sources import SensorDevice, Source, SourceState, SourceStatus
+from .sources import SensorDevice, Source, SourceListener, SourceState, SourceStatus
 from .store import (
     RECENT_SESSIONS,
     RiderData,
@@ -104,7 +104,7 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
         """Load what was stored, start the source and the clocks."""
         await self._async_load()
         await self.source.async_start(
-            self._on_samples, self._on_status, self._on_devices
+            SourceListener(self._on_samples, self._on_status, self._on_devices)
         )
         self._unsubs.append(
             async_track_time_interval(

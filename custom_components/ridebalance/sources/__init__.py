@@ -11,10 +11,6 @@ from typing import Any, Protocol
 
 from ..model import Sample
 
-type SampleCallback = Callable[[list[Sample]], None]
-type StatusCallback = Callable[["SourceStatus"], None]
-type DevicesCallback = Callable[[Mapping[str, "SensorDevice"]], None]
-
 
 class SourceNotReadyError(Exception):
     """The source cannot deliver yet (e.g. its USB stick is missing); retry later."""
@@ -69,22 +65,28 @@ class SensorDevice:
         return out
 
 
+@dataclass(frozen=True, slots=True)
+class SourceListener:
+    """Where a source pushes what it has, always in the event loop."""
+
+    samples: Callable[[list[Sample]], None]
+    """New readings, in order."""
+    status: Callable[[SourceStatus], None]
+    """The source's state, when it changes."""
+    devices: Callable[[Mapping[str, SensorDevice]], None]
+    """Every sensor the source hears, keyed by a stable key, when any changed."""
+
+
 class Source(Protocol):
     """A producer of Samples for one config entry.
 
-    Everything is pushed, in the event loop: readings through ``on_samples``, the
-    source's state through ``on_status`` and, whenever one of them changes, every
-    sensor it hears (keyed by a stable key) through ``on_devices``. A source never
-    blocks the loop (USB work happens in its own thread or an executor).
+    Everything is pushed to a :class:`SourceListener`; nothing is read from the
+    source but its diagnostics. A source never blocks the event loop (USB work
+    happens in its own thread or an executor).
     """
 
-    async def async_start(
-        self,
-        on_samples: SampleCallback,
-        on_status: StatusCallback,
-        on_devices: DevicesCallback,
-    ) -> None:
-        """Start delivering."""
+    async def async_start(self, listener: SourceListener) -> None:
+        """Start delivering to ``listener``."""
 
     async def async_stop(self) -> None:
         """Stop and release every thread, timer and handle the source holds."""

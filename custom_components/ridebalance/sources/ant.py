@@ -49,13 +49,11 @@ from ..ant.receiver import (
 from ..ant.usb_errors import UDEV_RULES, AntStickError
 from ..const import CONF_HEART_RATE, CONF_PEDALS, CONF_TRAINER, DOMAIN, LOGGER
 from . import (
-    DevicesCallback,
-    SampleCallback,
     SensorDevice,
+    SourceListener,
     SourceNotReadyError,
     SourceState,
     SourceStatus,
-    StatusCallback,
 )
 
 # Problems the rider has to fix at the stick; each has a repair issue.
@@ -222,10 +220,7 @@ class AntSource:
             tracker_config,
         )
         self._receiver: AntReceiver | None = None
-        self._on_samples: SampleCallback | None = None
-        self._on_status: StatusCallback | None = None
-        self._on_devices: DevicesCallback | None = None
-        self._devices: dict[str, SensorDevice] = {}
+        self._listener: SourceListener | None = None
         self._unsub_quiet: CALLBACK_TYPE | None = None
         self._stopped = False
         self._connected = False
@@ -258,12 +253,7 @@ class AntSource:
             )
         return out
 
-    async def async_start(
-        self,
-        on_samples: SampleCallback,
-        on_status: StatusCallback,
-        on_devices: DevicesCallback,
-    ) -> None:
+    async def async_start(self, listener: SourceListener) -> None:
         """Check the stick, then start the receiver in its own thread.
 
         A stick that cannot be opened now raises ``SourceNotReadyError`` (Home
@@ -277,9 +267,7 @@ class AntSource:
             if reason is not None:
                 self._raise_issue(reason, str(err))
             raise SourceNotReadyError(str(err)) from err
-        self._on_samples = on_samples
-        self._on_status = on_status
-        self._on_devices = on_devices
+        self._listener = listener
         loop = self._hass.loop
         pairing = self._pairing
 
@@ -374,7 +362,8 @@ class AntSource:
 
     @callback
     def _on_pages(self, batch: list[RawPage]) -> None:
-        if self._stopped or self._on_samples is None:
+        listener = self._listener
+        if self._stopped or listener is None:
             return
         wanted = [page for page in batch if page.device_type in self._wanted]
         if len(wanted) != len(batch):
@@ -387,22 +376,23 @@ class AntSource:
         self._push_devices()
         if samples:
             self._samples += len(samples)
-            self._on_samples(samples)
+            listener.samples(samples)
 
     @callback
     def _on_receiver_state(
         self, state: ReceiverState, detail: str | None, error: AntStickError | None
     ) -> None:
-        if self._stopped or self._on_status is None:
+        listener = self._listener
+        if self._stopped or listener is None:
             return
         match state:
             case ReceiverState.CONNECTED:
                 self._connected = True
                 self._push_devices()
                 self._clear_issue()
-                self._on_status(SourceStatus(SourceState.CONNECTED, detail))
+                listener.status(SourceStatus(SourceState.CONNECTED, detail))
             case ReceiverState.STARTING:
-                self._on_status(SourceStatus(SourceState.CONNECTING, detail))
+                listener.status(SourceStatus(SourceState.CONNECTING, detail))
             case ReceiverState.STOPPED:
                 self._connected = False
                 self._push_devices()
@@ -412,7 +402,7 @@ class AntSource:
                 reason = self._issue_for(state, error)
                 if reason is not None:
                     self._raise_issue(reason, detail)
-                self._on_status(SourceStatus(SourceState.DISCONNECTED, detail))
+                listener.status(SourceStatus(SourceState.DISCONNECTED, detail))
 
     @staticmethod
     def _issue_for(state: ReceiverState, error: AntStickError | None) -> str | None:
@@ -449,10 +439,8 @@ class AntSource:
 
     @callback
     def _push_devices(self) -> None:
-        devices = self._described_devices()
-        if devices != self._devices and self._on_devices is not None:
-            self._devices = devices
-            self._on_devices(devices)
+        if self._listener is not None:
+            self._listener.devices(self._described_devices())
 
     async def _async_on_hass_stop(self, _event: Event) -> None:
         # The receiver's threads are not daemons: join them before Python exits.

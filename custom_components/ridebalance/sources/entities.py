@@ -27,12 +27,10 @@ from ..const import (
 )
 from ..model import PowerSource, Sample
 from . import (
-    DevicesCallback,
-    SampleCallback,
     SensorDevice,
+    SourceListener,
     SourceState,
     SourceStatus,
-    StatusCallback,
 )
 
 SAMPLE_EVERY = timedelta(seconds=1)
@@ -49,9 +47,7 @@ class EntitiesSource:
         self._balance_is_right = entry_data.get(CONF_BALANCE_SIDE, "left") == "right"
         self._heart_rate: str | None = entry_data.get(CONF_HEART_RATE_ENTITY)
         self._unsub: CALLBACK_TYPE | None = None
-        self._on_samples: SampleCallback | None = None
-        self._on_status: StatusCallback | None = None
-        self._on_devices: DevicesCallback | None = None
+        self._listener: SourceListener | None = None
         self._started: datetime | None = None
         self._state = SourceState.CONNECTING
         self._samples = 0
@@ -64,17 +60,10 @@ class EntitiesSource:
             model=self._power,
         )
 
-    async def async_start(
-        self,
-        on_samples: SampleCallback,
-        on_status: StatusCallback,
-        on_devices: DevicesCallback,
-    ) -> None:
+    async def async_start(self, listener: SourceListener) -> None:
         """Start sampling."""
-        self._on_samples = on_samples
-        self._on_status = on_status
-        self._on_devices = on_devices
-        on_devices({self._device.key: self._device})
+        self._listener = listener
+        listener.devices({self._device.key: self._device})
         self._started = dt_util.utcnow()
         self._unsub = async_track_time_interval(
             self._hass, self._tick, SAMPLE_EVERY, name="RideBalance entities"
@@ -114,18 +103,18 @@ class EntitiesSource:
         if state is not self._state:
             self._state = state
             self._push(replace(self._device, connected=state is SourceState.CONNECTED))
-            assert self._on_status is not None
-            self._on_status(SourceStatus(state, detail))
+            assert self._listener is not None
+            self._listener.status(SourceStatus(state, detail))
 
     def _push(self, device: SensorDevice) -> None:
         self._device = device
-        assert self._on_devices is not None
-        self._on_devices({device.key: device})
+        assert self._listener is not None
+        self._listener.devices({device.key: device})
 
     @callback
     def _tick(self, now: datetime) -> None:
         assert self._started is not None
-        assert self._on_samples is not None
+        assert self._listener is not None
         power = self._number(self._power)
         if power is None:
             self._set_state(
@@ -140,7 +129,7 @@ class EntitiesSource:
             balance = 100.0 - balance
         self._push(replace(self._device, last_seen=now))
         self._samples += 1
-        self._on_samples(
+        self._listener.samples(
             [
                 Sample(
                     t_s=(now - self._started).total_seconds(),

@@ -29,12 +29,10 @@ from ..sim.rider import (
     SimulatedRider,
 )
 from . import (
-    DevicesCallback,
-    SampleCallback,
     SensorDevice,
+    SourceListener,
     SourceState,
     SourceStatus,
-    StatusCallback,
 )
 from .ant import sensor_device
 
@@ -72,9 +70,7 @@ class SimulatorSource:
         self._started_at: datetime | None = None
         self._unsub: CALLBACK_TYPE | None = None
         self._pending: asyncio.Future[None] | None = None
-        self._on_samples: SampleCallback | None = None
-        self._on_devices: DevicesCallback | None = None
-        self._devices: dict[str, SensorDevice] = {}
+        self._listener: SourceListener | None = None
         self._samples = 0
         self._merger = RiderMerger(
             Pairing(pedals=SIM_PEDALS, trainer=SIM_TRAINER, heart_rate=SIM_HEART_RATE)
@@ -100,24 +96,18 @@ class SimulatorSource:
             out[key] = replace(device, name=name)
         return out
 
-    async def async_start(
-        self,
-        on_samples: SampleCallback,
-        on_status: StatusCallback,
-        on_devices: DevicesCallback,
-    ) -> None:
+    async def async_start(self, listener: SourceListener) -> None:
         """Generate the ride (off the loop) and start the clock."""
         self._rider = SimulatedRider(
             await self._hass.async_add_executor_job(generate, self._script, self._seed)
         )
         self._prepare_next_lap()
-        self._on_samples = on_samples
-        self._on_devices = on_devices
+        self._listener = listener
         self._started_at = dt_util.utcnow()
         self._unsub = async_track_time_interval(
             self._hass, self._tick, TICK, name="RideBalance simulator"
         )
-        on_status(SourceStatus(SourceState.CONNECTED))
+        listener.status(SourceStatus(SourceState.CONNECTED))
 
     async def async_stop(self) -> None:
         """Stop the clock."""
@@ -146,7 +136,8 @@ class SimulatorSource:
     @callback
     def _tick(self, now: datetime) -> None:
         assert self._started_at is not None
-        assert self._on_samples is not None
+        listener = self._listener
+        assert listener is not None
         rider = self._rider
         assert rider is not None
         due = int((now - self._started_at).total_seconds() * self._speed * SAMPLE_HZ)
@@ -157,13 +148,10 @@ class SimulatorSource:
             if rider.lap != lap:
                 self._prepare_next_lap()
         samples = self._merger.feed(pages)
-        devices = self._described_devices()
-        if devices != self._devices and self._on_devices is not None:
-            self._devices = devices
-            self._on_devices(devices)
+        listener.devices(self._described_devices())
         if samples:
             self._samples += len(samples)
-            self._on_samples(samples)
+            listener.samples(samples)
 
     def _prepare_next_lap(self) -> None:
         """Generate the lap after the current one off the loop, with new noise."""
