@@ -31,12 +31,14 @@ from homeassistant.helpers.selector import (
 from homeassistant.helpers.service_info.usb import UsbServiceInfo
 import probatio
 
+from .ant.identity import describe_heard
 from .ant.pages import (
     DEVICE_TYPE_BICYCLE_POWER,
     DEVICE_TYPE_FITNESS_EQUIPMENT,
     DEVICE_TYPE_HEART_RATE,
 )
-from .ant.receiver import HeardDevice, ReceiverSettings, StickInfo, probe_stick, scan
+from .ant.scan import HeardDevice, probe_stick, scan
+from .ant.stick import ReceiverSettings, StickInfo
 from .ant.usb_errors import UDEV_RULES, AntStickError
 from .const import (
     CONF_BALANCE_ENTITY,
@@ -55,7 +57,6 @@ from .const import (
     MAX_SIM_SPEED,
     SourceKind,
 )
-from .sources.ant import describe_heard
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -10,7 +10,11 @@ extended data (``... 80 <dev lo> <dev hi> <type> <tt>``) once the host enabled i
 
 ``unplug()`` makes every driver opened so far fail with ``USBError`` errno 19
 (as libusb does for a vanished device) and makes ``find_driver`` raise
-``DriverNotFound``; ``replug()`` lets a new driver open again.
+``DriverNotFound``; ``replug()`` lets a new driver open again. A
+:class:`TroubledStick` can also fail writes and run a hook on a command.
+
+Below the stick: the fast receiver settings, the device numbers and pages the
+tests play, and the :class:`Recorder` that takes what a receiver hands over.
 """
 
 from __future__ import annotations
@@ -27,6 +31,10 @@ from openant.base import ant as openant_ant
 from openant.base.driver import Driver, DriverNotFound
 import pytest
 from usb.core import USBError, USBTimeoutError
+
+from custom_components.ridebalance.ant.pages import RawPage
+from custom_components.ridebalance.ant.receiver import AntReceiver
+from custom_components.ridebalance.ant.stick import ReceiverSettings, ReceiverState
 
 SYNC = 0xA4
 READ_WAIT_S = 0.02  # a real stick's read blocks up to 1 s; keep tests quick
@@ -356,3 +364,110 @@ def wait_for(predicate: Callable[[], bool], timeout_s: float = 5.0) -> bool:
             return True
         time.sleep(0.01)
     return predicate()
+
+
+FAST = ReceiverSettings(
+    stale_after_s=0.3,
+    probe_timeout_s=0.3,
+    batch_interval_s=0.05,
+    batch_max_pages=16,
+    backoff_initial_s=0.05,
+    backoff_max_s=0.2,
+    usb_error_pause_s=0.01,
+    reply_timeout_s=0.5,
+)
+
+
+PEDALS = 0x1234
+
+
+TRAINER = 0x0BEE
+
+
+HRM = 0x00A7
+
+
+POWER_PAGE = bytes.fromhex("10 01 B2 5A 34 12 FA 00")  # 250 W, 90 rpm, R 50 %
+
+
+FEC_PAGE = bytes.fromhex("19 01 5A 00 00 FA 00 30")
+
+
+HR_PAGE = bytes.fromhex("04 00 00 00 00 04 05 8C")
+
+
+def power_page(event: int) -> bytes:
+    """Distinct power-only pages (openant drops byte-identical repeats)."""
+    return bytes([0x10, event & 0xFF, 0xB2, 0x5A, event & 0xFF, 0x12, 0xFA, 0x00])
+
+
+class Recorder:
+    """Collects what the receiver hands over, as the Home Assistant side would."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[RawPage]] = []
+        self.states: list[tuple[ReceiverState, str | None]] = []
+        self._lock = threading.Lock()
+
+    def deliver(self, batch: list[RawPage]) -> None:
+        with self._lock:
+            self.batches.append(list(batch))
+
+    def on_state(self, state: ReceiverState, detail: str | None) -> None:
+        with self._lock:
+            self.states.append((state, detail))
+
+    @property
+    def pages(self) -> list[RawPage]:
+        with self._lock:
+            return [page for batch in self.batches for page in batch]
+
+    def count(self, state: ReceiverState) -> int:
+        with self._lock:
+            return sum(1 for seen, _ in self.states if seen is state)
+
+
+type MakeReceiver = Callable[..., AntReceiver]
+
+
+CHANNEL_EVENT = 0x40  # channel response with message id 0x01: a channel event
+
+
+EVENT_RX_FAIL = 0x02
+
+
+EVENT_TX = 0x03
+
+
+BURST = 0x50
+
+
+ANT_VERSION = 0x3E
+
+
+PRODUCT_PAGE = bytes.fromhex("51 FF 2A 15 CD 5B 07 00")  # sw 4.2, serial 482253
+
+
+MANUFACTURER_PAGE = bytes.fromhex("50 FF FF 01 20 01 0A 00")
+
+
+class TroubledStick(FakeStick):
+    """A fake stick whose writes can fail, and that can run a hook on a command."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.write_errno: int | None = None
+        self.on_command: dict[int, Any] = {}
+
+    def _write(self, generation: int, data: bytes) -> None:
+        if self.write_errno is not None:
+            raise USBError("Pipe error", -9, self.write_errno)
+        hook = self.on_command.get(data[2])
+        if hook is not None:
+            hook()
+        super()._write(generation, data)
+
+
+def channel_event(channel: int, code: int) -> bytes:
+    """A channel event frame (``40 <ch> 01 <code>``), as the stick sends them."""
+    return frame(CHANNEL_EVENT, [channel, 0x01, code])

@@ -12,7 +12,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import custom_components.ridebalance as integration
-from custom_components.ridebalance.ant.receiver import ReceiverSettings
+from custom_components.ridebalance.ant.stick import ReceiverSettings
 from custom_components.ridebalance.const import (
     CONF_DEVICE,
     CONF_HEART_RATE,

@@ -1,4 +1,5 @@
-"""The ANT+ stick in Home Assistant: frames in, entity states out, unplug and back."""
+"""The ANT+ stick in Home Assistant: frames in, entity states out, unplug and back,
+a flapping stick, the neighbours' devices."""
 
 from __future__ import annotations
 
@@ -18,15 +19,19 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.ridebalance.ant.encode import HeartRateEncoder, PedalEncoder
 from custom_components.ridebalance.ant.pages import (
     DEVICE_TYPE_BICYCLE_POWER,
+    DEVICE_TYPE_FITNESS_EQUIPMENT,
     DEVICE_TYPE_HEART_RATE,
 )
 from custom_components.ridebalance.const import (
     DOMAIN,
 )
-from custom_components.ridebalance.sources.ant import describe_heard
+from custom_components.ridebalance.sim.emulators import (
+    HeartRateEncoder,
+    PedalEncoder,
+    TrainerEncoder,
+)
 from tests.ant.fake_driver import FakeStick, broadcast_frame
 
 from .ant_stick import HRM, ISSUE_ID, PEDALS
@@ -253,23 +258,6 @@ async def test_unload_joins_every_thread(
     assert ir.async_get(hass).async_get_issue(DOMAIN, ISSUE_ID) is None
 
 
-def test_scan_labels_name_the_manufacturer() -> None:
-    """What a scan heard is listed with the brand from page 0x50 or HR page 2."""
-    pedal_pages = {}
-    encoder = PedalEncoder(PEDALS, common_every=1)
-    page = encoder.page(0.25, 200.0, 50.0, 90.0)
-    pedal_pages[page.data[0]] = page.data
-    assert describe_heard(DEVICE_TYPE_BICYCLE_POWER, pedal_pages) == (
-        "Favero Electronics"
-    )
-    strap = HeartRateEncoder(HRM, background_every=1)
-    beat = strap.page(0.25, 120.0)
-    assert describe_heard(DEVICE_TYPE_HEART_RATE, {beat.data[0] & 0x7F: beat.data}) == (
-        "Garmin"
-    )
-    assert describe_heard(DEVICE_TYPE_HEART_RATE, {}) is None
-
-
 async def test_home_assistant_stop_closes_the_stick(
     hass: HomeAssistant, stick: FakeStick, ant_entry: MockConfigEntry
 ) -> None:
@@ -282,4 +270,127 @@ async def test_home_assistant_stop_closes_the_stick(
     await hass.async_block_till_done()
     assert not [t for t in threading.enumerate() if t.name.startswith("ridebalance")]
     assert not [t for t in threading.enumerate() if t.name.startswith("openant")]
+    await hass.config_entries.async_unload(ant_entry.entry_id)
+
+
+NEIGHBOURS_TRAINER = 4242
+
+
+async def test_a_stick_that_does_not_answer_at_setup_retries_without_an_issue(
+    hass: HomeAssistant, stick: FakeStick, ant_entry: MockConfigEntry
+) -> None:
+    """Nothing the rider can fix in a repair: setup is retried, no issue raised."""
+    stick.set_silent(True)
+    ant_entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(ant_entry.entry_id)
+    assert ant_entry.state is ConfigEntryState.SETUP_RETRY
+    assert ir.async_get(hass).async_get_issue(DOMAIN, ISSUE_ID) is None
+    await hass.config_entries.async_unload(ant_entry.entry_id)
+
+
+async def test_a_neighbours_trainer_is_counted_but_not_tracked(
+    hass: HomeAssistant, stick: FakeStick, ant_entry: MockConfigEntry
+) -> None:
+    """Without a paired trainer, FE-C pages in the room are only diagnostics."""
+    ant_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(ant_entry.entry_id)
+    await hass.async_block_till_done()
+    source = ant_entry.runtime_data.source
+    trainer = TrainerEncoder(NEIGHBOURS_TRAINER, common_every=4)
+    rider = Rider(stick)
+    for i in range(8):  # the neighbour rides at the same time as the rider
+        for page in trainer.pages(0.25 * (i + 1), 180.0, 85.0):
+            if page.device_type == DEVICE_TYPE_FITNESS_EQUIPMENT:
+                stick.queue_broadcast(
+                    page.device_type, page.device_number, page.data, 0x05
+                )
+        rider.ride(1, 230.0, 51.0, 135.0)
+    await until(hass, lambda: source.diagnostics()["filtered_pages"].get("17", 0) >= 8)
+    rider.ride(8, 230.0, 51.0, 135.0)
+    await until(hass, lambda: number(hass, "sensor.ant_rider_power") == 230)
+    diagnostics = source.diagnostics()
+    assert {d["role"] for d in diagnostics["devices"]} == {"pedals", "heart_rate"}
+    assert all(d["device_number"] != NEIGHBOURS_TRAINER for d in diagnostics["devices"])
+    await hass.config_entries.async_unload(ant_entry.entry_id)
+
+
+async def test_a_flapping_stick_shows_the_issue_that_fits_each_moment(
+    hass: HomeAssistant, stick: FakeStick, ant_entry: MockConfigEntry
+) -> None:
+    """Unplugged, back with a USB error, unplugged again, back but taken by Zwift,
+    then free: the repair issue follows, and readings return without a reload."""
+    ant_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(ant_entry.entry_id)
+    await hass.async_block_till_done()
+    source = ant_entry.runtime_data.source
+    issues = ir.async_get(hass)
+
+    def issue_key() -> str | None:
+        issue = issues.async_get_issue(DOMAIN, ISSUE_ID)
+        return None if issue is None else issue.translation_key
+
+    def receiver_state() -> str:
+        return str(source.diagnostics()["receiver"]["state"])
+
+    rider = Rider(stick)
+    rider.ride(24, 200.0, 50.0, 120.0)
+    await until(hass, lambda: source.diagnostics()["samples"] >= 20)
+
+    stick.unplug()
+    await until(hass, lambda: issue_key() == "stick_not_found")
+    assert state(hass, "sensor.ant_rider_power") == STATE_UNAVAILABLE
+
+    stick.set_open_error(5)  # back, but the hub throws I/O errors
+    stick.replug()
+    await until(hass, lambda: receiver_state() == "error")
+    # Not something a repair can explain: the earlier issue is kept.
+    assert issue_key() == "stick_not_found"
+
+    stick.unplug()
+    await until(hass, lambda: receiver_state() == "disconnected")
+    assert issue_key() == "stick_not_found"
+
+    stick.set_open_error(16)  # back, but another program holds it
+    stick.replug()
+    await until(hass, lambda: issue_key() == "stick_busy")
+
+    stick.set_open_error(None)
+    await until(hass, lambda: issue_key() is None)
+    rider.ride(8, 260.0, 50.0, 125.0)
+    await until(hass, lambda: number(hass, "sensor.ant_rider_power") == 260)
+    assert ant_entry.state is ConfigEntryState.LOADED
+    await hass.config_entries.async_unload(ant_entry.entry_id)
+
+
+async def test_a_usb_glitch_while_riding_raises_no_issue(
+    hass: HomeAssistant, stick: FakeStick, ant_entry: MockConfigEntry
+) -> None:
+    """One I/O error mid-ride: the stick is reopened, nothing for the rider to fix."""
+    ant_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(ant_entry.entry_id)
+    await hass.async_block_till_done()
+    source = ant_entry.runtime_data.source
+    rider = Rider(stick)
+    rider.ride(8, 210.0, 50.0, 120.0)
+    await until(hass, lambda: number(hass, "sensor.ant_rider_power") == 210)
+
+    stick.fail_next_read(5)
+    await until(hass, lambda: source.diagnostics()["receiver"]["reconnects"] == 1)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, ISSUE_ID) is None
+    rider.ride(8, 240.0, 50.0, 120.0)
+    await until(hass, lambda: number(hass, "sensor.ant_rider_power") == 240)
+
+    # The pedals keep their brand name through the reopening and after it.
+    registry = dr.async_get(hass)
+
+    def pedals_name() -> str | None:
+        device = registry.async_get_device_by_identifier(
+            (DOMAIN, f"{ant_entry.entry_id}_pedals_{PEDALS}"), ant_entry.entry_id
+        )
+        return None if device is None else device.name
+
+    assert pedals_name() == "Favero pedals 12345"
+    rider.ride(8, 250.0, 50.0, 120.0)
+    await until(hass, lambda: number(hass, "sensor.ant_rider_power") == 250)
+    assert pedals_name() == "Favero pedals 12345"
     await hass.config_entries.async_unload(ant_entry.entry_id)

@@ -23,13 +23,8 @@ from usb.core import NoBackendError
 
 import custom_components.ridebalance as integration
 from custom_components.ridebalance import config_flow
-from custom_components.ridebalance.ant.encode import (
-    HeartRateEncoder,
-    PedalEncoder,
-    TrainerEncoder,
-)
 from custom_components.ridebalance.ant.pages import RawPage
-from custom_components.ridebalance.ant.receiver import ReceiverSettings
+from custom_components.ridebalance.ant.stick import ReceiverSettings
 from custom_components.ridebalance.const import (
     CONF_BALANCE_ENTITY,
     CONF_BALANCE_SIDE,
@@ -43,6 +38,11 @@ from custom_components.ridebalance.const import (
     CONF_SPEED,
     CONF_TRAINER,
     DOMAIN,
+)
+from custom_components.ridebalance.sim.emulators import (
+    HeartRateEncoder,
+    PedalEncoder,
+    TrainerEncoder,
 )
 from custom_components.ridebalance.sources.ant import AntSource
 from tests.ant.fake_driver import FakeStick, wait_for

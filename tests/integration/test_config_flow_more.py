@@ -14,7 +14,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import custom_components.ridebalance as integration
 from custom_components.ridebalance import config_flow
-from custom_components.ridebalance.ant.receiver import scan
+from custom_components.ridebalance.ant.scan import scan
 from custom_components.ridebalance.const import (
     CONF_BALANCE_ENTITY,
     CONF_BALANCE_SIDE,

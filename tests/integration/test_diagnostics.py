@@ -24,9 +24,8 @@ from pytest_homeassistant_custom_component.syrupy import (
 from syrupy.assertion import SnapshotAssertion
 
 import custom_components.ridebalance as integration
-from custom_components.ridebalance.ant.encode import PedalEncoder
 from custom_components.ridebalance.ant.pages import DEVICE_TYPE_BICYCLE_POWER
-from custom_components.ridebalance.ant.receiver import ReceiverSettings
+from custom_components.ridebalance.ant.stick import ReceiverSettings
 from custom_components.ridebalance.const import (
     CONF_DEVICE,
     CONF_HEART_RATE,
@@ -40,6 +39,7 @@ from custom_components.ridebalance.const import (
 from custom_components.ridebalance.diagnostics import (
     async_get_config_entry_diagnostics,
 )
+from custom_components.ridebalance.sim.emulators import PedalEncoder
 from custom_components.ridebalance.sources.ant import AntSource
 from tests.ant.fake_driver import FakeStick
 

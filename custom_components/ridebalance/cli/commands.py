@@ -132,7 +132,7 @@ def cmd_scan(args: argparse.Namespace, out: IO[str]) -> int:
     """List ANT+ devices heard within the given time."""
     try:
         # openant and pyusb load only for the command that talks to the stick.
-        from ..ant.receiver import scan  # noqa: PLC0415
+        from ..ant.scan import scan  # noqa: PLC0415
         from ..ant.usb_errors import AntStickError  # noqa: PLC0415
     except ImportError as err:  # pragma: no cover - only without openant/pyusb
         raise CliError(f"scanning needs the ANT+ receiver ({err})") from None

@@ -21,7 +21,8 @@ import time
 from typing import Final, Protocol
 
 from ..ant.pages import RawPage
-from ..ant.receiver import AntReceiver, ReceiverState
+from ..ant.receiver import AntReceiver
+from ..ant.stick import ReceiverState
 from .uplink import BrokerSettings, Uplink
 from .wire import (
     DEFAULT_TOPIC_PREFIX,

@@ -12,9 +12,9 @@ import math
 from typing import Final
 
 from ..analysis.session import END_AFTER_S
-from ..ant.encode import HeartRateEncoder, PedalEncoder, TrainerEncoder
 from ..ant.pages import RawPage
 from ..model import Sample
+from .emulators import HeartRateEncoder, PedalEncoder, TrainerEncoder
 from .script import RideArrays
 
 SAMPLE_HZ: Final = 4.0

@@ -1,26 +1,21 @@
-"""Per-device state: turns decoded ANT+ pages into readings, and merges them.
+"""Per-device trackers: turn one device's decoded ANT+ pages into readings.
 
 Trackers keep what a single page cannot tell: averages over rolling-over counters,
-coasting, staleness, device identity. :class:`RiderMerger` routes raw pages to the
-rider's pedals, trainer and heart-rate strap and emits one :class:`Sample` stream.
-Nothing here raises on bad input: malformed pages are counted and dropped.
+coasting, staleness, device identity. Nothing here raises on bad input: malformed
+pages are counted and dropped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import StrEnum
 import math
 
-from custom_components.ridebalance.model import PowerSource, Sample
-
+from .identity import MANUFACTURERS, DeviceIdentity
 from .pages import (
     DEVICE_TYPE_BICYCLE_POWER,
     DEVICE_TYPE_FITNESS_EQUIPMENT,
     DEVICE_TYPE_HEART_RATE,
     BatteryPage,
-    BatteryStatus,
     CalibrationResponsePage,
     CrankTorquePage,
     FeGeneralPage,
@@ -39,33 +34,14 @@ from .pages import (
     UnknownPage,
     decode_page,
 )
-
-# ANT+ manufacturer ids, checked against the FIT profile's manufacturer table
-# (FIT profile 21.218). Only brands a rider is likely to have on the bike.
-MANUFACTURERS: dict[int, str] = {
-    1: "Garmin",
-    6: "SRM",
-    7: "Quarq",
-    9: "Saris (CycleOps)",
-    32: "Wahoo Fitness",
-    41: "Shimano",
-    48: "Pioneer",
-    51: "4iiii",
-    60: "Rotor",
-    67: "Bkool",
-    69: "Stages Cycling",
-    73: "Wattbike",
-    86: "Elite",
-    89: "Tacx",
-    99: "Look",
-    107: "Magene",
-    116: "Thinkrider",
-    121: "Kinetic",
-    123: "Polar",
-    260: "Zwift",
-    263: "Favero Electronics",
-    268: "SRAM",
-}
+from .readings import (
+    BatteryState,
+    CalibrationResult,
+    DeviceCounters,
+    HeartRateReading,
+    PowerReading,
+    TrainerReading,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,90 +79,6 @@ class _Timed[T]:
 
     def get(self, now_s: float, stale_after_s: float) -> T | None:
         return self.value if now_s - self.at_s <= stale_after_s else None
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceIdentity:
-    """What a device says about itself in its common pages."""
-
-    manufacturer_id: int | None = None
-    manufacturer: str | None = None
-    model_number: int | None = None
-    hardware_revision: int | None = None
-    software_version: str | None = None
-    serial_number: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class BatteryState:
-    """Latest battery report (common page 0x52 or heart-rate page 7)."""
-
-    voltage_v: float | None = None
-    status: BatteryStatus | None = None
-    operating_time_s: int | None = None
-    level_pct: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceCounters:
-    """Pages received; malformed and unknown are subsets of ``pages``."""
-
-    pages: int
-    malformed: int
-    unknown: int
-
-
-@dataclass(frozen=True, slots=True)
-class CalibrationResult:
-    """The last calibration response of a power meter."""
-
-    t_s: float
-    success: bool
-    calibration_value: int
-    auto_zero_enabled: bool | None
-
-
-@dataclass(frozen=True, slots=True)
-class PowerReading:
-    """A power meter's current figures; None = not known right now."""
-
-    power_w: float | None
-    cadence_rpm: float | None
-    right_pct: float | None
-    te_left_pct: float | None
-    te_right_pct: float | None
-    ps_left_pct: float | None
-    ps_right_pct: float | None
-    ps_combined_pct: float | None
-    instantaneous_power_w: int | None
-
-    @property
-    def left_pct(self) -> float | None:
-        """The left share, the rider-facing convention."""
-        return None if self.right_pct is None else 100.0 - self.right_pct
-
-
-@dataclass(frozen=True, slots=True)
-class TrainerReading:
-    """An FE-C trainer's current figures; None = not known right now."""
-
-    power_w: float | None
-    cadence_rpm: float | None
-    instantaneous_power_w: int | None
-    heart_rate_bpm: float | None
-    speed_mps: float | None
-    incline_pct: float | None
-    resistance_pct: float | None
-    fe_state: FeState | None
-    trainer_status: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class HeartRateReading:
-    """A heart-rate strap's current figures; None = not known right now."""
-
-    heart_rate_bpm: float | None
-    rr_interval_s: float | None
 
 
 class DeviceTracker:
@@ -648,244 +540,3 @@ class HeartRateTracker(DeviceTracker):
 
 
 type Tracker = PowerMeterTracker | TrainerTracker | HeartRateTracker
-
-
-class DeviceRole(StrEnum):
-    """What a device is to the rider."""
-
-    PEDALS = "pedals"
-    TRAINER = "trainer"
-    TRAINER_POWER = "trainer_power"
-    """The trainer's own Bicycle Power channel: never taken for the pedals."""
-    HEART_RATE = "heart_rate"
-    OTHER = "other"
-    """Someone else's sensor in range, or a second one of a kind."""
-
-
-@dataclass(frozen=True, slots=True)
-class Pairing:
-    """Device numbers to use; None accepts the first device seen of that type.
-
-    A number up to 65535 matches the 16-bit device number; a larger one matches
-    the 20-bit number extended by the transmission type.
-    """
-
-    pedals: int | None = None
-    trainer: int | None = None
-    heart_rate: int | None = None
-
-    def __post_init__(self) -> None:
-        """A trainer's power channel shares its number; it cannot be the pedals."""
-        if self.pedals is not None and self.pedals == self.trainer:
-            raise ValueError("pedals and trainer cannot share a device number")
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceState:
-    """One device as the entities see it."""
-
-    device_type: int
-    device_number: int
-    transmission_type: int
-    role: DeviceRole
-    connected: bool
-    last_seen_s: float | None
-    identity: DeviceIdentity
-    battery: BatteryState | None
-    counters: DeviceCounters
-
-
-def _matches(paired: int, raw: RawPage) -> bool:
-    if paired > 0xFFFF:
-        return paired == raw.extended_device_number
-    return paired == raw.device_number
-
-
-_TRACKERS: dict[int, type[Tracker]] = {
-    DEVICE_TYPE_BICYCLE_POWER: PowerMeterTracker,
-    DEVICE_TYPE_FITNESS_EQUIPMENT: TrainerTracker,
-    DEVICE_TYPE_HEART_RATE: HeartRateTracker,
-}
-
-
-class RiderMerger:
-    """Routes raw pages to the rider's devices and emits one Sample stream.
-
-    A Sample is emitted for every new power event of the pedals; the trainer's
-    events emit only while the pedals have no current power figure. Heart rate
-    comes from the strap, else from the trainer's FE-C heart-rate byte.
-    """
-
-    def __init__(
-        self,
-        pairing: Pairing | None = None,
-        config: TrackerConfig | None = None,
-        max_devices: int = 32,
-    ) -> None:
-        """Merge the devices chosen by ``pairing`` (default: first seen of each)."""
-        self.pairing = pairing or Pairing()
-        self.config = config or TrackerConfig()
-        self.max_devices = max_devices
-        self.trackers: dict[tuple[int, int], Tracker] = {}
-        self.roles: dict[tuple[int, int], DeviceRole] = {}
-        self.pedals: PowerMeterTracker | None = None
-        self.trainer: TrainerTracker | None = None
-        self.heart_rate: HeartRateTracker | None = None
-        self._fe_numbers: set[int] = set()
-        self.ignored_pages = 0
-        """Pages from unsupported device types or beyond ``max_devices``."""
-
-    def feed(self, pages: Iterable[RawPage]) -> list[Sample]:
-        """Take a batch of raw pages; return the Samples they complete, in order."""
-        samples: list[Sample] = []
-        for raw in pages:
-            sample = self._feed_one(raw)
-            if sample is not None:
-                samples.append(sample)
-        return samples
-
-    def _feed_one(self, raw: RawPage) -> Sample | None:
-        key = (raw.device_type, raw.extended_device_number)
-        tracker = self.trackers.get(key)
-        if tracker is None:
-            factory = _TRACKERS.get(raw.device_type)
-            if factory is None:
-                self.ignored_pages += 1
-                return None
-            tracker = factory(raw.device_number, raw.transmission_type, self.config)
-            role = self._assign(raw, tracker)
-            # In a crowded room, bystanders beyond the limit are not tracked; the
-            # rider's own devices always are.
-            if role is DeviceRole.OTHER and len(self.trackers) >= self.max_devices:
-                self.ignored_pages += 1
-                return None
-            self.trackers[key] = tracker
-            self.roles[key] = role
-        else:
-            role = self.roles[key]
-            if role is DeviceRole.OTHER:
-                role = self._assign(raw, tracker)
-                self.roles[key] = role
-        new_power = tracker.update(raw)
-        if not new_power:
-            return None
-        t_s = raw.timestamp_s
-        if role is DeviceRole.PEDALS:
-            return self._sample(t_s, from_pedals=True)
-        if role is DeviceRole.TRAINER and not self._pedals_active(t_s):
-            return self._sample(t_s, from_pedals=False)
-        return None
-
-    def _assign(self, raw: RawPage, tracker: Tracker) -> DeviceRole:
-        pairing = self.pairing
-        role = DeviceRole.OTHER
-        if isinstance(tracker, TrainerTracker):
-            self._fe_numbers.add(raw.device_number)
-            if self.trainer is None and (
-                pairing.trainer is None or _matches(pairing.trainer, raw)
-            ):
-                role = DeviceRole.TRAINER
-                self.trainer = tracker
-                self._release_pedals_sharing(raw.device_number)
-        elif isinstance(tracker, PowerMeterTracker):
-            if raw.device_number in self._fe_numbers or (
-                pairing.trainer is not None and _matches(pairing.trainer, raw)
-            ):
-                role = DeviceRole.TRAINER_POWER
-            elif self.pedals is None and (
-                pairing.pedals is None or _matches(pairing.pedals, raw)
-            ):
-                role = DeviceRole.PEDALS
-                self.pedals = tracker
-        elif self.heart_rate is None and (
-            pairing.heart_rate is None or _matches(pairing.heart_rate, raw)
-        ):
-            role = DeviceRole.HEART_RATE
-            self.heart_rate = tracker
-        return role
-
-    def _release_pedals_sharing(self, device_number: int) -> None:
-        """An auto-accepted power channel turned out to be the trainer's own."""
-        pedals = self.pedals
-        if pedals is None or pedals.device_number != device_number:
-            return
-        for key, tracker in self.trackers.items():
-            if tracker is pedals:
-                self.roles[key] = DeviceRole.TRAINER_POWER
-        self.pedals = None
-
-    def _pedals_active(self, t_s: float) -> bool:
-        pedals = self.pedals
-        return (
-            pedals is not None
-            and pedals.power_w.get(t_s, self.config.stale_after_s) is not None
-        )
-
-    def _heart_rate(self, t_s: float) -> float | None:
-        stale = self.config.stale_after_s
-        if self.heart_rate is not None:
-            bpm = self.heart_rate.heart_rate_bpm.get(t_s, stale)
-            if bpm is not None:
-                return bpm
-        if self.trainer is not None:
-            return self.trainer.heart_rate_bpm.get(t_s, stale)
-        return None
-
-    def _sample(self, t_s: float, *, from_pedals: bool) -> Sample:
-        stale = self.config.stale_after_s
-        trainer_cadence = (
-            None if self.trainer is None else self.trainer.cadence_rpm.get(t_s, stale)
-        )
-        heart_rate = self._heart_rate(t_s)
-        if from_pedals and self.pedals is not None:
-            reading = self.pedals.reading(t_s)
-            return Sample(
-                t_s=t_s,
-                power_w=reading.power_w,
-                left_pct=reading.left_pct,
-                cadence_rpm=(
-                    trainer_cadence
-                    if reading.cadence_rpm is None
-                    else reading.cadence_rpm
-                ),
-                heart_rate_bpm=heart_rate,
-                te_left_pct=reading.te_left_pct,
-                te_right_pct=reading.te_right_pct,
-                ps_left_pct=reading.ps_left_pct,
-                ps_right_pct=reading.ps_right_pct,
-                power_source=PowerSource.PEDALS,
-            )
-        power = None if self.trainer is None else self.trainer.power_w.get(t_s, stale)
-        return Sample(
-            t_s=t_s,
-            power_w=power,
-            cadence_rpm=trainer_cadence,
-            heart_rate_bpm=heart_rate,
-            power_source=PowerSource.TRAINER,
-        )
-
-    def device_states(self, now_s: float) -> list[DeviceState]:
-        """Every tracked device, the rider's own first (pedals, trainer, strap)."""
-        order = {
-            DeviceRole.PEDALS: 0,
-            DeviceRole.TRAINER: 1,
-            DeviceRole.TRAINER_POWER: 2,
-            DeviceRole.HEART_RATE: 3,
-            DeviceRole.OTHER: 4,
-        }
-        states = [
-            DeviceState(
-                device_type=tracker.device_type,
-                device_number=tracker.device_number,
-                transmission_type=tracker.transmission_type,
-                role=self.roles[key],
-                connected=tracker.connected(now_s),
-                last_seen_s=tracker.last_seen_s,
-                identity=tracker.identity,
-                battery=tracker.battery,
-                counters=tracker.counters,
-            )
-            for key, tracker in self.trackers.items()
-        ]
-        states.sort(key=lambda state: order[state.role])
-        return states

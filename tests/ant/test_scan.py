@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 import errno
-import threading
 import time
 from typing import Any
 
@@ -14,11 +13,9 @@ from openant.easy.exception import AntException
 import pytest
 from usb.core import NoBackendError, USBError
 
-from custom_components.ridebalance.ant.receiver import (
-    HeardDevice,
+from custom_components.ridebalance.ant.scan import HeardDevice, probe_stick, scan
+from custom_components.ridebalance.ant.stick import (
     ReceiverSettings,
-    probe_stick,
-    scan,
 )
 from custom_components.ridebalance.ant.usb_errors import (
     AntStickBackendError,
@@ -30,7 +27,16 @@ from custom_components.ridebalance.ant.usb_errors import (
     classify_open_error,
 )
 
-from .fake_driver import FakeStick, wait_for
+from .fake_driver import (
+    HRM,
+    MANUFACTURER_PAGE,
+    PEDALS,
+    PRODUCT_PAGE,
+    FakeStick,
+    TroubledStick,
+    power_page,
+    wait_for,
+)
 
 FAST = ReceiverSettings(
     stale_after_s=0.3,
@@ -40,22 +46,6 @@ FAST = ReceiverSettings(
     backoff_max_s=0.2,
     usb_error_pause_s=0.01,
 )
-
-MANUFACTURER_PAGE = bytes.fromhex("50 FF FF 01 20 01 0A 00")  # mfr 0x0120, model 10
-
-
-@pytest.fixture
-def stick(monkeypatch: pytest.MonkeyPatch) -> FakeStick:
-    fake = FakeStick()
-    fake.install(monkeypatch)
-    return fake
-
-
-@pytest.fixture
-def no_thread_leak() -> object:
-    before = set(threading.enumerate())
-    yield
-    assert set(threading.enumerate()) == before
 
 
 def _scan_while_on_air(stick: FakeStick, **kwargs: Any) -> list[HeardDevice]:
@@ -230,3 +220,45 @@ def test_open_errors_are_classified(
     assert err.full_message.startswith(err.message)
     assert err.hint in err.full_message
     assert str(err) == err.full_message  # printing it tells the rider the fix
+
+
+def _scan_in_background(stick: FakeStick, **kwargs: Any) -> Any:
+    pool = ThreadPoolExecutor(1)
+    future = pool.submit(scan, 0.5, settings=FAST, **kwargs)
+    pool.shutdown(wait=False)
+    assert wait_for(lambda: stick.scanning)
+    return future
+
+
+def test_scan_keeps_identity_pages_and_survives_a_failing_label(
+    stick: TroubledStick,
+) -> None:
+    """Devices whose label cannot be worked out are still listed, unlabelled."""
+
+    def describe(device_type: int, pages: Any) -> str | None:
+        if device_type == 120:
+            raise ValueError("strap page 2 garbled")
+        return "Favero" if 0x50 in pages else None
+
+    future = _scan_in_background(stick, describe=describe)
+    stick.queue_broadcast(11, PEDALS, power_page(1), tt=5)
+    stick.queue_broadcast(11, PEDALS, MANUFACTURER_PAGE, tt=5)
+    stick.queue_broadcast(11, PEDALS, PRODUCT_PAGE, tt=5)
+    stick.queue_broadcast(120, HRM, bytes.fromhex("04 00 00 00 00 04 05 8C"))
+    heard: list[HeardDevice] = future.result(timeout=5)
+    pedals, strap = heard
+    assert (pedals.device_number, pedals.description) == (PEDALS, "Favero")
+    assert pedals.product_page == PRODUCT_PAGE
+    assert pedals.manufacturer_page == MANUFACTURER_PAGE
+    assert (strap.device_number, strap.description) == (HRM, None)
+    assert strap.product_page is None
+
+
+def test_scan_reports_a_usb_error_that_is_not_an_unplug(stick: TroubledStick) -> None:
+    """A flaky cable during the scan is an error, but not "stick not found"."""
+    future = _scan_in_background(stick)
+    stick.fail_next_read(errno.EIO)
+    with pytest.raises(AntStickError) as caught:
+        future.result(timeout=5)
+    assert not isinstance(caught.value, AntStickNotFoundError)
+    assert "Input/Output" in str(caught.value)

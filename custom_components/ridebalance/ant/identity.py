@@ -1,0 +1,84 @@
+"""Who made an ANT+ device: manufacturer names and what a device says about itself."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .pages import (
+    COMMON_PAGE_MANUFACTURER,
+    DEVICE_TYPE_HEART_RATE,
+    HeartRatePage,
+    MalformedPage,
+    ManufacturerPage,
+    decode_page,
+)
+
+# ANT+ manufacturer ids, checked against the FIT profile's manufacturer table
+# (FIT profile 21.218). Only brands a rider is likely to have on the bike.
+MANUFACTURERS: dict[int, str] = {
+    1: "Garmin",
+    6: "SRM",
+    7: "Quarq",
+    9: "Saris (CycleOps)",
+    32: "Wahoo Fitness",
+    41: "Shimano",
+    48: "Pioneer",
+    51: "4iiii",
+    60: "Rotor",
+    67: "Bkool",
+    69: "Stages Cycling",
+    73: "Wattbike",
+    86: "Elite",
+    89: "Tacx",
+    99: "Look",
+    107: "Magene",
+    116: "Thinkrider",
+    121: "Kinetic",
+    123: "Polar",
+    260: "Zwift",
+    263: "Favero Electronics",
+    268: "SRAM",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceIdentity:
+    """What a device says about itself in its common pages."""
+
+    manufacturer_id: int | None = None
+    manufacturer: str | None = None
+    model_number: int | None = None
+    hardware_revision: int | None = None
+    software_version: str | None = None
+    serial_number: int | None = None
+
+
+def short_brand(manufacturer: str) -> str:
+    """ "Favero Electronics" → "Favero": the name riders use for the brand."""
+    return manufacturer.split(" ", 1)[0]
+
+
+def manufacturer_name(manufacturer_id: int) -> str:
+    """The brand of an ANT+ manufacturer id, or the id when it is not listed."""
+    return MANUFACTURERS.get(manufacturer_id, f"Manufacturer {manufacturer_id}")
+
+
+def describe_heard(device_type: int, pages: Mapping[int, bytes]) -> str | None:
+    """The manufacturer of a device heard in a scan, from its identity pages.
+
+    Power meters and trainers send common page 0x50; heart-rate straps their own
+    page 2. ``None`` when neither was heard during the scan.
+    """
+    number = 2 if device_type == DEVICE_TYPE_HEART_RATE else COMMON_PAGE_MANUFACTURER
+    data = pages.get(number)
+    if data is None:
+        return None
+    try:
+        page = decode_page(device_type, data)
+    except MalformedPage:
+        return None
+    manufacturer_id: int | None = None
+    if isinstance(page, ManufacturerPage | HeartRatePage):
+        manufacturer_id = page.manufacturer_id
+    return None if manufacturer_id is None else manufacturer_name(manufacturer_id)

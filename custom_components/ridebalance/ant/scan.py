@@ -1,0 +1,139 @@
+"""Scan for ANT+ devices in range, and probe a stick: both blocking, for setup."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+import logging
+import threading
+import time
+from typing import Final
+
+from .framing import Counters
+from .pages import (
+    COMMON_PAGE_MANUFACTURER,
+    COMMON_PAGE_PRODUCT,
+    DEVICE_TYPE_BICYCLE_POWER,
+    DEVICE_TYPE_FITNESS_EQUIPMENT,
+    DEVICE_TYPE_HEART_RATE,
+    RawPage,
+)
+from .stick import ReceiverSettings, ReceiverState, StickInfo, StickLink
+from .usb_errors import AntStickError, AntStickNotFoundError
+
+_LOGGER = logging.getLogger(__name__)
+
+PROFILE_NAMES: Final[Mapping[int, str]] = {
+    DEVICE_TYPE_BICYCLE_POWER: "bicycle_power",
+    DEVICE_TYPE_FITNESS_EQUIPMENT: "fitness_equipment",
+    DEVICE_TYPE_HEART_RATE: "heart_rate",
+    121: "speed_cadence",
+    122: "cadence",
+    123: "speed",
+}
+
+type Describe = Callable[[int, Mapping[int, bytes]], str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class HeardDevice:
+    """One device heard during :func:`scan`."""
+
+    device_type: int
+    device_number: int
+    transmission_type: int
+    page_count: int
+    pages: Mapping[int, bytes] = field(default_factory=dict)  # latest by page no.
+    description: str | None = None
+
+    @property
+    def profile(self) -> str:
+        """Profile name of the device type (``"unknown"`` for other types)."""
+        return PROFILE_NAMES.get(self.device_type, "unknown")
+
+    @property
+    def extended_device_number(self) -> int:
+        """20-bit device number (transmission type high nibble on top)."""
+        return ((self.transmission_type & 0xF0) << 12) | self.device_number
+
+    @property
+    def manufacturer_page(self) -> bytes | None:
+        """Raw common page 0x50 (manufacturer id, model), if it was heard."""
+        return self.pages.get(COMMON_PAGE_MANUFACTURER)
+
+    @property
+    def product_page(self) -> bytes | None:
+        """Raw common page 0x51 (software version, serial), if it was heard."""
+        return self.pages.get(COMMON_PAGE_PRODUCT)
+
+
+def probe_stick(settings: ReceiverSettings | None = None) -> StickInfo:
+    """Open the stick, read its capabilities and close it (blocking, ~2 s).
+
+    Raises an :class:`AntStickError` subclass naming the problem and its fix.
+    """
+    link = StickLink(
+        settings or ReceiverSettings(), Counters(), lambda _page: None, None
+    )
+    try:
+        link.open(configure=False)
+    finally:
+        link.close()
+    assert link.info is not None
+    return link.info
+
+
+def scan(
+    seconds: float = 10.0,
+    *,
+    describe: Describe | None = None,
+    settings: ReceiverSettings | None = None,
+) -> list[HeardDevice]:
+    """Listen for ``seconds`` and return every device heard (blocking).
+
+    Uses the continuous-scan channel when the stick has one (every device type),
+    otherwise wildcard channels for power, FE-C and heart rate. ``describe``
+    (device type, latest raw page by page number) → label, e.g. the manufacturer
+    decoded from page 0x50. Raises :class:`AntStickError` if the stick cannot be
+    opened or vanishes during the scan.
+    """
+    lock = threading.Lock()
+    counts: dict[tuple[int, int, int], int] = {}
+    latest: dict[tuple[int, int, int], dict[int, bytes]] = {}
+
+    def tally(page: RawPage) -> None:
+        key = (page.device_type, page.device_number, page.transmission_type)
+        number = page.data[0]
+        if page.device_type == DEVICE_TYPE_HEART_RATE:
+            number &= 0x7F  # bit 7 is the page-change toggle
+        with lock:
+            counts[key] = counts.get(key, 0) + 1
+            latest.setdefault(key, {})[number] = page.data
+
+    link = StickLink(settings or ReceiverSettings(), Counters(), tally, None)
+    link.open()
+    try:
+        deadline = time.monotonic() + seconds
+        while (remaining := deadline - time.monotonic()) > 0:
+            time.sleep(min(0.1, remaining))
+            fault = link.check()
+            if fault is not None:
+                state, detail = fault
+                if state is ReceiverState.DISCONNECTED:
+                    raise AntStickNotFoundError(detail)
+                raise AntStickError(detail)
+    finally:
+        link.close()
+    heard = []
+    with lock:
+        for key, count in counts.items():
+            pages = dict(latest[key])
+            label = None
+            if describe is not None:
+                try:
+                    label = describe(key[0], pages)
+                except Exception:
+                    _LOGGER.exception("Could not describe ANT+ device %s", key)
+            heard.append(HeardDevice(*key, count, pages, label))
+    heard.sort(key=lambda d: (d.device_type, -d.page_count, d.device_number))
+    return heard

@@ -1,0 +1,448 @@
+"""Device emulators: pedals, a trainer and a heart-rate strap on the air.
+
+Each one plays a device: it keeps event counts and accumulated values with their
+wire rollovers and interleaves the background pages the way real sensors do,
+producing :class:`RawPage` values the trackers accept exactly like received ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ..ant.encode import encode_page
+from ..ant.pages import (
+    DEVICE_TYPE_BICYCLE_POWER,
+    DEVICE_TYPE_FITNESS_EQUIPMENT,
+    DEVICE_TYPE_HEART_RATE,
+    BatteryPage,
+    BatteryStatus,
+    FeGeneralPage,
+    FeState,
+    FeTrainerPage,
+    HeartRatePage,
+    ManufacturerPage,
+    Page,
+    PowerOnlyPage,
+    ProductPage,
+    RawPage,
+    TorqueEffectivenessPage,
+)
+
+# ANT+ sensors use transmission type 5: independent channel, common pages in use.
+DEFAULT_TRANSMISSION_TYPE = 0x05
+
+
+def _cadence_byte(cadence_rpm: float | None) -> int | None:
+    return None if cadence_rpm is None else min(254, max(0, round(cadence_rpm)))
+
+
+class _PowerEvents:
+    """Event count (mod 256) and accumulated power (mod 65536) of one channel.
+
+    The exact sum is kept in floating point so rounding never drifts: over n
+    events the wire total is within 1 W of n times the mean power.
+    """
+
+    __slots__ = ("_exact", "events")
+
+    def __init__(self, events: int, accumulated_w: int) -> None:
+        self.events = events % 256
+        self._exact = float(accumulated_w)
+
+    def add(self, power_w: float) -> None:
+        self.events = (self.events + 1) % 256
+        self._exact += max(0.0, power_w)
+
+    @property
+    def accumulated_w(self) -> int:
+        return round(self._exact) % 65536
+
+
+def _coasting(power_w: float, cadence_rpm: float | None) -> bool:
+    # With no load and no crank rotation a sensor has no event to report: it
+    # repeats its last page until the rider pedals again.
+    return power_w <= 0 and not cadence_rpm
+
+
+class _CommonPages:
+    """Common pages 0x50/0x51 (and 0x52 for battery devices) in rotation."""
+
+    def __init__(
+        self,
+        manufacturer: ManufacturerPage,
+        product: ProductPage,
+        battery: BatteryPage | None,
+    ) -> None:
+        self._pages: list[Page] = [manufacturer, product]
+        if battery is not None:
+            self._pages.append(battery)
+        self._next = 0
+
+    def next_bytes(self) -> bytes:
+        page = self._pages[self._next % len(self._pages)]
+        self._next += 1
+        return encode_page(page)
+
+
+class PedalEncoder:
+    """Dual-sided power pedals: 0x10 each message, 0x13 and common pages between.
+
+    Every ``te_ps_every``-th message is a TE/PS page (when TE or PS is given) and
+    every ``common_every``-th a common page (0x50, 0x51, 0x52 in turn); all
+    others are power-only pages, each one new power event.
+    """
+
+    def __init__(
+        self,
+        device_number: int,
+        *,
+        transmission_type: int = DEFAULT_TRANSMISSION_TYPE,
+        manufacturer_id: int = 263,
+        model_number: int = 12,
+        hardware_revision: int = 3,
+        software_main: int = 42,
+        serial_number: int = 123456789,
+        battery_voltage_v: float = 3.75,
+        battery_status: BatteryStatus = BatteryStatus.GOOD,
+        operating_time_s: int = 3600,
+        te_ps_every: int = 5,
+        common_every: int = 64,
+        event_count: int = 0,
+        accumulated_power_w: int = 0,
+    ) -> None:
+        """A pedal pair with the given identity and starting counters."""
+        self.device_number = device_number
+        self.transmission_type = transmission_type
+        self.te_ps_every = te_ps_every
+        self.common_every = common_every
+        self._events = _PowerEvents(event_count, accumulated_power_w)
+        self._common = _CommonPages(
+            ManufacturerPage(hardware_revision, manufacturer_id, model_number),
+            ProductPage(software_main, None, serial_number),
+            BatteryPage(None, operating_time_s, battery_voltage_v, battery_status),
+        )
+        self._messages = 0
+        self._pedal_byte = 0xFF
+        self._cadence: int | None = None
+        self._instantaneous = 0
+
+    def page(
+        self,
+        t_s: float,
+        power_w: float,
+        left_pct: float | None,
+        cadence_rpm: float | None,
+        *,
+        te_left_pct: float | None = None,
+        te_right_pct: float | None = None,
+        ps_left_pct: float | None = None,
+        ps_right_pct: float | None = None,
+    ) -> RawPage:
+        """The next broadcast at ``t_s`` for the rider's current output."""
+        n = self._messages
+        self._messages += 1
+        data: bytes
+        if self.common_every and n % self.common_every == self.common_every - 1:
+            data = self._common.next_bytes()
+        elif (
+            self.te_ps_every
+            and n % self.te_ps_every == self.te_ps_every - 1
+            and any(v is not None for v in (te_left_pct, te_right_pct, ps_left_pct))
+        ):
+            data = encode_page(
+                TorqueEffectivenessPage(
+                    self._events.events,
+                    te_left_pct,
+                    te_right_pct,
+                    ps_left_pct,
+                    ps_right_pct,
+                    None,
+                )
+            )
+        else:
+            if not _coasting(power_w, cadence_rpm):
+                self._events.add(power_w)
+                right = None if left_pct is None else round(100 - left_pct)
+                self._pedal_byte = 0xFF if right is None else 0x80 | right
+                self._cadence = _cadence_byte(cadence_rpm)
+                self._instantaneous = min(0xFFFF, max(0, round(power_w)))
+            data = (
+                bytes(
+                    (
+                        0x10,
+                        self._events.events,
+                        self._pedal_byte,
+                        0xFF if self._cadence is None else self._cadence,
+                    )
+                )
+                + self._events.accumulated_w.to_bytes(2, "little")
+                + self._instantaneous.to_bytes(2, "little")
+            )
+        return RawPage(
+            t_s,
+            DEVICE_TYPE_BICYCLE_POWER,
+            self.device_number,
+            self.transmission_type,
+            data,
+        )
+
+
+class TrainerEncoder:
+    """An FE-C smart trainer, plus the Bicycle Power channel trainers also send.
+
+    FE-C: a common page (0x50/0x51) every ``common_every``-th message, general
+    page 0x10 every ``general_every``-th, else the trainer page 0x19 (one new
+    event each). The power channel (same device number, type 11) sends
+    power-only pages without a balance byte.
+    """
+
+    def __init__(
+        self,
+        device_number: int,
+        *,
+        transmission_type: int = DEFAULT_TRANSMISSION_TYPE,
+        manufacturer_id: int = 89,
+        model_number: int = 2875,
+        hardware_revision: int = 1,
+        software_main: int = 50,
+        serial_number: int = 987654,
+        general_every: int = 4,
+        common_every: int = 64,
+        power_channel: bool = True,
+        event_count: int = 0,
+        accumulated_power_w: int = 0,
+    ) -> None:
+        """A trainer with the given identity and starting counters."""
+        self.device_number = device_number
+        self.transmission_type = transmission_type
+        self.general_every = general_every
+        self.common_every = common_every
+        self.power_channel = power_channel
+        self._fe_events = _PowerEvents(event_count, accumulated_power_w)
+        self._power_events = _PowerEvents(event_count, accumulated_power_w)
+        self._common = _CommonPages(
+            ManufacturerPage(hardware_revision, manufacturer_id, model_number),
+            ProductPage(software_main, None, serial_number),
+            None,
+        )
+        self._power_common = _CommonPages(
+            ManufacturerPage(hardware_revision, manufacturer_id, model_number),
+            ProductPage(software_main, None, serial_number),
+            None,
+        )
+        self._messages = 0
+        self._start_s: float | None = None
+        self._last_s: float | None = None
+        self._distance_m = 0.0
+        self._cadence: int | None = None
+        self._instantaneous = 0
+        self._pm_cadence: int | None = None
+        self._pm_instantaneous = 0
+
+    def pages(
+        self,
+        t_s: float,
+        power_w: float,
+        cadence_rpm: float | None,
+        *,
+        speed_mps: float = 0.0,
+        heart_rate_bpm: float | None = None,
+        fe_state: FeState = FeState.IN_USE,
+    ) -> list[RawPage]:
+        """The FE-C broadcast (and the power channel's, if enabled) at ``t_s``."""
+        if self._start_s is None:
+            self._start_s = t_s
+        if self._last_s is not None:
+            self._distance_m += max(0.0, speed_mps) * max(0.0, t_s - self._last_s)
+        self._last_s = t_s
+        n = self._messages
+        self._messages += 1
+        coasting = _coasting(power_w, cadence_rpm)
+        data: bytes
+        if self.common_every and n % self.common_every == self.common_every - 1:
+            data = self._common.next_bytes()
+        elif self.general_every and n % self.general_every == self.general_every - 1:
+            heart = None if heart_rate_bpm is None else round(heart_rate_bpm)
+            data = encode_page(
+                FeGeneralPage(
+                    equipment_type=25,
+                    elapsed_time_s=int((t_s - self._start_s) * 4) % 256 / 4,
+                    distance_m=int(self._distance_m) % 256,
+                    speed_mps=min(65.534, max(0.0, round(speed_mps, 3))),
+                    heart_rate_bpm=None if not heart else min(254, heart),
+                    capabilities=0,
+                    fe_state=fe_state,
+                    lap_toggle=False,
+                )
+            )
+        else:
+            if not coasting:
+                self._fe_events.add(power_w)
+                self._cadence = _cadence_byte(cadence_rpm)
+                self._instantaneous = min(0xFFE, max(0, round(power_w)))
+            data = encode_page(
+                FeTrainerPage(
+                    event_count=self._fe_events.events,
+                    cadence_rpm=self._cadence,
+                    accumulated_power_w=self._fe_events.accumulated_w,
+                    instantaneous_power_w=self._instantaneous,
+                    trainer_status=0,
+                    target_power_flag=0,
+                    fe_state=fe_state,
+                    lap_toggle=False,
+                )
+            )
+        out = [
+            RawPage(
+                t_s,
+                DEVICE_TYPE_FITNESS_EQUIPMENT,
+                self.device_number,
+                self.transmission_type,
+                data,
+            )
+        ]
+        if self.power_channel:
+            out.append(self._power_page(t_s, n, power_w, cadence_rpm, coasting))
+        return out
+
+    def _power_page(
+        self,
+        t_s: float,
+        n: int,
+        power_w: float,
+        cadence_rpm: float | None,
+        coasting: bool,
+    ) -> RawPage:
+        if self.common_every and n % self.common_every == self.common_every - 1:
+            data = self._power_common.next_bytes()
+        else:
+            if not coasting:
+                self._power_events.add(power_w)
+                self._pm_cadence = _cadence_byte(cadence_rpm)
+                self._pm_instantaneous = min(0xFFFF, max(0, round(power_w)))
+            data = encode_page(
+                PowerOnlyPage(
+                    self._power_events.events,
+                    None,
+                    None,
+                    self._pm_cadence,
+                    self._power_events.accumulated_w,
+                    self._pm_instantaneous,
+                )
+            )
+        return RawPage(
+            t_s,
+            DEVICE_TYPE_BICYCLE_POWER,
+            self.device_number,
+            self.transmission_type,
+            data,
+        )
+
+
+class HeartRateEncoder:
+    """A heart-rate strap: page 4 (or legacy page 0) with background pages.
+
+    Beats are generated at the given rate; the page toggle bit flips every four
+    messages and every ``background_every``-th message is a background page
+    (2 manufacturer, 3 product, 1 operating time, 7 battery in turn).
+    """
+
+    def __init__(
+        self,
+        device_number: int,
+        *,
+        transmission_type: int = DEFAULT_TRANSMISSION_TYPE,
+        legacy: bool = False,
+        manufacturer_id: int = 1,
+        serial_upper: int = 0x1234,
+        hardware_version: int = 7,
+        software_version: int = 12,
+        model_number: int = 9,
+        battery_pct: int = 80,
+        battery_voltage_v: float = 2.9,
+        battery_status: BatteryStatus = BatteryStatus.GOOD,
+        operating_time_s: int = 7200,
+        background_every: int = 65,
+    ) -> None:
+        """A strap with the given identity; ``legacy`` sends page 0 only."""
+        self.device_number = device_number
+        self.transmission_type = transmission_type
+        self.legacy = legacy
+        self.background_every = background_every
+        self._background = [
+            HeartRatePage(
+                2, False, 0, 0, None, manufacturer_id=manufacturer_id,
+                serial_upper=serial_upper,
+            ),
+            HeartRatePage(
+                3, False, 0, 0, None, hardware_version=hardware_version,
+                software_version=software_version, model_number=model_number,
+            ),
+            HeartRatePage(1, False, 0, 0, None, operating_time_s=operating_time_s),
+            HeartRatePage(
+                7, False, 0, 0, None, battery_pct=battery_pct,
+                battery_voltage_v=battery_voltage_v, battery_status=battery_status,
+            ),
+        ]  # fmt: skip
+        self._next_background = 0
+        self._messages = 0
+        self._beat_count = 0
+        self._last_beat_s: float | None = None
+        self._previous_beat_s: float | None = None
+        self._heart_rate: int | None = None
+
+    def _beat_until(self, t_s: float, heart_rate_bpm: float | None) -> None:
+        if heart_rate_bpm is None or heart_rate_bpm <= 0:
+            self._heart_rate = None
+            return
+        self._heart_rate = min(255, max(1, round(heart_rate_bpm)))
+        period = 60.0 / heart_rate_bpm
+        if self._last_beat_s is None:
+            self._last_beat_s = t_s
+            return
+        while self._last_beat_s + period <= t_s:
+            self._previous_beat_s = self._last_beat_s
+            self._last_beat_s += period
+            self._beat_count = (self._beat_count + 1) % 256
+
+    def page(self, t_s: float, heart_rate_bpm: float | None) -> RawPage:
+        """The next broadcast at ``t_s`` for the rider's current heart rate."""
+        self._beat_until(t_s, heart_rate_bpm)
+        n = self._messages
+        self._messages += 1
+        beat_time = round((self._last_beat_s or 0.0) * 1024) % 65536
+        toggle = (n // 4) % 2 == 1
+        page: HeartRatePage
+        if self.legacy:
+            page = HeartRatePage(
+                0, False, beat_time, self._beat_count, self._heart_rate
+            )
+        elif self.background_every and n % self.background_every == (
+            self.background_every - 1
+        ):
+            template = self._background[self._next_background % len(self._background)]
+            self._next_background += 1
+            page = replace(
+                template,
+                toggle=toggle,
+                beat_time=beat_time,
+                beat_count=self._beat_count,
+                heart_rate_bpm=self._heart_rate,
+            )
+        else:
+            previous = round((self._previous_beat_s or 0.0) * 1024) % 65536
+            page = HeartRatePage(
+                4,
+                toggle,
+                beat_time,
+                self._beat_count,
+                self._heart_rate,
+                previous_beat_time=previous,
+            )
+        return RawPage(
+            t_s,
+            DEVICE_TYPE_HEART_RATE,
+            self.device_number,
+            self.transmission_type,
+            encode_page(page),
+        )

@@ -1,0 +1,114 @@
+"""The frame guard, through a receiver on the fake stick: damaged, split and odd
+traffic never stops reception."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from custom_components.ridebalance.ant.receiver import AntReceiver
+from custom_components.ridebalance.ant.stick import (
+    Pairing,
+    ReceiverState,
+)
+
+from .fake_driver import (
+    BURST,
+    EVENT_TX,
+    FAST,
+    PEDALS,
+    FakeStick,
+    Recorder,
+    TroubledStick,
+    broadcast_frame,
+    channel_event,
+    frame,
+    power_page,
+    wait_for,
+)
+
+
+def test_malformed_frames_are_counted_and_dropped_and_reception_goes_on(
+    connected: AntReceiver, stick: FakeStick, recorder: Recorder
+) -> None:
+    good = broadcast_frame(0, power_page(1), 11, PEDALS)
+    bad_checksum = good[:-1] + bytes([good[-1] ^ 0x01])
+    stick.queue_raw(bad_checksum)
+    stick.queue_raw(good[:7])  # truncated: the rest never comes...
+    stick.queue_raw(broadcast_frame(0, power_page(2), 11, PEDALS))  # ...this does
+    stick.queue_raw(frame(0x4E, [0, 0x10, 0x01, 0xB2, 0x5A]))  # 4-byte payload
+    stick.queue_raw(bytes([0x00, 0x11, 0x22]))  # line noise
+    stick.queue_raw(bytes([0xA4, 0xC8, 0x4E, 0x00]))  # absurd length byte
+    stick.queue_raw(broadcast_frame(5, power_page(3), 11, PEDALS))  # no channel 5
+    stick.queue_raw(frame(0x4E, [0, *power_page(4), 0x80, 0x34]))  # cut ext data
+    stick.queue_broadcast(11, PEDALS, power_page(5))
+
+    assert wait_for(lambda: len(recorder.pages) == 2)
+    time.sleep(0.2)
+    assert [p.data for p in recorder.pages] == [power_page(2), power_page(5)]
+    diagnostics = connected.diagnostics()
+    assert diagnostics["malformed_frames"] == 5
+    assert diagnostics["stray_frames"] == 1
+    assert diagnostics["malformed_pages"] == 1
+    assert connected.state is ReceiverState.CONNECTED
+    assert diagnostics["connects"] == 1  # no rebuild was needed
+    stick.queue_broadcast(11, PEDALS, power_page(6))
+    assert wait_for(lambda: len(recorder.pages) == 3)
+
+
+def test_frames_split_or_joined_across_usb_reads_are_reassembled(
+    connected: AntReceiver, stick: FakeStick, recorder: Recorder
+) -> None:
+    first = broadcast_frame(0, power_page(1), 11, PEDALS)
+    second = broadcast_frame(0, power_page(2), 11, PEDALS)
+    third = broadcast_frame(0, power_page(3), 11, PEDALS)
+    stick.queue_raw(first + second[:5])  # one read: a frame and a half
+    stick.queue_raw(second[5:] + third)  # the next: the rest and another one
+    assert wait_for(lambda: len(recorder.pages) == 3)
+    assert [p.data for p in recorder.pages] == [power_page(e) for e in (1, 2, 3)]
+    assert connected.diagnostics()["malformed_frames"] == 0
+
+
+def test_odd_but_harmless_traffic_does_not_disturb_reception(
+    stick: TroubledStick, recorder: Recorder
+) -> None:
+    """Empty reads, a frame cut right after its sync byte, a page without the
+    sender's id, a burst transfer and a transmit event: pages keep coming, the
+    stick is never reopened, and only the anonymous page counts as malformed."""
+    receiver = AntReceiver(
+        recorder.deliver, recorder.on_state, pairing=Pairing(PEDALS), settings=FAST
+    )
+    receiver.start()
+    try:
+        assert wait_for(lambda: receiver.state is ReceiverState.CONNECTED)
+        with pytest.raises(RuntimeError, match="twice"):
+            receiver.start()
+        assert receiver.last_error is None
+        assert receiver.stick is not None
+        assert receiver.stick.serial_number == 12345
+        assert receiver.stick.ant_version == "AOV1.00B00"
+        assert recorder.states[-1] == (ReceiverState.CONNECTED, "continuous scan")
+
+        stick.queue_raw(b"")  # a read that returns nothing
+        split = broadcast_frame(0, power_page(1), 11, PEDALS, 5)
+        stick.queue_raw(split[:1])  # only the sync byte...
+        stick.queue_raw(split[1:])  # ...then the rest of the frame
+        # Scan mode without extended data cannot say who sent the page.
+        stick.queue_raw(broadcast_frame(0, power_page(2)))
+        # A two-packet burst (e.g. a file transfer) is not a stream of pages.
+        stick.queue_raw(frame(BURST, [0x00, *power_page(3)]))
+        stick.queue_raw(frame(BURST, [0x20 | 0x80, *power_page(4)]))
+        stick.queue_raw(channel_event(0, EVENT_TX))
+        stick.queue_broadcast(11, PEDALS, power_page(5), tt=5)
+
+        assert wait_for(lambda: len(recorder.pages) == 2)
+        time.sleep(0.2)
+        assert [p.data for p in recorder.pages] == [power_page(1), power_page(5)]
+        counters = receiver.counters()
+        assert counters["malformed_pages"] == 1
+        assert counters["malformed_frames"] == 0
+        assert counters["connects"] == 1
+        assert receiver.state is ReceiverState.CONNECTED
+    finally:
+        receiver.stop()

@@ -1,0 +1,60 @@
+"""Manufacturer names and device descriptions."""
+
+from __future__ import annotations
+
+import pytest
+
+from custom_components.ridebalance.ant.identity import MANUFACTURERS, describe_heard
+from custom_components.ridebalance.ant.pages import (
+    DEVICE_TYPE_BICYCLE_POWER,
+    DEVICE_TYPE_HEART_RATE,
+)
+from custom_components.ridebalance.sim.emulators import HeartRateEncoder, PedalEncoder
+
+from .page_streams import PEDALS, STRAP
+
+SPEED_CADENCE = 121
+
+
+@pytest.mark.parametrize(
+    ("manufacturer_id", "name"),
+    [
+        (1, "Garmin"),
+        (9, "Saris (CycleOps)"),
+        (32, "Wahoo Fitness"),
+        (51, "4iiii"),
+        (86, "Elite"),
+        (89, "Tacx"),
+        (123, "Polar"),
+        (263, "Favero Electronics"),
+    ],
+)
+def test_manufacturer_names_match_the_fit_profile(
+    manufacturer_id: int, name: str
+) -> None:
+    assert MANUFACTURERS[manufacturer_id] == name
+
+
+def test_scan_labels_name_the_manufacturer() -> None:
+    """What a scan heard is listed with the brand from page 0x50 or HR page 2."""
+    pedal_pages = {}
+    encoder = PedalEncoder(PEDALS, common_every=1)
+    page = encoder.page(0.25, 200.0, 50.0, 90.0)
+    pedal_pages[page.data[0]] = page.data
+    assert describe_heard(DEVICE_TYPE_BICYCLE_POWER, pedal_pages) == (
+        "Favero Electronics"
+    )
+    strap = HeartRateEncoder(STRAP, background_every=1)
+    beat = strap.page(0.25, 120.0)
+    assert describe_heard(DEVICE_TYPE_HEART_RATE, {beat.data[0] & 0x7F: beat.data}) == (
+        "Garmin"
+    )
+    assert describe_heard(DEVICE_TYPE_HEART_RATE, {}) is None
+
+
+def test_scan_labels_stay_empty_for_what_cannot_name_a_brand() -> None:
+    """A speed/cadence sensor's or a garbled page 0x50 gives no label, no error."""
+    manufacturer = bytes.fromhex("50 FF FF 01 20 01 0A 00")
+    assert describe_heard(SPEED_CADENCE, {0x50: manufacturer}) is None
+    assert describe_heard(DEVICE_TYPE_BICYCLE_POWER, {0x50: manufacturer[:5]}) is None
+    assert describe_heard(DEVICE_TYPE_BICYCLE_POWER, {0x10: bytes(8)}) is None
