@@ -14,17 +14,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 import math
 
-from custom_components.ridebalance.ant.encode import (
-    HeartRateEncoder,
-    PedalEncoder,
-    TrainerEncoder,
-    encode_page,
-)
+from custom_components.ridebalance.ant.encode import encode_page
 from custom_components.ridebalance.ant.pages import (
     DEVICE_TYPE_BICYCLE_POWER,
     DEVICE_TYPE_FITNESS_EQUIPMENT,
     DEVICE_TYPE_HEART_RATE,
     CrankTorquePage,
+)
+from custom_components.ridebalance.sim.emulators import (
+    HeartRateEncoder,
+    PedalEncoder,
+    TrainerEncoder,
 )
 
 ANTPLUS_RF = 57
