@@ -6,8 +6,11 @@ CLI all share it. ``None`` always means "not measured"; a 0 is a real zero.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from enum import IntEnum, StrEnum
+
+import numpy as np
+import numpy.typing as npt
 
 
 class PowerSource(StrEnum):
@@ -56,16 +59,29 @@ DYNAMICS_FIELDS: tuple[str, ...] = (
 )
 
 
-# The measured figures of a Sample, in the order files, arrays and storage use.
-READING_FIELDS: tuple[str, ...] = (
-    "power_w",
-    "left_pct",
-    "cadence_rpm",
-    "heart_rate_bpm",
-    "te_left_pct",
-    "te_right_pct",
-    "ps_left_pct",
-    "ps_right_pct",
+@dataclass(frozen=True, slots=True, eq=False)
+class ReadingArrays:
+    """A ride's readings as equal-length columns; NaN means "not measured".
+
+    ``t_s`` is seconds, then one array per measured figure of a :class:`Sample`,
+    in the order files, arrays and storage use. Rides read from files, simulated
+    rides and cleaned rides extend it with what else they carry.
+    """
+
+    t_s: npt.NDArray[np.float64]
+    power_w: npt.NDArray[np.float64]
+    left_pct: npt.NDArray[np.float64]
+    cadence_rpm: npt.NDArray[np.float64]
+    heart_rate_bpm: npt.NDArray[np.float64]
+    te_left_pct: npt.NDArray[np.float64]
+    te_right_pct: npt.NDArray[np.float64]
+    ps_left_pct: npt.NDArray[np.float64]
+    ps_right_pct: npt.NDArray[np.float64]
+
+
+# The measured figures of a Sample: the one list of them.
+READING_FIELDS: tuple[str, ...] = tuple(
+    f.name for f in fields(ReadingArrays) if f.name != "t_s"
 )
 
 

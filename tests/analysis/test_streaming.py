@@ -13,12 +13,11 @@ from custom_components.ridebalance.analysis import (
     EpisodeEdge,
     EpisodeKind,
     LiveMetrics,
-    RideArraysLike,
     SessionSummary,
     StreamingAnalyzer,
     analyze,
 )
-from custom_components.ridebalance.model import Sample
+from custom_components.ridebalance.model import READING_FIELDS, ReadingArrays, Sample
 from custom_components.ridebalance.sim import (
     RideScript,
     Segment,
@@ -66,17 +65,8 @@ def test_shifted_ride_with_baseline_streamed_equals_batch() -> None:
     assert_same_summary(streamed, batch)
 
 
-def _samples_of(ride: RideArraysLike) -> list[Sample]:
-    names = (
-        "power_w",
-        "left_pct",
-        "cadence_rpm",
-        "heart_rate_bpm",
-        "te_left_pct",
-        "te_right_pct",
-        "ps_left_pct",
-        "ps_right_pct",
-    )
+def _samples_of(ride: ReadingArrays) -> list[Sample]:
+    names = READING_FIELDS
     cols = [np.asarray(getattr(ride, n), dtype=np.float64) for n in names]
     t = np.asarray(ride.t_s, dtype=np.float64)
     out = []

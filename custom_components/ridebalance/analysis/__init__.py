@@ -28,7 +28,7 @@ rider's :class:`Baseline` at the current power band, see :mod:`.detectors`.
 """
 
 from .baseline import BASELINE_VERSION, Baseline, Baselines, Expectation
-from .batch import RideArraysLike, analyze, build_baseline
+from .batch import analyze, build_baseline
 from .results import (
     SUMMARY_VERSION,
     BandSummary,
@@ -59,7 +59,6 @@ __all__ = [
     "EpisodeKind",
     "Expectation",
     "LiveMetrics",
-    "RideArraysLike",
     "SessionSummary",
     "StreamingAnalyzer",
     "analyze",

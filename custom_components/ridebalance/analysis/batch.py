@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 import math
-from typing import Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
-from ..model import READING_FIELDS, Sample
+from ..model import READING_FIELDS, ReadingArrays, Sample
 from .baseline import Baseline
 from .cleaning import CleanColumns, clean_columns
 from .detectors import BlockDetector
@@ -29,34 +28,6 @@ from .totals import (
     make_block,
     summarize,
 )
-
-
-@runtime_checkable
-class RideArraysLike(Protocol):
-    """A whole ride as equal-length float arrays; NaN means "not measured".
-
-    ``custom_components.ridebalance.sim.RideArrays`` and the ride readers' arrays
-    satisfy it. ``t_s`` is seconds; samples whose time goes backwards are dropped.
-    """
-
-    @property
-    def t_s(self) -> FloatArray: ...
-    @property
-    def power_w(self) -> FloatArray: ...
-    @property
-    def left_pct(self) -> FloatArray: ...
-    @property
-    def cadence_rpm(self) -> FloatArray: ...
-    @property
-    def heart_rate_bpm(self) -> FloatArray: ...
-    @property
-    def te_left_pct(self) -> FloatArray: ...
-    @property
-    def te_right_pct(self) -> FloatArray: ...
-    @property
-    def ps_left_pct(self) -> FloatArray: ...
-    @property
-    def ps_right_pct(self) -> FloatArray: ...
 
 
 def _seq(values: FloatArray) -> float:
@@ -95,9 +66,9 @@ def _band_sums(
 
 
 def _columns_of(
-    ride: RideArraysLike | Iterable[Sample],
+    ride: ReadingArrays | Iterable[Sample],
 ) -> tuple[FloatArray, dict[str, FloatArray]]:
-    if isinstance(ride, RideArraysLike):
+    if isinstance(ride, ReadingArrays):
         return np.asarray(ride.t_s, dtype=np.float64), {
             name: np.asarray(getattr(ride, name), dtype=np.float64)
             for name in READING_FIELDS
@@ -115,7 +86,7 @@ def _columns_of(
 
 
 def analyze(
-    ride: RideArraysLike | Iterable[Sample],
+    ride: ReadingArrays | Iterable[Sample],
     settings: AnalysisSettings | None = None,
     baseline: Baseline | None = None,
     context: str | None = None,
@@ -268,7 +239,7 @@ def analyze(
 
 
 def build_baseline(
-    rides: Iterable[RideArraysLike | Iterable[Sample]],
+    rides: Iterable[ReadingArrays | Iterable[Sample]],
     settings: AnalysisSettings | None = None,
     baseline: Baseline | None = None,
 ) -> Baseline:

@@ -25,7 +25,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from ..model import Sample
+from ..model import ReadingArrays, Sample
 from .results import DropCounts
 from .settings import AnalysisSettings
 
@@ -104,18 +104,9 @@ def clean_values(
 
 
 @dataclass(frozen=True, slots=True)
-class CleanColumns:
+class CleanColumns(ReadingArrays):
     """A whole ride cleaned: kept samples only, NaN = missing or refused."""
 
-    t_s: FloatArray
-    power_w: FloatArray
-    left_pct: FloatArray
-    cadence_rpm: FloatArray
-    heart_rate_bpm: FloatArray
-    te_left_pct: FloatArray
-    te_right_pct: FloatArray
-    ps_left_pct: FloatArray
-    ps_right_pct: FloatArray
     riding: BoolArray
 
 

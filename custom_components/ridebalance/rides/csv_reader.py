@@ -33,21 +33,12 @@ from typing import Any
 
 import numpy as np
 
+from ..model import READING_FIELDS
 from .errors import CsvFormatError, one_line
 from .ride import Ride, content_id
 
-COLUMNS = (
-    "time_s",
-    "power_w",
-    "left_pct",
-    "right_pct",
-    "cadence_rpm",
-    "heart_rate_bpm",
-    "te_left_pct",
-    "te_right_pct",
-    "ps_left_pct",
-    "ps_right_pct",
-)
+# Reading fields plus "right_pct", which files may give instead of the left share.
+COLUMNS = ("time_s", *READING_FIELDS, "right_pct")
 _PERCENT = {
     "left_pct",
     "right_pct",

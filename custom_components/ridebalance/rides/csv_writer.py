@@ -10,17 +10,9 @@ from typing import IO, Protocol
 import numpy as np
 import numpy.typing as npt
 
-CSV_COLUMNS = (
-    "time_s",
-    "power_w",
-    "left_pct",
-    "cadence_rpm",
-    "heart_rate_bpm",
-    "te_left_pct",
-    "te_right_pct",
-    "ps_left_pct",
-    "ps_right_pct",
-)
+from ..model import READING_FIELDS
+
+CSV_COLUMNS = ("time_s", *READING_FIELDS)
 
 
 class _Columns(Protocol):

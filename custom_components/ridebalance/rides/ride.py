@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from ..model import READING_FIELDS, PowerSource, Sample
+from ..model import READING_FIELDS, PowerSource, ReadingArrays, Sample
 from .dynamics import RideDynamics
 from .errors import NoBalanceError, NoPowerError
 
@@ -76,7 +76,7 @@ def _opt(value: float) -> float | None:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class Ride:
+class Ride(ReadingArrays):
     """One ride: per-record arrays (NaN = not measured) and file metadata.
 
     ``t_s`` is elapsed seconds since the first record (wall clock, pauses
@@ -94,15 +94,6 @@ class Ride:
     never used as L/R.
     """
 
-    t_s: FloatArray
-    power_w: FloatArray
-    left_pct: FloatArray
-    cadence_rpm: FloatArray
-    heart_rate_bpm: FloatArray
-    te_left_pct: FloatArray
-    te_right_pct: FloatArray
-    ps_left_pct: FloatArray
-    ps_right_pct: FloatArray
     timer_t_s: FloatArray
     timer_running: BoolArray
     unsided_balance_pct: FloatArray

@@ -22,7 +22,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from ..model import PowerSource, Sample
+from ..model import PowerSource, ReadingArrays, Sample
 
 type FloatArray = npt.NDArray[np.float64]
 
@@ -124,18 +124,9 @@ class RideScript:
 
 
 @dataclass(frozen=True, slots=True)
-class RideArrays:
+class RideArrays(ReadingArrays):
     """A generated ride at a fixed rate. NaN means "not measured"."""
 
-    t_s: FloatArray
-    power_w: FloatArray
-    left_pct: FloatArray
-    cadence_rpm: FloatArray
-    heart_rate_bpm: FloatArray
-    te_left_pct: FloatArray
-    te_right_pct: FloatArray
-    ps_left_pct: FloatArray
-    ps_right_pct: FloatArray
     truth: FloatArray
     labels: tuple[str, ...]
 
