@@ -21,6 +21,7 @@ from .const import (
     SourceKind,
 )
 from .coordinator import RideBalanceConfigEntry, RideCoordinator
+from .frontend import async_register_frontend
 from .registry import device_key
 from .services import async_setup_services
 from .sources import Source, SourceNotReadyError
@@ -42,8 +43,9 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the actions; they exist even before an entry is loaded."""
+    """Register the actions and the dashboard; both exist before an entry loads."""
     async_setup_services(hass)
+    await async_register_frontend(hass)
     return True
 
 

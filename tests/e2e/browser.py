@@ -13,30 +13,36 @@ check into a temporary folder.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 import json
-import os
 from pathlib import Path
 import re
 import shutil
 import signal
-import socket
-import subprocess
 import sys
-import sysconfig
 import tempfile
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 import urllib.error
-import urllib.parse
-import urllib.request
+
+from tests.e2e.home_assistant import (
+    OUTDOOR_RIDES,
+    REPO,
+    Tokens,
+    call,
+    home_assistant,
+    log,
+    onboard,
+    pick_port,
+    prepare_config,
+    state,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page
 
-REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 # Quiet, reproducible Chromium: no GPU, no background traffic, no first-run UI.
 CHROMIUM_FLAGS = [
@@ -49,15 +55,11 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SHARED_FIT = REPO.parent / "shared" / "fit"
-# Real outdoor rides with dual-sided power pedals (see ../shared/fit/README.md).
-OUTDOOR_RIDES = ("edge810-vector-pedals.fit", "edge530-powertap-p1-pedals.fit")
-DASHBOARD_PATH = "/ridebalance-ride/ride"
+# The strategy names a rider's view after its entity prefix.
+DASHBOARD_PATH = "/ridebalance-ride/simulated_rider"
 ALERT_ENTITY = "event.simulated_rider_alert"
 STOP_BUTTON = "button.simulated_rider_stop_session"
 PREFIX = "simulated_rider"
-USERNAME = "rider"
-PASSWORD = "ridebalance-demo"
 
 # Cards that must show a number once the rider is pedalling, by the entity they show.
 NUMERIC_ENTITIES = (
@@ -109,30 +111,6 @@ class DashboardCheckError(AssertionError):
 
 
 @dataclass
-class Tokens:
-    """What the frontend keeps in localStorage as ``hassTokens``."""
-
-    hass_url: str
-    client_id: str
-    access_token: str
-    refresh_token: str
-    expires_in: int
-
-    def local_storage(self) -> str:
-        return json.dumps(
-            {
-                "hassUrl": self.hass_url,
-                "clientId": self.client_id,
-                "access_token": self.access_token,
-                "refresh_token": self.refresh_token,
-                "expires_in": self.expires_in,
-                "token_type": "Bearer",
-                "expires": int(time.time() * 1000) + self.expires_in * 1000,
-            }
-        )
-
-
-@dataclass
 class CheckResult:
     """What the check saw, for the caller and for ``report.json``."""
 
@@ -140,15 +118,13 @@ class CheckResult:
     card_texts: dict[str, str] = field(default_factory=dict)
     alert_log: str = ""
     alerts_seen: list[str] = field(default_factory=list)
+    balance_card: dict[str, str] = field(default_factory=dict)
+    balance_card_dark: dict[str, str] = field(default_factory=dict)
     sessions_card: str = ""
     bands_card: str = ""
     config_dir: str = ""
     screenshots: list[str] = field(default_factory=list)
     ride_minutes_at_screenshot: float | None = None
-
-
-def log(message: str) -> None:
-    print(f"[screenshot] {message}", file=sys.stderr, flush=True)
 
 
 def missing_requirements() -> str | None:
@@ -176,261 +152,77 @@ def missing_requirements() -> str | None:
     return None
 
 
-def pick_port(preferred: int = 8123) -> int:
-    """The preferred port when nothing listens there, otherwise a free one."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        try:
-            probe.bind(("127.0.0.1", preferred))
-        except OSError:
-            pass
-        else:
-            return preferred
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def prepare_config(target: Path, speed: float) -> None:
-    """A copy of config/ (without its database and logs), simulator at ``speed``."""
-    source = REPO / "config"
-    target.mkdir(parents=True, exist_ok=True)
-    configuration = (source / "configuration.yaml").read_text()
-    # Actions may only read files from allow-listed folders: the rides to import.
-    rides = target / "media" / "rides" / "outdoor"
-    configuration, found = re.subn(
-        r"^homeassistant:\n",
-        f"homeassistant:\n  allowlist_external_dirs:\n    - {rides}\n",
-        configuration,
-        count=1,
-        flags=re.MULTILINE,
-    )
-    if not found:
-        raise RuntimeError("config/configuration.yaml has no homeassistant: section")
-    (target / "configuration.yaml").write_text(configuration)
-    for folder in ("dashboards", "automations", "blueprints"):
-        if (source / folder).is_dir():
-            shutil.copytree(source / folder, target / folder)
-    (target / "automations").mkdir(exist_ok=True)
-    if not any((target / "automations").glob("*.yaml")):
-        (target / "automations" / "none.yaml").write_text("[]\n")
-    shared = target / "blueprints" / "automation" / "ridebalance"
-    if not shared.exists():
-        shutil.copytree(REPO / "blueprints" / "automation" / "ridebalance", shared)
-    _scale_history(target / "dashboards" / "ridebalance.yaml", speed)
-    # Real outdoor rides to import for the indoor-vs-outdoor card.
-    rides.mkdir(parents=True, exist_ok=True)
-    for name in OUTDOOR_RIDES:
-        if (SHARED_FIT / name).exists():
-            shutil.copy(SHARED_FIT / name, rides / name)
-    (target / "custom_components").symlink_to(REPO / "custom_components")
-    subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "scripts" / "seed_config.py"),
-            str(target),
-            "--speed",
-            str(speed),
-        ],
-        check=True,
-        env=_env(),
-    )
-
-
-def _scale_history(dashboard: Path, speed: float) -> None:
-    """Shrink the history graphs' window as much as the ride is sped up.
-
-    At 60x a 90-minute window would show the whole demo ride as a sliver; the
-    graphs' time axis shows wall-clock time, so the window shrinks to match.
-    """
-
-    def scaled(match: re.Match[str]) -> str:
-        hours = float(match.group(2)) / speed
-        return f"{match.group(1)}{hours:.4f}"
-
-    text = dashboard.read_text()
-    cards = text.split("- type: ")
-    for i, card in enumerate(cards):
-        if card.startswith("history-graph"):
-            cards[i] = re.sub(r"(hours_to_show: )([\d.]+)", scaled, card)
-    dashboard.write_text("- type: ".join(cards))
-
-
 FIRST_LOAD_MS = 240_000
+BALANCE_CARD = "ridebalance-balance-card"
+# What the balance card shows, and in which colours the theme painted it.
+BALANCE_CARD_JS = """
+(card) => {
+  const root = card.shadowRoot;
+  const text = (sel) => (root.querySelector(sel) || {}).textContent || '';
+  const haCard = root.querySelector('ha-card');
+  const values = root.querySelector('.values');
+  return {
+    all: text('ha-card').replace(/\\s+/g, ' ').trim(),
+    values: text('.values').replace(/\\s+/g, ' ').trim(),
+    band: text('.band').trim(),
+    usual: text('.usual-text').trim(),
+    usual_marker: root.querySelector('.usual') ? 'yes' : 'no',
+    background: haCard ? getComputedStyle(haCard).backgroundColor : '',
+    text_colour: values ? getComputedStyle(values).color : '',
+  };
+}
+"""
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(REPO), env.get("PYTHONPATH", "")) if p
-    )
-    # On a first start Home Assistant installs what onboarding's integrations
-    # need; a package built from source wants the include root (see scripts/setup).
-    include = Path(sysconfig.get_paths()["include"]).parent
-    env["CPPFLAGS"] = f"-I{include} {env.get('CPPFLAGS', '')}".strip()
-    return env
+def _balance_card(page: Page) -> dict[str, str] | None:
+    card = page.locator(BALANCE_CARD).first
+    if not card.count():
+        return None
+    seen: dict[str, str] = card.evaluate(BALANCE_CARD_JS)
+    return seen
 
 
-def _request(
-    url: str,
-    data: dict[str, Any] | None = None,
-    *,
-    token: str | None = None,
-    form: bool = False,
-    timeout: float = 10.0,
-) -> Any:
-    headers = {}
-    body = None
-    if data is not None:
-        if form:
-            body = urllib.parse.urlencode(data).encode()
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        else:
-            body = json.dumps(data).encode()
-            headers["Content-Type"] = "application/json"
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(url, data=body, headers=headers)
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        text = response.read().decode()
-    return json.loads(text) if text else None
+def luminance(css_colour: str) -> float:
+    """Relative brightness 0..1 of an ``rgb(...)``/``rgba(...)`` colour."""
+    red, green, blue = (float(v) for v in re.findall(r"[\d.]+", css_colour)[:3])
+    return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
 
 
-@contextmanager
-def home_assistant(config_dir: Path, port: int) -> Iterator[str]:
-    """Run Home Assistant until the block ends; yields its base URL."""
-    hass = Path(sys.executable).with_name("hass")
-    logfile = (config_dir / "hass-console.log").open("w")
-    env = _env()
-    # The port as Home Assistant's default: an http: section in YAML would be
-    # migrated as a trial configuration that asks to be confirmed in the browser.
-    env["SETUP_PORT"] = str(port)
-    process = subprocess.Popen(
-        [
-            str(hass),
-            "--config",
-            str(config_dir),
-        ],
-        env=env,
-        stdout=logfile,
-        stderr=subprocess.STDOUT,
-        # Its own process group, so stopping it never touches our caller.
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    log(f"Home Assistant (pid {process.pid}) starting on {base}, config {config_dir}")
-    try:
-        _wait_until_up(base, process, config_dir)
-        yield base
-    finally:
-        _stop(process)
-        logfile.close()
-
-
-def _wait_until_up(
-    base: str, process: subprocess.Popen[bytes], config_dir: Path
+def _check_balance_card(
+    page: Page, result: CheckResult, timeout_s: float, *, usual: bool
 ) -> None:
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            tail = (config_dir / "hass-console.log").read_text()[-3000:]
-            raise RuntimeError(f"Home Assistant exited early:\n{tail}")
-        port = int(base.rsplit(":", 1)[1])
-        # Only talk to it once it is *our* process listening: another Home
-        # Assistant that grabbed the port first must never be onboarded by us.
-        if _listens(process.pid, port):
-            with suppress(OSError, urllib.error.URLError, ValueError):
-                _request(f"{base}/api/onboarding", timeout=2)
-                return
-        time.sleep(0.5)
-    raise RuntimeError("Home Assistant did not answer within 180 s")
+    """The balance card shows live shares (and, once learnt, the usual share)."""
+
+    def showing() -> str | None:
+        seen = _balance_card(page)
+        if seen is None:
+            return "no balance card on the page"
+        result.balance_card = seen
+        if NOT_SHOWING.search(seen["all"]) or len(NUMBER.findall(seen["values"])) < 2:
+            return f"balance card shows {seen['all']!r}"
+        if usual and seen["usual_marker"] != "yes":
+            return f"no usual share yet: {seen['usual']!r}"
+        return None
+
+    _wait("the balance card shows left and right", timeout_s, showing)
 
 
-def _listens(pid: int, port: int) -> bool:
-    """Whether process ``pid`` has a TCP socket listening on ``port`` (Linux)."""
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with suppress(OSError):
-            for line in Path(table).read_text().splitlines()[1:]:
-                fields = line.split()
-                local, listen_state, inode = fields[1], fields[3], fields[9]
-                if listen_state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:
-                    inodes.add(f"socket:[{inode}]")
-    fds = Path(f"/proc/{pid}/fd")
-    if not fds.exists():
-        # Not Linux: fall back to trusting the port.
-        return not Path("/proc/net/tcp").exists()
-    for fd in fds.iterdir():
-        with suppress(OSError):
-            if os.readlink(fd) in inodes:
-                return True
-    return False
+def _check_dark_theme(page: Page, result: CheckResult) -> None:
+    """With the system in dark mode the theme, and the balance card, turn dark."""
+    page.emulate_media(color_scheme="dark")
 
+    def dark() -> str | None:
+        seen = _balance_card(page)
+        if seen is None:
+            return "no balance card on the page"
+        result.balance_card_dark = seen
+        if luminance(seen["background"]) > 0.3:
+            return f"card background still {seen['background']}"
+        if luminance(seen["text_colour"]) < 0.6:
+            return f"text colour {seen['text_colour']} on a dark card"
+        return None
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    log(f"stopping Home Assistant (pid {process.pid})")
-    # SIGTERM lets it write its state and close the database cleanly.
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        log("Home Assistant did not stop within 60 s; killing it")
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-
-def onboard(base: str) -> Tokens:
-    """Create the owner account and finish onboarding; tokens for the frontend."""
-    client_id = f"{base}/"
-    user = _request(
-        f"{base}/api/onboarding/users",
-        {
-            "client_id": client_id,
-            "name": "Rider",
-            "username": USERNAME,
-            "password": PASSWORD,
-            "language": "en",
-        },
-    )
-    tokens = _request(
-        f"{base}/auth/token",
-        {
-            "grant_type": "authorization_code",
-            "code": user["auth_code"],
-            "client_id": client_id,
-        },
-        form=True,
-    )
-    access = tokens["access_token"]
-    _request(f"{base}/api/onboarding/core_config", {}, token=access)
-    _request(f"{base}/api/onboarding/analytics", {}, token=access)
-    _request(
-        f"{base}/api/onboarding/integration",
-        {"client_id": client_id, "redirect_uri": f"{base}/?auth_callback=1"},
-        token=access,
-    )
-    return Tokens(
-        hass_url=base,
-        client_id=client_id,
-        access_token=access,
-        refresh_token=tokens["refresh_token"],
-        expires_in=int(tokens["expires_in"]),
-    )
-
-
-def state(base: str, tokens: Tokens, entity_id: str) -> dict[str, Any] | None:
-    """An entity's state from the REST API (None when it does not exist)."""
-    try:
-        result: dict[str, Any] = _request(
-            f"{base}/api/states/{entity_id}", token=tokens.access_token
-        )
-    except urllib.error.HTTPError as err:
-        if err.code == 404:
-            return None
-        raise
-    return result
+    _wait("the dashboard follows the dark theme", 20, dark)
 
 
 def _deep_text(locator: Locator) -> str:
@@ -609,8 +401,13 @@ def _drive(
     # Every card of the dashboard renders (no missing entity, no bad config).
     _wait("every card renders", 10, cards_configured)
     log("live cards show numbers: " + json.dumps(result.card_texts))
+    _check_balance_card(page, result, numbers_timeout_s, usual=False)
+    log(f"balance card shows: {result.balance_card['all']!r}")
     if not tour:
         _shot(page, out_dir / "dashboard-live.png", result)
+        _check_dark_theme(page, result)
+        _shot(page, out_dir / "dashboard-live-dark.png", result)
+        page.emulate_media(color_scheme="light")
 
     def alert_logged() -> str | None:
         logbook = page.locator("hui-logbook-card").first
@@ -653,7 +450,14 @@ def _drive(
             ride_far_enough,
         )
     numbers_showing()
+    with suppress(DashboardCheckError):
+        _check_balance_card(page, result, 60, usual=True)
     _shot(page, out_dir / "dashboard.png", result)
+    _shot_card(page, BALANCE_CARD, out_dir / "balance-card.png", result)
+    _check_dark_theme(page, result)
+    _shot(page, out_dir / "dashboard-dark.png", result)
+    _shot_card(page, BALANCE_CARD, out_dir / "balance-card-dark.png", result)
+    page.emulate_media(color_scheme="light")
     _shot_card(page, "hui-logbook-card", out_dir / "alert-log.png", result)
 
     # The rider imports outdoor rides to compare against.
@@ -661,7 +465,7 @@ def _drive(
         str(Path("media") / "rides" / "outdoor" / name) for name in OUTDOOR_RIDES
     )
     try:
-        _call(
+        call(
             base,
             tokens,
             "ridebalance",
@@ -691,7 +495,7 @@ def _drive(
     except DashboardCheckError as err:
         log(f"note: {err}; pressing Stop session")
         try:
-            _call(base, tokens, "button", "press", {"entity_id": STOP_BUTTON})
+            call(base, tokens, "button", "press", {"entity_id": STOP_BUTTON})
         except urllib.error.HTTPError as http_err:
             log(f"note: stopping the session failed: {http_err.code}")
         try:
@@ -699,17 +503,6 @@ def _drive(
         except DashboardCheckError as err2:
             log(f"note: {err2}")
     _shot_section(page, "Sessions", out_dir / "sessions.png", result)
-
-
-def _call(
-    base: str, tokens: Tokens, domain: str, service: str, data: dict[str, Any]
-) -> Any:
-    return _request(
-        f"{base}/api/services/{domain}/{service}",
-        data,
-        token=tokens.access_token,
-        timeout=120,
-    )
 
 
 def alert_labels(kinds: list[str]) -> list[str]:

@@ -17,10 +17,11 @@ import pytest
 
 from tests.e2e.browser import (
     FLAGGING_ALERTS,
-    REPO,
     alert_labels,
+    luminance,
     missing_requirements,
 )
+from tests.e2e.home_assistant import REPO
 
 pytestmark = pytest.mark.e2e
 
@@ -92,9 +93,36 @@ def test_an_alert_reaches_the_alert_log(report: dict[str, object]) -> None:
     assert any(label in log for label in alert_labels(flagged)), log
 
 
+def test_balance_card_shows_left_and_right_that_add_up(
+    report: dict[str, object],
+) -> None:
+    """The strategy's balance card shows the live left and right shares."""
+    card = report["balance_card"]
+    assert isinstance(card, dict)
+    left, right = (float(v) for v in re.findall(r"(\d+\.\d) %", card["values"]))
+    assert 40 <= left <= 60
+    assert abs(left + right - 100) < 0.11
+    assert "not found" not in card["all"].lower()
+
+
+def test_dashboard_follows_light_and_dark_theme(report: dict[str, object]) -> None:
+    """Light: a light card with dark text; dark: a dark card with light text."""
+    light, dark = report["balance_card"], report["balance_card_dark"]
+    assert isinstance(light, dict)
+    assert isinstance(dark, dict)
+    assert luminance(light["background"]) > 0.8
+    assert luminance(light["text_colour"]) < 0.4
+    assert luminance(dark["background"]) < 0.3
+    assert luminance(dark["text_colour"]) > 0.6
+
+
 def test_screenshot_is_a_real_image(report: dict[str, object]) -> None:
     """The dashboard screenshot is a PNG of a laptop-sized page."""
-    shot = Path(str(report["out"])) / "dashboard-live.png"
+    for name in ("dashboard-live.png", "dashboard-live-dark.png"):
+        _assert_laptop_png(Path(str(report["out"])) / name)
+
+
+def _assert_laptop_png(shot: Path) -> None:
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width = int.from_bytes(data[16:20], "big")
