@@ -29,7 +29,7 @@ def test_manifest_has_what_hassfest_requires() -> None:
     assert manifest["domain"] == "ridebalance"
     assert manifest["config_flow"] is True
     assert manifest["iot_class"] == "local_push"
-    assert manifest["dependencies"] == ["usb"]
+    assert manifest["dependencies"] == ["file_upload", "usb"]
     assert re.fullmatch(r"\d+\.\d+\.\d+", str(manifest["version"]))
     assert str(manifest["documentation"]).startswith("https://")
     assert str(manifest["issue_tracker"]).startswith("https://")

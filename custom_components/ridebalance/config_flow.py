@@ -13,16 +13,12 @@ from homeassistant.config_entries import (
     ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
-    OptionsFlowWithReload,
 )
 from homeassistant.core import callback
 from homeassistant.helpers.selector import (
     BooleanSelector,
     EntitySelector,
     EntitySelectorConfig,
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
     SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
@@ -54,15 +50,12 @@ from .const import (
     CONF_TRAINER,
     DEFAULT_SIM_SPEED,
     DOMAIN,
-    MAX_SIM_SPEED,
     SourceKind,
 )
+from .options_flow import SPEED_SELECTOR, RideBalanceOptionsFlow
 
 _LOGGER = logging.getLogger(__name__)
 
-SPEED_SELECTOR = NumberSelector(
-    NumberSelectorConfig(min=1, max=MAX_SIM_SPEED, step=1, mode=NumberSelectorMode.BOX)
-)
 # How long the setup listens for the rider's devices. Sensors send every 0.25 s
 # but their identity pages only every ~16 s, hence a little longer than that.
 SCAN_SECONDS: float = 10.0
@@ -497,13 +490,6 @@ class RideBalanceConfigFlow(ConfigFlow, domain=DOMAIN):
 
     # --- options -----------------------------------------------------------------
 
-    @classmethod
-    @callback
-    @override
-    def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
-        """Only the simulator has options; the others configure through entities."""
-        return bool(config_entry.data.get(CONF_SOURCE) == SourceKind.SIMULATOR.value)
-
     @staticmethod
     @callback
     @override
@@ -529,29 +515,3 @@ def _entities_schema() -> probatio.Schema:
             probatio.Optional(CONF_HEART_RATE_ENTITY): sensor,
         }
     )
-
-
-class RideBalanceOptionsFlow(OptionsFlowWithReload):
-    """Change how an existing source behaves."""
-
-    async def async_step_init(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Simulator speed (other sources have their settings as entities)."""
-        if self.config_entry.data.get(CONF_SOURCE) != SourceKind.SIMULATOR.value:
-            return self.async_abort(reason="no_options")
-        if user_input is not None:
-            return self.async_create_entry(
-                data={CONF_SPEED: float(user_input[CONF_SPEED])}
-            )
-        return self.async_show_form(
-            step_id="init",
-            data_schema=self.add_suggested_values_to_schema(
-                probatio.Schema({probatio.Required(CONF_SPEED): SPEED_SELECTOR}),
-                {
-                    CONF_SPEED: self.config_entry.options.get(
-                        CONF_SPEED, DEFAULT_SIM_SPEED
-                    )
-                },
-            ),
-        )

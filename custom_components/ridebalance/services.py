@@ -189,9 +189,20 @@ async def _import_rides(hass: HomeAssistant, call: ServiceCall) -> ServiceRespon
             translation_key="path_missing",
             translation_placeholders={"path": ", ".join(missing)},
         )
+    report = await async_import_rides(hass, coordinator, paths, call.data[ATTR_CONTEXT])
+    return report.as_response()
+
+
+async def async_import_rides(
+    hass: HomeAssistant, coordinator: RideCoordinator, paths: list[Path], context: str
+) -> ImportReport:
+    """Read, analyse and learn ride files (checked paths); tell the rider.
+
+    The import action and the options flow's upload both import through here.
+    """
     try:
         report, learnt = await hass.async_add_executor_job(
-            _read_and_analyse, coordinator, paths, call.data[ATTR_CONTEXT]
+            _read_and_analyse, coordinator, paths, context
         )
     except OSError as err:  # a folder that cannot be listed
         raise HomeAssistantError(
@@ -207,7 +218,7 @@ async def _import_rides(hass: HomeAssistant, call: ServiceCall) -> ServiceRespon
         title="RideBalance import",
         notification_id=f"{DOMAIN}_import",
     )
-    return report.as_response()
+    return report
 
 
 def _write_export(target: Path, samples: Sequence[Sample], start: datetime) -> None:

@@ -545,36 +545,6 @@ async def test_simulator_only_once(
     assert result["reason"] == "already_configured"
 
 
-async def test_options_change_speed(
-    hass: HomeAssistant, sim_entry: MockConfigEntry
-) -> None:
-    """The simulator's speed can be changed later; the entry reloads with it."""
-    sim_entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(sim_entry.entry_id)
-    await hass.async_block_till_done()
-
-    result = await hass.config_entries.options.async_init(sim_entry.entry_id)
-    assert result["type"] is FlowResultType.FORM
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_SPEED: 5}
-    )
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    await hass.async_block_till_done()
-    assert sim_entry.options[CONF_SPEED] == 5.0
-    assert sim_entry.runtime_data.source.diagnostics()["speed"] == 5.0
-    await hass.config_entries.async_unload(sim_entry.entry_id)
-
-
-async def test_only_the_simulator_has_options(hass: HomeAssistant) -> None:
-    """Sources other than the simulator offer no options dialog."""
-    entry = ant_entry()
-    entry.add_to_hass(hass)
-    assert not config_flow.RideBalanceConfigFlow.async_supports_options_flow(entry)
-    result = await hass.config_entries.options.async_init(entry.entry_id)
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "no_options"
-
-
 async def open_ant_form(hass: HomeAssistant) -> Any:
     """The user menu, then the ANT+ stick's form."""
     result = await hass.config_entries.flow.async_init(

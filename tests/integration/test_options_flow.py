@@ -1,0 +1,217 @@
+"""Rider options: the simulator's speed, and importing rides uploaded in the browser.
+
+Files go through Home Assistant's real upload endpoint (``/api/file_upload``),
+as the frontend's file picker sends them, and real rides from ../shared/fit.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+import zipfile
+
+import aiohttp
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.ridebalance.const import CONF_SPEED, DOMAIN
+
+VECTOR = "edge810-vector-pedals.fit"
+RUN = "fenix5-run-not-cycling.fit"
+
+
+@pytest.fixture
+async def rider(hass: HomeAssistant, sim_entry: MockConfigEntry) -> MockConfigEntry:
+    """The simulated rider, set up (file_upload comes with it)."""
+    sim_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(sim_entry.entry_id)
+    await hass.async_block_till_done()
+    return sim_entry
+
+
+async def _upload(hass_client: ClientSessionGenerator, name: str, data: bytes) -> str:
+    client = await hass_client()
+    form = aiohttp.FormData()
+    form.add_field("file", data, filename=name)
+    response = await client.post("/api/file_upload", data=form)
+    assert response.status == 200, await response.text()
+    file_id: str = (await response.json())["file_id"]
+    return file_id
+
+
+async def _import_form(hass: HomeAssistant, entry: MockConfigEntry) -> str:
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.MENU
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "import_rides"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "import_rides"
+    flow_id: str = result["flow_id"]
+    return flow_id
+
+
+async def _import(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    entry: MockConfigEntry,
+    name: str,
+    data: bytes,
+    *,
+    context: str = "outdoor",
+) -> dict[str, Any]:
+    flow_id = await _import_form(hass, entry)
+    file_id = await _upload(hass_client, name, data)
+    result: dict[str, Any] = dict(
+        await hass.config_entries.options.async_configure(
+            flow_id, {"file": file_id, "context": context}
+        )
+    )
+    return result
+
+
+async def test_speed_is_changed_from_the_menu(
+    hass: HomeAssistant, rider: MockConfigEntry
+) -> None:
+    """The simulator's speed can be changed later; the entry reloads with it."""
+    result = await hass.config_entries.options.async_init(rider.entry_id)
+    assert result["menu_options"] == ["settings", "import_rides"]
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "settings"}
+    )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_SPEED: 5}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert rider.options[CONF_SPEED] == 5.0
+    assert rider.runtime_data.source.diagnostics()["speed"] == 5.0
+
+
+async def test_an_uploaded_ride_is_learnt_and_reported(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    rider: MockConfigEntry,
+    shared_fit: Path,
+) -> None:
+    """A real outdoor ride teaches the outdoor baseline; the flow says so."""
+    coordinator = rider.runtime_data
+    before = coordinator.baseline("outdoor").sessions
+    result = await _import(
+        hass, hass_client, rider, VECTOR, (shared_fit / VECTOR).read_bytes()
+    )
+    assert result["step_id"] == "import_result"
+    shown = result["description_placeholders"]["result"]
+    assert shown.startswith("Imported 1 ride(s).")
+    assert VECTOR in shown
+    assert "outdoor" in shown
+    assert coordinator.baseline("outdoor").sessions == before + 1
+    assert coordinator.baseline("indoor").sessions == 0
+
+    speed = rider.options[CONF_SPEED]
+    done = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert done["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert rider.options == {CONF_SPEED: speed}
+    # Finishing the import changes no option, so the rider keeps riding.
+    assert rider.runtime_data is coordinator
+
+
+async def test_a_garmin_export_zip_is_unpacked(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    rider: MockConfigEntry,
+    shared_fit: Path,
+    tmp_path: Path,
+) -> None:
+    """Garmin Connect's "Export Original" .zip: the FIT inside is imported."""
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.write(shared_fit / VECTOR, "../../18327346155_ACTIVITY.fit")
+    result = await _import(hass, hass_client, rider, "export.zip", archive.read_bytes())
+    shown = result["description_placeholders"]["result"]
+    assert shown.startswith("Imported 1 ride(s).")
+    assert "18327346155_ACTIVITY.fit" in shown
+    assert not (tmp_path.parent / "18327346155_ACTIVITY.fit").exists()
+    assert rider.runtime_data.baseline("outdoor").sessions == 1
+
+
+async def test_a_run_is_skipped_with_the_reason(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    rider: MockConfigEntry,
+    shared_fit: Path,
+) -> None:
+    """A running activity is read but not learnt; the flow says why."""
+    result = await _import(
+        hass, hass_client, rider, RUN, (shared_fit / RUN).read_bytes()
+    )
+    shown = result["description_placeholders"]["result"]
+    assert shown.startswith("Imported 0 ride(s).")
+    assert f"- {RUN}: " in shown
+    assert rider.runtime_data.baseline("outdoor").sessions == 0
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ("notes.txt", b"not a ride", "not_a_ride"),
+        ("export.zip", b"PK\x03\x04 damaged", "bad_zip"),
+    ],
+)
+async def test_a_file_that_is_not_a_ride_is_refused_on_the_form(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    rider: MockConfigEntry,
+    case: tuple[str, bytes, str],
+) -> None:
+    """The form stays open with a specific error on the file field."""
+    name, data, error = case
+    result = await _import(hass, hass_client, rider, name, data)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"file": error}
+    assert rider.runtime_data.baseline("outdoor").sessions == 0
+
+
+async def test_a_zip_without_rides_is_refused(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    rider: MockConfigEntry,
+    tmp_path: Path,
+) -> None:
+    """A .zip of something else names what is missing."""
+    archive = tmp_path / "photos.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("photo.jpg", b"\xff\xd8")
+    result = await _import(hass, hass_client, rider, "photos.zip", archive.read_bytes())
+    assert result["errors"] == {"file": "zip_without_rides"}
+
+
+async def test_an_upload_that_is_gone_is_reported(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    rider: MockConfigEntry,
+) -> None:
+    """A file id that no longer exists asks for the file again."""
+    await _upload(hass_client, "warm-up.csv", b"")  # file_upload is running
+    flow_id = await _import_form(hass, rider)
+    result = await hass.config_entries.options.async_configure(
+        flow_id, {"file": "0" * 32, "context": "auto"}
+    )
+    assert result["errors"] == {"file": "upload_missing"}
+
+
+async def test_a_rider_that_is_not_running_cannot_import(
+    hass: HomeAssistant,
+) -> None:
+    """An entry that is not loaded aborts with the reason."""
+    entry = MockConfigEntry(
+        domain=DOMAIN, title="Entities rider", data={"source": "entities"}
+    )
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "not_loaded"
