@@ -1,0 +1,81 @@
+"""Binary sensors: a sensor that falls silent shows it, with no page to say so."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+import custom_components.ridebalance as integration
+from custom_components.ridebalance.ant.pages import DEVICE_TYPE_HEART_RATE
+from custom_components.ridebalance.ant.trackers import TrackerConfig
+from custom_components.ridebalance.const import DOMAIN
+from custom_components.ridebalance.sources.ant import AntSource
+from tests.ant.fake_driver import FakeStick
+
+from .ant_stick import FAST, HRM, PEDALS
+from .test_ant_source import Rider, state, until
+
+POWER = "sensor.ant_rider_power"
+# A sensor unheard for 1.5 s counts as gone (five seconds on a real ride).
+QUICK = TrackerConfig(coasting_timeout_s=0.5, stale_after_s=1.5)
+
+
+def connectivity(hass: HomeAssistant, device_key: str) -> str | None:
+    """The connectivity sensor of one sensor device, once it exists."""
+    return er.async_get(hass).async_get_entity_id(
+        "binary_sensor", DOMAIN, f"ant_entry_id_{device_key}_connected"
+    )
+
+
+@pytest.fixture
+def quick_stick(stick: FakeStick, monkeypatch: pytest.MonkeyPatch) -> FakeStick:
+    """The fake stick, with trackers that give up on a silent sensor quickly."""
+    monkeypatch.setattr(
+        integration,
+        "AntSource",
+        partial(AntSource, settings=FAST, tracker_config=QUICK),
+    )
+    return stick
+
+
+async def test_a_sensor_that_falls_silent_shows_disconnected(
+    hass: HomeAssistant, quick_stick: FakeStick, ant_entry: MockConfigEntry
+) -> None:
+    """Pedals and strap stop sending while the stick stays up, then the strap is back.
+
+    Nothing arrives to say a sensor went quiet: the source notices by itself, and
+    the stick staying up keeps the rider's sensors available.
+    """
+    ant_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(ant_entry.entry_id)
+    await hass.async_block_till_done()
+    rider = Rider(quick_stick)
+    rider.ride(8, 200.0, 50.0, 120.0)
+    await until(hass, lambda: connectivity(hass, f"heart_rate_{HRM}") is not None)
+    pedals_heard = connectivity(hass, f"pedals_{PEDALS}")
+    strap_heard = connectivity(hass, f"heart_rate_{HRM}")
+    assert pedals_heard is not None
+    assert strap_heard is not None
+    assert state(hass, pedals_heard) == STATE_ON
+    assert state(hass, strap_heard) == STATE_ON
+
+    # Everyone got off the bike: not one page more.
+    await until(hass, lambda: state(hass, pedals_heard) == STATE_OFF)
+    assert state(hass, strap_heard) == STATE_OFF
+    assert state(hass, POWER) != STATE_UNAVAILABLE
+
+    # The strap is worn again; the pedals stay asleep.
+    for _ in range(8):
+        rider.t_s += 0.25
+        beat = rider.strap.page(rider.t_s, 110.0)
+        quick_stick.queue_broadcast(
+            DEVICE_TYPE_HEART_RATE, HRM, beat.data, beat.transmission_type
+        )
+    await until(hass, lambda: state(hass, strap_heard) == STATE_ON)
+    assert state(hass, pedals_heard) == STATE_OFF
+    await hass.config_entries.async_unload(ant_entry.entry_id)
