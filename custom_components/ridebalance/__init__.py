@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import (
     config_validation as cv,
     device_registry as dr,
@@ -28,7 +28,7 @@ from .sources import Source, SourceNotReadyError
 from .sources.ant import AntSource, stick_issue_id
 from .sources.entities import EntitiesSource
 from .sources.simulator import SimulatorSource
-from .store import RiderStore
+from .store import RiderStore, StoreTooNewError, store_issue_id
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -67,8 +67,24 @@ def _build_source(hass: HomeAssistant, entry: RideBalanceConfigEntry) -> Source:
 async def async_setup_entry(hass: HomeAssistant, entry: RideBalanceConfigEntry) -> bool:
     """Set up RideBalance from a config entry."""
     coordinator = RideCoordinator(hass, entry, _build_source(hass, entry))
+    ir.async_delete_issue(hass, DOMAIN, store_issue_id(entry.entry_id))
     try:
         await coordinator.async_start()
+    except StoreTooNewError as err:
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            store_issue_id(entry.entry_id),
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="store_too_new",
+            translation_placeholders={"title": entry.title, "found": err.found},
+        )
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="store_too_new",
+            translation_placeholders={"found": err.found},
+        ) from err
     except SourceNotReadyError as err:
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN,
@@ -95,6 +111,7 @@ async def async_remove_entry(
 ) -> None:
     """Delete the rider's stored baseline and sessions, and its repair issue."""
     ir.async_delete_issue(hass, DOMAIN, stick_issue_id(entry.entry_id))
+    ir.async_delete_issue(hass, DOMAIN, store_issue_id(entry.entry_id))
     await RiderStore(hass, entry.entry_id).async_remove()
 
 

@@ -87,6 +87,8 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
         self._store = RiderStore(hass, entry.entry_id)
         self._baselines = Baselines()
         self._sessions: list[SessionRecord] = []
+        self._ride_ids: set[str] = set()
+        self._started = False
         self._tracker = SessionTracker(RiderSettings(), self._baselines)
         self._last_session_samples: list[Sample] = []
         self._session_started: datetime | None = None
@@ -120,14 +122,21 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
             )
         )
         self._publish(None)
+        self._started = True
 
     async def async_shutdown(self) -> None:
-        """Stop the source and clocks, keep a running session for resumption."""
+        """Stop the source and clocks, keep a running session for resumption.
+
+        After a failed setup Home Assistant calls this too: then nothing is
+        saved, so what could not be read (or was not yet) is never written over.
+        """
         for unsub in self._unsubs:
             unsub()
         self._unsubs.clear()
         await self.source.async_stop()
-        await self._store.async_save(self._rider_data())
+        if self._started:
+            await self._store.async_save(self._rider_data())
+            self._started = False
         await super().async_shutdown()
 
     async def _async_load(self) -> None:
@@ -135,6 +144,7 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
         self._baselines = rider.baselines
         self._tracker = SessionTracker(rider.settings, self._baselines)
         self._sessions = list(rider.sessions)
+        self._ride_ids = set(rider.ride_ids)
         if rider.running is not None:
             await self._async_resume(rider.running)
 
@@ -171,6 +181,7 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
             baselines=self._baselines,
             sessions=tuple(self._sessions),
             running=running,
+            ride_ids=frozenset(self._ride_ids),
         )
 
     @callback
@@ -220,8 +231,12 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
         self._force_publish()
 
     @callback
-    def async_learn(self, context: str, summary: SessionSummary) -> None:
-        """Teach a baseline from an imported ride."""
+    def async_learn(
+        self, context: str, summary: SessionSummary, ride_id: str | None = None
+    ) -> None:
+        """Teach a baseline from an imported ride (remembered, to learn it once)."""
+        if ride_id is not None:
+            self._ride_ids.add(ride_id)
         self._baselines.learn(context, summary)
         self._tracker.baseline_changed()
         self._save()
@@ -232,6 +247,10 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
     def analysis_settings(self) -> AnalysisSettings:
         """The engine's settings from the rider's knobs (for imported rides)."""
         return self._tracker.settings.analysis
+
+    def learnt_rides(self) -> frozenset[str]:
+        """The identities of the rides already learnt from files."""
+        return frozenset(self._ride_ids)
 
     def baseline(self, context: str) -> Baseline:
         """The rider's usual balance in ``context`` ("indoor" or "outdoor")."""

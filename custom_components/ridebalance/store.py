@@ -11,20 +11,29 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+import json
 import math
+import os
+from pathlib import Path
+import shutil
 from typing import Any
 
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import UnsupportedStorageVersionError
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .analysis import Baselines, SessionSummary
+from .analysis import Baseline, Baselines, SessionSummary
 from .analysis.session import RiderSettings
 from .const import DOMAIN, LOGGER
 from .model import READING_FIELDS, Sample
+from .store_check import problem
 
 STORAGE_VERSION = 1
-STORAGE_MINOR_VERSION = 1
+# 1.2: the identities of the rides learnt from files (``ride_ids``).
+STORAGE_MINOR_VERSION = 2
+BACKUP_SUFFIX = ".bak"
 # Finished sessions kept for the dashboard and diagnostics.
 RECENT_SESSIONS = 20
 # A save is written this long after it was asked for, so a burst of changes
@@ -98,6 +107,8 @@ class RiderData:
     baselines: Baselines = field(default_factory=Baselines)
     sessions: tuple[SessionRecord, ...] = ()
     running: RunningSession | None = None
+    ride_ids: frozenset[str] = frozenset()
+    """The rides learnt from files (their identities), so each is learnt once."""
 
 
 def _round(value: float | None, digits: int) -> float | None:
@@ -130,6 +141,7 @@ def encode(data: RiderData) -> dict[str, Any]:
         "settings": data.settings.to_dict(),
         "baselines": data.baselines.to_dict(),
         "sessions": [s.to_dict() for s in data.sessions[-RECENT_SESSIONS:]],
+        "ride_ids": sorted(data.ride_ids),
         "running": None
         if running is None
         else {
@@ -140,30 +152,173 @@ def encode(data: RiderData) -> dict[str, Any]:
     }
 
 
-def decode(stored: Mapping[str, Any]) -> RiderData:
-    """A rider from the Store's JSON; an unusable baseline starts afresh."""
-    try:
-        baselines = Baselines.from_dict(stored["baselines"])
-    except (KeyError, ValueError) as err:
-        LOGGER.warning("Stored baseline not usable (%s); starting afresh", err)
-        baselines = Baselines()
-    return RiderData(
-        settings=RiderSettings.from_dict(stored.get("settings", {})),
-        baselines=baselines,
-        sessions=tuple(SessionRecord.from_dict(s) for s in stored.get("sessions", [])),
-        running=_decode_running(stored.get("running")),
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """A rider read back: the parts that are sound, and the damaged ones as stored."""
+
+    data: RiderData
+    damaged: dict[str, Any]
+    reasons: tuple[str, ...]
+
+
+class _Parts:
+    """Collects the damaged parts of a stored rider, each as it was stored."""
+
+    def __init__(self) -> None:
+        self.damaged: dict[str, Any] = {}
+        self.reasons: list[str] = []
+
+    def read[T](
+        self, key: str, label: str, raw: Any, read: Callable[[Any], T]
+    ) -> T | None:
+        """``read(raw)`` checked; None (and the part kept aside) when damaged."""
+        try:
+            value = read(raw)
+            reason = problem(value)
+        except Exception as err:  # any failure of a reader means a damaged part
+            reason = f"{type(err).__name__}: {err}"
+            value = None
+        if reason is None:
+            return value
+        self.damaged[key] = raw
+        self.reasons.append(f"{label} ({reason[:80]})")
+        return None
+
+
+def _mapping(raw: Any) -> Mapping[str, Any]:
+    if not isinstance(raw, Mapping):
+        raise TypeError(f"a {type(raw).__name__} where a mapping belongs")
+    return raw
+
+
+def _list(raw: Any) -> list[Any]:
+    if not isinstance(raw, list):
+        raise TypeError(f"a {type(raw).__name__} where a list belongs")
+    return raw
+
+
+def decode(stored: Any) -> Decoded:
+    """A rider from the Store's JSON, part by part: a damaged part is set aside.
+
+    Settings, each context's baseline, each session, the running session and
+    the learnt ride list are read and checked on their own; what is sound loads,
+    what is not is returned as stored (to be kept in a file) with the reason.
+    """
+    parts = _Parts()
+    if not isinstance(stored, Mapping):
+        parts.damaged["data"] = stored
+        parts.reasons.append(f"everything (a {type(stored).__name__}, not a mapping)")
+        return Decoded(RiderData(), parts.damaged, tuple(parts.reasons))
+    settings = parts.read(
+        "settings",
+        "settings",
+        stored.get("settings", {}),
+        lambda raw: RiderSettings.from_dict(dict(_mapping(raw))),
+    )
+    baselines = _decode_baselines(parts, stored.get("baselines"))
+    raw_sessions = stored.get("sessions", [])
+    if not isinstance(raw_sessions, list):
+        parts.read("sessions", "the session list", raw_sessions, _list)
+        raw_sessions = []
+    sessions = []
+    damaged_sessions = []
+    for number, raw in enumerate(raw_sessions, 1):
+        found = parts.read(
+            "sessions",
+            f"session {number}",
+            raw,
+            lambda r: SessionRecord.from_dict(_mapping(r)),
+        )
+        if found is None:
+            damaged_sessions.append(raw)
+        else:
+            sessions.append(found)
+    if damaged_sessions:
+        parts.damaged["sessions"] = damaged_sessions
+    running = parts.read(
+        "running", "the running session", stored.get("running"), _decode_running
+    )
+    ride_ids = parts.read(
+        "ride_ids", "the learnt ride list", stored.get("ride_ids", []), _ride_ids
+    )
+    return Decoded(
+        RiderData(
+            settings=settings or RiderSettings(),
+            baselines=baselines,
+            sessions=tuple(sessions),
+            running=running,
+            ride_ids=ride_ids or frozenset(),
+        ),
+        parts.damaged,
+        tuple(parts.reasons),
     )
 
 
-def _decode_running(running: Mapping[str, Any] | None) -> RunningSession | None:
+def _decode_baselines(parts: _Parts, raw: Any) -> Baselines:
+    """Each context's baseline on its own; an unknown format is set aside whole."""
+    if raw is None:
+        return Baselines()
+    whole = parts.read(
+        "baselines",
+        "the baselines",
+        raw,
+        lambda r: Baselines.from_dict({**_mapping(r), "contexts": {}}),
+    )
+    if whole is None:
+        return Baselines()
+    contexts = (
+        raw.get("contexts", {}) if raw.get("version", 1) != 1 else {"indoor": raw}
+    )
+    if not isinstance(contexts, Mapping):
+        parts.read("baselines", "the baselines", raw, _mapping)
+        return whole
+    damaged: dict[str, Any] = {}
+    for context, item in contexts.items():
+        found = parts.read(
+            "baselines",
+            f"the {context} baseline",
+            item,
+            lambda r: Baseline.from_dict(dict(_mapping(r))),
+        )
+        if found is None:
+            damaged[context] = item
+        else:
+            whole.by_context[str(context)] = found
+    if damaged:
+        parts.damaged["baselines"] = {**raw, "contexts": damaged}
+    return whole
+
+
+def _ride_ids(raw: Any) -> frozenset[str]:
+    if not isinstance(raw, list) or not all(isinstance(i, str) for i in raw):
+        raise TypeError("not a list of ride identities")
+    return frozenset(raw)
+
+
+def _decode_running(running: Any) -> RunningSession | None:
     if not running:
         return None
-    samples = columns_to_samples(running["columns"])
+    running = _mapping(running)
+    columns = _mapping(running["columns"])
+    lengths = {len(values) for values in columns.values()}
+    if len(lengths) > 1:
+        raise ValueError("its columns differ in length")
+    samples = columns_to_samples(columns)
+    for sample in samples:
+        if (found := problem(sample)) is not None:
+            raise ValueError(found)
     saved = dt_util.parse_datetime(running["saved"])
     started = dt_util.parse_datetime(running["started"])
-    if not samples or saved is None or started is None:
+    if saved is None or started is None:
+        raise ValueError("its start or save time is not a time")
+    if not samples:
         return None
     return RunningSession(started=started, saved=saved, samples=tuple(samples))
+
+
+def store_issue_id(entry_id: str) -> str:
+    """The repair issue about a rider's stored data (too new)."""
+    return f"store_too_new_{entry_id}"
 
 
 def storage_key(entry_id: str) -> str:
@@ -171,32 +326,168 @@ def storage_key(entry_id: str) -> str:
     return f"{DOMAIN}.{entry_id}"
 
 
+class StoreTooNewError(Exception):
+    """The rider's file was written by a newer RideBalance: it is left untouched."""
+
+    def __init__(self, found: str) -> None:
+        super().__init__(f"stored by a newer RideBalance (store version {found})")
+        self.found = found
+
+
+class _RiderFile(Store[dict[str, Any]]):
+    """Home Assistant's Store, keeping the previous good file on every write."""
+
+    backup_ok = False  # the file on disk is one this version read whole or wrote
+
+    async def _async_migrate_func(
+        self, old_major: int, old_minor: int, old_data: dict[str, Any]
+    ) -> dict[str, Any]:
+        if (old_major, old_minor) > (self.version, self.minor_version):
+            raise StoreTooNewError(f"{old_major}.{old_minor}")
+        return old_data  # older layouts read as they are; decode() checks them
+
+    def _write_prepared_data(self, mode: str, json_data: str | bytes) -> None:
+        # The write is atomic (a new file renamed over the old one), so a hard
+        # link keeps the previous file's bytes; a copy where links are not allowed.
+        path = Path(self.path)
+        if self.backup_ok and path.exists():
+            backup = path.with_name(path.name + BACKUP_SUFFIX)
+            backup.unlink(missing_ok=True)
+            try:
+                os.link(path, backup)
+            except OSError:
+                shutil.copy2(path, backup)
+        super()._write_prepared_data(mode, json_data)
+        self.backup_ok = True
+
+
 class RiderStore:
-    """Loads and saves one rider's data (a thin layer over Home Assistant's Store)."""
+    """Loads and saves one rider's data, never writing over what it could not read.
+
+    Nothing is written until a load succeeded; a file from a newer RideBalance
+    is not read and stays as it is (:class:`StoreTooNewError`); damaged parts
+    are kept in a file beside the store and reported in a repair issue; every
+    write keeps the previous good file as ``<file>.bak``; when Home Assistant
+    finds the file unreadable (and moves it aside), the ``.bak`` is read instead.
+    """
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
-        self._store: Store[dict[str, Any]] = Store(
+        self._hass = hass
+        self._entry_id = entry_id
+        self._store = _RiderFile(
             hass,
             STORAGE_VERSION,
             storage_key(entry_id),
             minor_version=STORAGE_MINOR_VERSION,
             atomic_writes=True,
         )
+        self._loaded = False
+        self._refused = 0
+
+    @property
+    def path(self) -> Path:
+        """The rider's file."""
+        return Path(self._store.path)
 
     async def async_load(self) -> RiderData:
-        """What was stored, or a new rider's defaults when nothing was."""
-        stored = await self._store.async_load()
-        return decode(stored) if stored else RiderData()
+        """What was stored (its sound parts), or a new rider's defaults."""
+        try:
+            stored = await self._store.async_load()
+        except UnsupportedStorageVersionError as err:
+            self._store.make_read_only()
+            raise StoreTooNewError(str(err.found_version)) from err
+        except StoreTooNewError:
+            self._store.make_read_only()
+            raise
+        restored = False
+        if stored is None:
+            stored = await self._hass.async_add_executor_job(self._read_backup)
+            restored = stored is not None
+        if stored is None:
+            self._loaded = True
+            return RiderData()
+        decoded = decode(stored)
+        if decoded.damaged:
+            kept = await self._hass.async_add_executor_job(self._keep_damaged, decoded)
+            LOGGER.warning(
+                "Parts of %s could not be read and are kept in %s: %s",
+                self.path.name,
+                kept.name,
+                "; ".join(decoded.reasons),
+            )
+            self._report_damage(decoded.reasons, kept)
+        if restored:
+            LOGGER.warning(
+                "%s was unreadable; loaded the previous good copy %s",
+                self.path.name,
+                self.path.name + BACKUP_SUFFIX,
+            )
+        self._store.backup_ok = not decoded.damaged and not restored
+        self._loaded = True
+        return decoded.data
+
+    def _read_backup(self) -> Any:
+        backup = self.path.with_name(self.path.name + BACKUP_SUFFIX)
+        try:
+            stored = json.loads(backup.read_text(encoding="utf-8"))
+        except OSError, ValueError:
+            return None
+        if not isinstance(stored, dict) or (
+            stored.get("version"),
+            stored.get("minor_version", 1),
+        ) > (STORAGE_VERSION, STORAGE_MINOR_VERSION):
+            return None
+        return stored.get("data")
+
+    def _keep_damaged(self, decoded: Decoded) -> Path:
+        """Write the damaged parts, as they were stored, beside the store."""
+        stamp = dt_util.utcnow().strftime("%Y%m%dT%H%M%S")
+        target = self.path.with_name(f"{self.path.name}.damaged-{stamp}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(
+            json.dumps(decoded.damaged, indent=1, default=str), encoding="utf-8"
+        )
+        return target
+
+    def _report_damage(self, reasons: tuple[str, ...], kept: Path) -> None:
+        ir.async_create_issue(
+            self._hass,
+            DOMAIN,
+            f"store_damaged_{self._entry_id}",
+            is_fixable=False,
+            is_persistent=True,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="store_damaged",
+            translation_placeholders={
+                "count": str(len(reasons)),
+                "parts": "; ".join(reasons)[:600],
+                "path": str(kept),
+            },
+        )
+
+    def _writable(self) -> bool:
+        if self._loaded:
+            return True
+        self._refused += 1
+        if self._refused == 1:
+            LOGGER.warning(
+                "Not saving %s: it was not read, and is left as it is", self.path.name
+            )
+        return False
 
     async def async_save(self, data: RiderData) -> None:
         """Write now (at shutdown)."""
-        await self._store.async_save(encode(data))
+        if self._writable():
+            await self._store.async_save(encode(data))
 
     @callback
     def async_delay_save(self, data: Callable[[], RiderData]) -> None:
         """Write soon, with what ``data`` returns then."""
-        self._store.async_delay_save(lambda: encode(data()), SAVE_DELAY_S)
+        if self._writable():
+            self._store.async_delay_save(lambda: encode(data()), SAVE_DELAY_S)
 
     async def async_remove(self) -> None:
-        """Delete the rider's file (the config entry is being removed)."""
+        """Delete the rider's file and its backup (the entry is being removed)."""
         await self._store.async_remove()
+        backup = self.path.with_name(self.path.name + BACKUP_SUFFIX)
+        await self._hass.async_add_executor_job(backup.unlink, True)

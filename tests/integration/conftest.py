@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from unittest.mock import patch
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import storage
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -29,3 +36,21 @@ def sim_entry() -> MockConfigEntry:
         options={CONF_SPEED: 60.0},
         entry_id="sim_entry_id",
     )
+
+
+# Home Assistant's own Store methods, taken before the test harness swaps them for
+# an in-memory dict: the rider's files are then real files on disk.
+_REAL_STORE = {
+    name: getattr(storage.Store, name)
+    for name in ("_async_load", "_async_write_data", "async_remove")
+}
+
+
+@pytest.fixture
+def real_storage(hass: HomeAssistant, tmp_path: Path) -> Iterator[Path]:
+    """The real Store, writing into a temporary config folder's ``.storage``."""
+    hass.config.config_dir = str(tmp_path)
+    with ExitStack() as stack:
+        for name, method in _REAL_STORE.items():
+            stack.enter_context(patch.object(storage.Store, name, method))
+        yield tmp_path / ".storage"

@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 from datetime import timedelta
+import json
+from pathlib import Path
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
-from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.const import (
+    EVENT_HOMEASSISTANT_FINAL_WRITE,
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
+)
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
 )
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
+
+from custom_components.ridebalance.analysis import AnalysisSettings, StreamingAnalyzer
+from custom_components.ridebalance.const import DOMAIN
+from custom_components.ridebalance.sim import demo_ride, generate
+from custom_components.ridebalance.store import SessionRecord
 
 
 def _state_of(entry: ConfigEntry) -> ConfigEntryState:
@@ -154,3 +165,69 @@ async def test_only_silent_sensor_devices_can_be_deleted(
     assert await _remove_device(hass, hass_ws_client, old.id, sim_entry.entry_id)
     assert device_registry.async_get(old.id) is None
     await hass.config_entries.async_unload(sim_entry.entry_id)
+
+
+def _stored(storage_dir: Path, entry: MockConfigEntry, data: Any, version: int) -> Path:
+    """Write the rider's file as Home Assistant's Store lays it out."""
+    storage_dir.mkdir(parents=True, exist_ok=True)
+    path = storage_dir / f"ridebalance.{entry.entry_id}"
+    doc = {"version": version, "minor_version": 1, "key": path.name, "data": data}
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def _damaged_files(path: Path) -> list[Path]:
+    return sorted(path.parent.glob(path.name + ".damaged-*"))
+
+
+def _session(started: str) -> dict[str, Any]:
+    arrays = generate(demo_ride(), seed=5)
+    analyzer = StreamingAnalyzer(AnalysisSettings(), context="indoor")
+    for i in range(2400):
+        analyzer.push(arrays.sample(i))
+    record = SessionRecord(started=started, ended=started, summary=analyzer.finish())
+    return record.to_dict()
+
+
+async def test_a_store_from_a_newer_version_survives_the_failed_setup(
+    hass: HomeAssistant, sim_entry: MockConfigEntry, real_storage: Path
+) -> None:
+    """Not read, not written: setup stops and a repair issue says why."""
+    path = _stored(real_storage, sim_entry, {"rides": ["a newer layout"]}, version=2)
+    before = path.read_bytes()
+    sim_entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(sim_entry.entry_id)
+    await hass.async_block_till_done()
+    assert sim_entry.state is ConfigEntryState.SETUP_ERROR
+    issue = ir.async_get(hass).async_get_issue(
+        DOMAIN, f"store_too_new_{sim_entry.entry_id}"
+    )
+    assert issue is not None
+    assert issue.translation_placeholders == {"title": "Simulated rider", "found": "2"}
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
+    await hass.async_block_till_done()
+    assert path.read_bytes() == before
+
+
+async def test_a_damaged_store_loads_what_it_can_and_loses_nothing(
+    hass: HomeAssistant, sim_entry: MockConfigEntry, real_storage: Path
+) -> None:
+    """Setup goes on; the sound session stays stored, the damaged part kept aside."""
+    session = _session("2026-11-30T18:00:00+00:00")
+    path = _stored(
+        real_storage,
+        sim_entry,
+        {"settings": ["not", "a", "mapping"], "sessions": [session], "running": None},
+        version=1,
+    )
+    sim_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(sim_entry.entry_id)
+    await hass.async_block_till_done()
+    assert sim_entry.state is ConfigEntryState.LOADED
+    assert await hass.config_entries.async_unload(sim_entry.entry_id)
+    await hass.async_block_till_done()
+
+    stored = json.loads(path.read_text())["data"]
+    assert [s["started"] for s in stored["sessions"]] == [session["started"]]
+    (kept,) = _damaged_files(path)
+    assert json.loads(kept.read_text()) == {"settings": ["not", "a", "mapping"]}

@@ -6,9 +6,11 @@ from dataclasses import replace
 from datetime import timedelta
 import json
 import logging
+from pathlib import Path
 from typing import Any
 
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 import pytest
 
@@ -18,6 +20,7 @@ from custom_components.ridebalance.analysis import (
     StreamingAnalyzer,
 )
 from custom_components.ridebalance.analysis.session import RiderSettings
+from custom_components.ridebalance.const import DOMAIN
 from custom_components.ridebalance.model import Sample
 from custom_components.ridebalance.sim import demo_ride, generate
 from custom_components.ridebalance.store import (
@@ -27,7 +30,9 @@ from custom_components.ridebalance.store import (
     RiderStore,
     RunningSession,
     SessionRecord,
+    StoreTooNewError,
     columns_to_samples,
+    encode,
     samples_to_columns,
     storage_key,
 )
@@ -70,10 +75,38 @@ def test_a_reading_without_time_is_refused() -> None:
         columns_to_samples({"t_s": [0.0, None], "power_w": [200.0, 210.0]})
 
 
-async def test_a_rider_comes_back_whole(
-    hass: HomeAssistant, ride: list[Sample], hass_storage: dict[str, Any]
+def _file(storage_dir: Path) -> Path:
+    return storage_dir / storage_key(ENTRY_ID)
+
+
+def _beside(storage_dir: Path, ending: str) -> list[Path]:
+    """The files kept beside the rider's file, e.g. ``.damaged-*``."""
+    return sorted(storage_dir.glob(storage_key(ENTRY_ID) + ending))
+
+
+def _write(
+    storage_dir: Path, data: Any, version: int = STORAGE_VERSION, minor: int = 2
 ) -> None:
-    """Settings, baselines, sessions and the running session, as they were."""
+    """A rider's file as Home Assistant's Store lays it out."""
+    storage_dir.mkdir(parents=True, exist_ok=True)
+    doc = {
+        "version": version,
+        "minor_version": minor,
+        "key": storage_key(ENTRY_ID),
+        "data": data,
+    }
+    _file(storage_dir).write_text(json.dumps(doc))
+
+
+async def _loaded(hass: HomeAssistant) -> tuple[RiderStore, RiderData]:
+    store = RiderStore(hass, ENTRY_ID)
+    return store, await store.async_load()
+
+
+async def test_a_rider_comes_back_whole(
+    hass: HomeAssistant, ride: list[Sample], real_storage: Path
+) -> None:
+    """Settings, baselines, sessions, the running session and learnt rides."""
     record = _record(ride[:2400], "2026-11-30T18:00:00+00:00")
     baselines = Baselines()
     baselines.learn("indoor", record.summary)
@@ -87,79 +120,246 @@ async def test_a_rider_comes_back_whole(
         running=RunningSession(
             started=now - timedelta(minutes=20), saved=now, samples=tuple(ride)
         ),
+        ride_ids=frozenset({"fit:3301972258:973710835"}),
     )
-    await RiderStore(hass, ENTRY_ID).async_save(rider)
-    assert storage_key(ENTRY_ID) in hass_storage
+    store, _ = await _loaded(hass)
+    await store.async_save(rider)
+    assert _file(real_storage).is_file()
 
-    back = await RiderStore(hass, ENTRY_ID).async_load()
+    _, back = await _loaded(hass)
     assert back.settings == rider.settings
     assert back.baselines.to_dict() == baselines.to_dict()
     assert [s.to_dict() for s in back.sessions] == [record.to_dict()]
     assert back.running == rider.running
+    assert back.ride_ids == rider.ride_ids
 
 
-async def test_a_new_rider_starts_from_the_defaults(hass: HomeAssistant) -> None:
+async def test_a_new_rider_starts_from_the_defaults(
+    hass: HomeAssistant, real_storage: Path
+) -> None:
     """Nothing stored yet: the default settings and an empty baseline."""
-    rider = await RiderStore(hass, ENTRY_ID).async_load()
+    _, rider = await _loaded(hass)
     assert rider == RiderData(baselines=rider.baselines)
     assert rider.baselines.to_dict() == Baselines().to_dict()
 
 
 async def test_only_the_latest_sessions_are_kept(
-    hass: HomeAssistant, ride: list[Sample]
+    hass: HomeAssistant, ride: list[Sample], real_storage: Path
 ) -> None:
     """A year of rides does not grow the file: the last twenty stay."""
     record = _record(ride[:1200], "2026-11-01T07:00:00+00:00")
     starts = [f"2026-11-{day:02d}T07:00:00+00:00" for day in range(1, 26)]
     sessions = tuple(replace(record, started=s) for s in starts)
-    await RiderStore(hass, ENTRY_ID).async_save(RiderData(sessions=sessions))
-    back = await RiderStore(hass, ENTRY_ID).async_load()
+    store, _ = await _loaded(hass)
+    await store.async_save(RiderData(sessions=sessions))
+    _, back = await _loaded(hass)
     assert [s.started for s in back.sessions] == starts[-RECENT_SESSIONS:]
 
 
-async def test_an_unusable_baseline_starts_afresh_and_keeps_the_rest(
-    hass: HomeAssistant,
-    ride: list[Sample],
-    hass_storage: dict[str, Any],
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """A baseline from a newer version is not guessed at; the settings stay."""
-    record = _record(ride[:1200], "2026-11-30T18:00:00+00:00")
-    hass_storage[storage_key(ENTRY_ID)] = {
-        "version": STORAGE_VERSION,
-        "minor_version": 1,
-        "key": storage_key(ENTRY_ID),
-        "data": {
-            "settings": {"cadence_low_rpm": 70.0},
-            "baselines": {"version": 99},
-            "sessions": [record.to_dict()],
-            "running": None,
-        },
-    }
-    with caplog.at_level(logging.WARNING):
-        rider = await RiderStore(hass, ENTRY_ID).async_load()
-    assert "Stored baseline not usable (unknown baselines version 99)" in caplog.text
-    assert rider.baselines.to_dict() == Baselines().to_dict()
-    assert rider.settings == RiderSettings(AnalysisSettings(cadence_low_rpm=70.0))
-    assert [s.started for s in rider.sessions] == [record.started]
-    assert rider.running is None
-
-
 async def test_a_running_session_without_readings_is_not_resumed(
-    hass: HomeAssistant, hass_storage: dict[str, Any]
+    hass: HomeAssistant, real_storage: Path
 ) -> None:
     """Stopped before the first reading was kept: nothing to resume."""
     now = dt_util.utcnow().isoformat()
-    hass_storage[storage_key(ENTRY_ID)] = {
-        "version": STORAGE_VERSION,
-        "minor_version": 1,
-        "key": storage_key(ENTRY_ID),
-        "data": {
+    _write(
+        real_storage,
+        {
             "settings": {},
             "baselines": Baselines().to_dict(),
             "sessions": [],
             "running": {"started": now, "saved": now, "columns": {"t_s": []}},
         },
-    }
-    rider = await RiderStore(hass, ENTRY_ID).async_load()
+    )
+    _, rider = await _loaded(hass)
     assert rider.running is None
+
+
+def _sound(ride: list[Sample]) -> dict[str, Any]:
+    """A rider's stored data with every part present: two sessions, two baselines."""
+    first = _record(ride[:1200], "2026-11-29T18:00:00+00:00")
+    second = _record(ride[1200:2400], "2026-11-30T18:00:00+00:00")
+    baselines = Baselines()
+    baselines.learn("indoor", first.summary)
+    baselines.learn("outdoor", second.summary)
+    now = dt_util.utcnow().replace(microsecond=0)
+    running = RunningSession(
+        started=now - timedelta(minutes=5), saved=now, samples=tuple(ride[:600])
+    )
+    return encode(
+        RiderData(
+            settings=RiderSettings(AnalysisSettings(cadence_low_rpm=70.0)),
+            baselines=baselines,
+            sessions=(first, second),
+            running=running,
+            ride_ids=frozenset({"sha256:0123", "fit:1:2"}),
+        )
+    )
+
+
+def _damage(kind: str, data: dict[str, Any]) -> tuple[str, Any]:
+    """Damage one part of ``data`` in place; the part's key and its damaged value."""
+    match kind:
+        case "settings_list":
+            data["settings"] = [70.0, 100.0]
+            return "settings", data["settings"]
+        case "session_missing_key":
+            del data["sessions"][0]["started"]
+            return "sessions", [data["sessions"][0]]
+        case "session_nan_string":
+            data["sessions"][1]["avg_power_w"] = "NaN"
+            return "sessions", [data["sessions"][1]]
+        case "running_none_time":
+            data["running"]["columns"]["t_s"][3] = None
+            return "running", data["running"]
+        case "running_ragged_columns":
+            del data["running"]["columns"]["power_w"][-10:]
+            return "running", data["running"]
+        case "baseline_wrong_type":
+            data["baselines"]["contexts"]["outdoor"]["sessions"] = "twelve"
+            return "baselines", {
+                **data["baselines"],
+                "contexts": {"outdoor": data["baselines"]["contexts"]["outdoor"]},
+            }
+        case "baselines_list":
+            data["baselines"] = [data["baselines"]]
+            return "baselines", data["baselines"]
+        case "sessions_mapping":
+            data["sessions"] = {"first": data["sessions"][0]}
+            return "sessions", data["sessions"]
+        case "ride_ids_numbers":
+            data["ride_ids"] = [1, 2]
+            return "ride_ids", data["ride_ids"]
+        case "baseline_unknown_version":
+            data["baselines"] = {"version": 99}
+            return "baselines", data["baselines"]
+    raise AssertionError(kind)
+
+
+DAMAGE = (
+    "settings_list",
+    "session_missing_key",
+    "session_nan_string",
+    "running_none_time",
+    "running_ragged_columns",
+    "baseline_wrong_type",
+    "baselines_list",
+    "sessions_mapping",
+    "ride_ids_numbers",
+    "baseline_unknown_version",
+)
+
+
+@pytest.mark.parametrize("kind", DAMAGE)
+async def test_a_damaged_part_is_kept_aside_and_the_rest_loads(
+    hass: HomeAssistant, ride: list[Sample], real_storage: Path, kind: str
+) -> None:
+    """What is sound loads; the damaged part is kept as stored, and reported."""
+    sound = _sound(ride)
+    data = json.loads(json.dumps(sound))
+    key, damaged = _damage(kind, data)
+    _write(real_storage, data)
+
+    store, rider = await _loaded(hass)
+
+    (kept,) = _beside(real_storage, ".damaged-*")
+    assert json.loads(kept.read_text())[key] == damaged
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"store_damaged_{ENTRY_ID}")
+    assert issue is not None
+    assert issue.translation_placeholders is not None
+    assert issue.translation_placeholders["count"] == "1"
+    assert issue.translation_placeholders["path"] == str(kept)
+    # Every other part came back as it was.
+    back = encode(rider)
+    for part in ("settings", "baselines", "running", "ride_ids"):
+        if part != key:
+            assert back[part] == sound[part], part
+    if key != "sessions":
+        assert back["sessions"] == sound["sessions"]
+    elif kind.startswith("session_"):
+        assert len(rider.sessions) == 1  # the other session loaded
+    # The next save writes the sound parts and keeps the file it replaced.
+    await store.async_save(rider)
+    assert json.loads(_file(real_storage).read_text())["data"] == back
+    assert kept.exists()
+
+
+async def test_the_whole_file_of_the_wrong_shape_is_kept(
+    hass: HomeAssistant, real_storage: Path
+) -> None:
+    _write(real_storage, [{"settings": {}}])
+    _, rider = await _loaded(hass)
+    assert rider.sessions == ()
+    (kept,) = _beside(real_storage, ".damaged-*")
+    assert json.loads(kept.read_text()) == {"data": [{"settings": {}}]}
+
+
+async def test_every_save_keeps_the_previous_file(
+    hass: HomeAssistant, ride: list[Sample], real_storage: Path
+) -> None:
+    store, _ = await _loaded(hass)
+    first = RiderData(sessions=(_record(ride[:1200], "2026-11-29T18:00:00+00:00"),))
+    await store.async_save(first)
+    written = _file(real_storage).read_bytes()
+    await store.async_save(RiderData())
+    backup = real_storage / (storage_key(ENTRY_ID) + ".bak")
+    assert backup.read_bytes() == written
+
+
+async def test_a_cut_file_is_moved_aside_and_the_backup_loaded(
+    hass: HomeAssistant, ride: list[Sample], real_storage: Path
+) -> None:
+    """Home Assistant keeps the unreadable file; the previous good copy loads."""
+    store, _ = await _loaded(hass)
+    record = _record(ride[:1200], "2026-11-29T18:00:00+00:00")
+    await store.async_save(RiderData(sessions=(record,)))
+    await store.async_save(RiderData(sessions=(record, record)))
+    text = _file(real_storage).read_text()
+    _file(real_storage).write_text(text[: len(text) // 2])  # a cut write
+
+    _, rider = await _loaded(hass)
+
+    assert len(rider.sessions) == 1  # from the .bak
+    (corrupt,) = _beside(real_storage, ".corrupt.*")
+    assert corrupt.read_text() == text[: len(text) // 2]
+
+
+@pytest.mark.parametrize(("version", "minor"), [(2, 1), (STORAGE_VERSION, 9)])
+async def test_a_file_from_a_newer_version_is_left_untouched(
+    hass: HomeAssistant,
+    ride: list[Sample],
+    real_storage: Path,
+    version: int,
+    minor: int,
+) -> None:
+    _write(
+        real_storage,
+        {"sessions": "a layout this version does not know"},
+        version,
+        minor,
+    )
+    before = _file(real_storage).read_bytes()
+    store = RiderStore(hass, ENTRY_ID)
+    with pytest.raises(StoreTooNewError, match=f"{version}"):
+        await store.async_load()
+    await store.async_save(RiderData())
+    store.async_delay_save(RiderData)
+    await hass.async_block_till_done()
+    assert _file(real_storage).read_bytes() == before
+    assert not _beside(real_storage, ".bak")
+
+
+async def test_nothing_is_saved_before_a_load(
+    hass: HomeAssistant,
+    ride: list[Sample],
+    real_storage: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A store that was not read is never written over (logged once)."""
+    _write(real_storage, _sound(ride))
+    before = _file(real_storage).read_bytes()
+    store = RiderStore(hass, ENTRY_ID)
+    with caplog.at_level(logging.WARNING):
+        await store.async_save(RiderData())
+        await store.async_save(RiderData())
+    assert _file(real_storage).read_bytes() == before
+    assert caplog.text.count("Not saving") == 1

@@ -1,0 +1,81 @@
+"""Is a part read back from the Store what the code says it holds?
+
+The ``from_dict`` readers are lenient (a ``"NaN"`` string passes through as a
+string, a missing optional key takes its default); what they build is checked
+here against the dataclasses' own type hints, so a damaged part is found when it
+is loaded, not when a sensor does arithmetic with it. Numbers must be finite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields, is_dataclass
+from enum import Enum
+import math
+import types
+from typing import Any, Union, get_args, get_origin, get_type_hints
+
+
+def problem(value: object) -> str | None:
+    """What is wrong with a decoded dataclass (first problem found), or None."""
+    return _check(value, type(value), "")
+
+
+def _check(value: object, hint: Any, where: str) -> str | None:
+    origin = get_origin(hint)
+    if origin in (Union, types.UnionType):
+        options = get_args(hint)
+        if value is None and type(None) in options:
+            return None
+        problems = [_check(value, option, where) for option in options]
+        return None if None in problems else problems[0]
+    if hint is type(None):
+        return None if value is None else f"{where or 'value'} is not empty"
+    if origin in (tuple, list):
+        if not isinstance(value, origin):
+            return f"{where} is not a {origin.__name__}"
+        args = [a for a in get_args(hint) if a is not Ellipsis]
+        inner = args[0] if args else Any
+        for i, item in enumerate(value):
+            if (wrong := _check(item, inner, f"{where}[{i}]")) is not None:
+                return wrong
+        return None
+    if origin is dict:
+        if not isinstance(value, dict):
+            return f"{where} is not a mapping"
+        _, inner = get_args(hint)
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return f"{where} has a key that is not text"
+            if (wrong := _check(item, inner, f"{where}.{key}")) is not None:
+                return wrong
+        return None
+    return _scalar(value, hint, where)
+
+
+def _scalar(value: object, hint: Any, where: str) -> str | None:
+    if hint is Any:
+        return None
+    if hint is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not ok or not math.isfinite(float(value)):  # type: ignore[arg-type]
+            return f"{where} is {value!r}, not a number"
+        return None
+    if hint is bool or hint is str:
+        return None if isinstance(value, hint) else f"{where} is {value!r}"
+    if hint is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return None if ok else f"{where} is {value!r}, not a whole number"
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return None if isinstance(value, hint) else f"{where} is {value!r}"
+    if isinstance(hint, type) and is_dataclass(hint):
+        if not isinstance(value, hint):
+            return f"{where} is not a {hint.__name__}"
+        hints = get_type_hints(hint)
+        for f in fields(hint):
+            name = f"{where}.{f.name}" if where else f.name
+            if (
+                found := _check(getattr(value, f.name), hints[f.name], name)
+            ) is not None:
+                return found
+        return None
+    return None  # a type this check does not know: trusted
