@@ -7,8 +7,9 @@ import threading
 
 import pytest
 
+from custom_components.ridebalance.ant.pairing import Pairing
 from custom_components.ridebalance.ant.receiver import AntReceiver
-from custom_components.ridebalance.ant.stick import Pairing, ReceiverState
+from custom_components.ridebalance.ant.stick import ReceiverState
 
 from .fake_driver import (
     FAST,

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
+from custom_components.ridebalance.ant.pairing import Pairing
 from custom_components.ridebalance.ant.receiver import AntReceiver
 from custom_components.ridebalance.ant.stick import (
-    Pairing,
     ReceiverState,
 )
 

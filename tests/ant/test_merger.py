@@ -7,8 +7,9 @@ import math
 from hypothesis import HealthCheck, given, settings, strategies as st
 import pytest
 
-from custom_components.ridebalance.ant.merger import DeviceRole, Pairing, RiderMerger
+from custom_components.ridebalance.ant.merger import DeviceRole, RiderMerger
 from custom_components.ridebalance.ant.pages import BatteryStatus, RawPage
+from custom_components.ridebalance.ant.pairing import Pairing
 from custom_components.ridebalance.model import PowerSource, Sample
 
 from .page_streams import (
@@ -112,11 +113,6 @@ def test_unpaired_trainer_power_channel_is_released_when_fe_c_shows_up() -> None
     assert merger.trainer.device_number == TRAINER
     later = merger.feed(pedal_ride(5.0, 1, 250, events=16, accumulated=16 * 250))
     assert {(s.power_w, s.power_source) for s in later} == {(250.0, PowerSource.PEDALS)}
-
-
-def test_pairing_the_same_number_as_pedals_and_trainer_is_refused() -> None:
-    with pytest.raises(ValueError, match="share"):
-        Pairing(pedals=TRAINER, trainer=TRAINER)
 
 
 def test_paired_devices_ignore_the_neighbours() -> None:

@@ -14,9 +14,9 @@ from custom_components.ridebalance.ant import (
     receiver as receiver_module,
 )
 from custom_components.ridebalance.ant.pages import RawPage
+from custom_components.ridebalance.ant.pairing import Pairing
 from custom_components.ridebalance.ant.receiver import AntReceiver
 from custom_components.ridebalance.ant.stick import (
-    Pairing,
     ReceiveMode,
     ReceiverState,
 )

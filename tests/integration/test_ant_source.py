@@ -305,7 +305,7 @@ async def test_a_neighbours_trainer_is_counted_but_not_tracked(
                     page.device_type, page.device_number, page.data, 0x05
                 )
         rider.ride(1, 230.0, 51.0, 135.0)
-    await until(hass, lambda: source.diagnostics()["filtered_pages"].get("17", 0) >= 8)
+    await until(hass, lambda: source.diagnostics()["receiver"]["pages_filtered"] >= 8)
     rider.ride(8, 230.0, 51.0, 135.0)
     await until(hass, lambda: number(hass, "sensor.ant_rider_power") == 230)
     diagnostics = source.diagnostics()

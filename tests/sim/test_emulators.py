@@ -6,13 +6,14 @@ from hypothesis import given, strategies as st
 import pytest
 
 from custom_components.ridebalance.ant.encode import encode_page
-from custom_components.ridebalance.ant.merger import Pairing, RiderMerger
+from custom_components.ridebalance.ant.merger import RiderMerger
 from custom_components.ridebalance.ant.pages import (
     BatteryStatus,
     HeartRatePage,
     RawPage,
     decode_page,
 )
+from custom_components.ridebalance.ant.pairing import Pairing
 from custom_components.ridebalance.model import PowerSource, Sample
 from custom_components.ridebalance.sim.emulators import (
     HeartRateEncoder,

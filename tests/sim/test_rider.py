@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from custom_components.ridebalance.ant.merger import Pairing, RiderMerger
+from custom_components.ridebalance.ant.merger import RiderMerger
+from custom_components.ridebalance.ant.pairing import Pairing
 from custom_components.ridebalance.sim import RideScript, Segment, generate
 from custom_components.ridebalance.sim.rider import (
     REST_S,

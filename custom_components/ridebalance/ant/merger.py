@@ -19,6 +19,7 @@ from .pages import (
     DEVICE_TYPE_HEART_RATE,
     RawPage,
 )
+from .pairing import Pairing, number_matches
 from .readings import BatteryState, DeviceCounters
 from .trackers import (
     HeartRateTracker,
@@ -42,24 +43,6 @@ class DeviceRole(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Pairing:
-    """Device numbers to use; None accepts the first device seen of that type.
-
-    A number up to 65535 matches the 16-bit device number; a larger one matches
-    the 20-bit number extended by the transmission type.
-    """
-
-    pedals: int | None = None
-    trainer: int | None = None
-    heart_rate: int | None = None
-
-    def __post_init__(self) -> None:
-        """A trainer's power channel shares its number; it cannot be the pedals."""
-        if self.pedals is not None and self.pedals == self.trainer:
-            raise ValueError("pedals and trainer cannot share a device number")
-
-
-@dataclass(frozen=True, slots=True)
 class DeviceState:
     """One device as the entities see it."""
 
@@ -72,12 +55,6 @@ class DeviceState:
     identity: DeviceIdentity
     battery: BatteryState | None
     counters: DeviceCounters
-
-
-def _matches(paired: int, raw: RawPage) -> bool:
-    if paired > 0xFFFF:
-        return paired == raw.extended_device_number
-    return paired == raw.device_number
 
 
 _TRACKERS: dict[int, type[Tracker]] = {
@@ -161,23 +138,23 @@ class RiderMerger:
         if isinstance(tracker, TrainerTracker):
             self._fe_numbers.add(raw.device_number)
             if self.trainer is None and (
-                pairing.trainer is None or _matches(pairing.trainer, raw)
+                pairing.trainer is None or number_matches(pairing.trainer, raw)
             ):
                 role = DeviceRole.TRAINER
                 self.trainer = tracker
                 self._release_pedals_sharing(raw.device_number)
         elif isinstance(tracker, PowerMeterTracker):
             if raw.device_number in self._fe_numbers or (
-                pairing.trainer is not None and _matches(pairing.trainer, raw)
+                pairing.trainer is not None and number_matches(pairing.trainer, raw)
             ):
                 role = DeviceRole.TRAINER_POWER
             elif self.pedals is None and (
-                pairing.pedals is None or _matches(pairing.pedals, raw)
+                pairing.pedals is None or number_matches(pairing.pedals, raw)
             ):
                 role = DeviceRole.PEDALS
                 self.pedals = tracker
         elif self.heart_rate is None and (
-            pairing.heart_rate is None or _matches(pairing.heart_rate, raw)
+            pairing.heart_rate is None or number_matches(pairing.heart_rate, raw)
         ):
             role = DeviceRole.HEART_RATE
             self.heart_rate = tracker

@@ -25,9 +25,9 @@ from typing import Any, Final
 
 from .framing import Counters
 from .pages import RawPage
+from .pairing import Pairing
 from .stick import (
     OpenCancelledError,
-    Pairing,
     ReceiveMode,
     ReceiverSettings,
     ReceiverState,

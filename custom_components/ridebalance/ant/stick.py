@@ -44,6 +44,7 @@ from .pages import (
     DEVICE_TYPE_HEART_RATE,
     RawPage,
 )
+from .pairing import Pairing
 from .usb_errors import (
     AntStickNotRespondingError,
     classify_open_error,
@@ -83,32 +84,6 @@ class ReceiveMode(StrEnum):
 
     SCAN = "scan"  # one continuous-scan channel, every device
     CHANNELS = "channels"  # one slave channel per profile
-
-
-@dataclass(frozen=True, slots=True)
-class Pairing:
-    """Device numbers to receive; ``None`` = unpaired (any device of that type)."""
-
-    pedals: int | None = None
-    trainer: int | None = None
-    heart_rate: int | None = None
-
-    def number_for(self, device_type: int) -> int | None:
-        """The paired number for a device type (``None``: unpaired or unknown)."""
-        return {
-            DEVICE_TYPE_BICYCLE_POWER: self.pedals,
-            DEVICE_TYPE_FITNESS_EQUIPMENT: self.trainer,
-            DEVICE_TYPE_HEART_RATE: self.heart_rate,
-        }.get(device_type)
-
-    def accepts(self, page: RawPage) -> bool:
-        """Whether a page comes from a device this pairing wants."""
-        if page.device_type not in CHANNEL_PERIODS:
-            return False
-        wanted = self.number_for(page.device_type)
-        if wanted is None:
-            return True
-        return wanted in (page.device_number, page.extended_device_number)
 
 
 @dataclass(frozen=True, slots=True)

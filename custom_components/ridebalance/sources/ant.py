@@ -9,7 +9,6 @@ Samples. A missing or busy stick becomes a repair issue with its fix.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 import time
 from typing import Any, Final
@@ -21,21 +20,17 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
 from ..ant.identity import manufacturer_name, short_brand
-from ..ant.merger import (
-    DeviceRole,
-    DeviceState,
-    Pairing as MergerPairing,
-    RiderMerger,
-)
+from ..ant.merger import DeviceRole, DeviceState, RiderMerger
 from ..ant.pages import (
     DEVICE_TYPE_BICYCLE_POWER,
     DEVICE_TYPE_FITNESS_EQUIPMENT,
     DEVICE_TYPE_HEART_RATE,
     RawPage,
 )
+from ..ant.pairing import Pairing
 from ..ant.receiver import AntReceiver
 from ..ant.scan import probe_stick
-from ..ant.stick import Pairing as ReceiverPairing, ReceiverSettings, ReceiverState
+from ..ant.stick import ReceiverSettings, ReceiverState
 from ..ant.trackers import TrackerConfig
 from ..ant.usb_errors import UDEV_RULES, AntStickError
 from ..const import CONF_HEART_RATE, CONF_PEDALS, CONF_TRAINER, DOMAIN, LOGGER
@@ -47,9 +42,9 @@ from . import (
     SourceStatus,
 )
 
-# Problems the rider has to fix at the stick; each has a repair issue.
 # How often the source looks for devices that went quiet.
 QUIET_CHECK: Final = timedelta(seconds=1)
+# Problems the rider has to fix at the stick; each has a repair issue.
 REPAIRABLE_REASONS: Final = frozenset(
     {"not_found", "busy", "permission_denied", "no_backend"}
 )
@@ -122,32 +117,25 @@ def sensor_device(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class AntPairing:
-    """The rider's devices from a config entry; ``None`` = not used."""
+def pairing_from_entry(data: Mapping[str, Any]) -> Pairing:
+    """The rider's devices as the config flow stored them.
 
-    pedals: int | None
-    trainer: int | None
-    heart_rate: int | None
+    Power is always listened to (any pedals when none is chosen); the trainer and
+    the strap only when the rider chose one.
+    """
 
-    @classmethod
-    def from_entry(cls, data: Mapping[str, Any]) -> AntPairing:
-        """Device numbers as the config flow stored them."""
+    def number(key: str) -> int | None:
+        value = data.get(key)
+        return None if value is None else int(value)
 
-        def number(key: str) -> int | None:
-            value = data.get(key)
-            return None if value is None else int(value)
-
-        return cls(number(CONF_PEDALS), number(CONF_TRAINER), number(CONF_HEART_RATE))
-
-    def wanted_types(self) -> frozenset[int]:
-        """Device types to listen to: power always, the others when chosen."""
-        types = {DEVICE_TYPE_BICYCLE_POWER}
-        if self.trainer is not None:
-            types.add(DEVICE_TYPE_FITNESS_EQUIPMENT)
-        if self.heart_rate is not None:
-            types.add(DEVICE_TYPE_HEART_RATE)
-        return frozenset(types)
+    trainer = number(CONF_TRAINER)
+    heart_rate = number(CONF_HEART_RATE)
+    types = {DEVICE_TYPE_BICYCLE_POWER}
+    if trainer is not None:
+        types.add(DEVICE_TYPE_FITNESS_EQUIPMENT)
+    if heart_rate is not None:
+        types.add(DEVICE_TYPE_HEART_RATE)
+    return Pairing(number(CONF_PEDALS), trainer, heart_rate, frozenset(types))
 
 
 class AntSource:
@@ -169,17 +157,9 @@ class AntSource:
         self._hass = hass
         self._entry_id = entry_id
         self._issue_id = stick_issue_id(entry_id)
-        self._pairing = AntPairing.from_entry(entry_data)
-        self._wanted = self._pairing.wanted_types()
+        self._pairing = pairing_from_entry(entry_data)
         self._settings = settings
-        self._merger = RiderMerger(
-            MergerPairing(
-                pedals=self._pairing.pedals,
-                trainer=self._pairing.trainer,
-                heart_rate=self._pairing.heart_rate,
-            ),
-            tracker_config,
-        )
+        self._merger = RiderMerger(self._pairing, tracker_config)
         self._receiver: AntReceiver | None = None
         self._listener: SourceListener | None = None
         self._unsub_quiet: CALLBACK_TYPE | None = None
@@ -188,7 +168,6 @@ class AntSource:
         self._unsub_stop: CALLBACK_TYPE | None = None
         # Receiver timestamps are monotonic; this maps them to wall-clock times.
         self._wall_anchor = dt_util.utcnow() - timedelta(seconds=time.monotonic())
-        self._filtered: dict[int, int] = {}
         self._samples = 0
         self._issue_reason: str | None = None
 
@@ -230,7 +209,6 @@ class AntSource:
             raise SourceNotReadyError(str(err)) from err
         self._listener = listener
         loop = self._hass.loop
-        pairing = self._pairing
 
         def deliver(batch: list[RawPage]) -> None:
             loop.call_soon_threadsafe(self._on_pages, batch)
@@ -243,11 +221,7 @@ class AntSource:
         receiver = AntReceiver(
             deliver,
             on_state,
-            pairing=ReceiverPairing(
-                pedals=pairing.pedals,
-                trainer=pairing.trainer,
-                heart_rate=pairing.heart_rate,
-            ),
+            pairing=self._pairing,
             settings=self._settings,
         )
         self._receiver = receiver
@@ -294,7 +268,6 @@ class AntSource:
             "receiver": None if receiver is None else receiver.diagnostics(),
             "samples": self._samples,
             "ignored_pages": self._merger.ignored_pages,
-            "filtered_pages": {str(k): v for k, v in sorted(self._filtered.items())},
             "devices": [
                 {
                     "role": state.role.value,
@@ -326,14 +299,7 @@ class AntSource:
         listener = self._listener
         if self._stopped or listener is None:
             return
-        wanted = [page for page in batch if page.device_type in self._wanted]
-        if len(wanted) != len(batch):
-            for page in batch:
-                if page.device_type not in self._wanted:
-                    self._filtered[page.device_type] = (
-                        self._filtered.get(page.device_type, 0) + 1
-                    )
-        samples = self._merger.feed(wanted)
+        samples = self._merger.feed(batch)
         self._push_devices()
         if samples:
             self._samples += len(samples)

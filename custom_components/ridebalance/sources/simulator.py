@@ -18,8 +18,9 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
-from ..ant.merger import DeviceRole, Pairing, RiderMerger
+from ..ant.merger import DeviceRole, RiderMerger
 from ..ant.pages import RawPage
+from ..ant.pairing import Pairing
 from ..sim import RideScript, demo_ride, generate
 from ..sim.rider import (
     SAMPLE_HZ,
