@@ -44,6 +44,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 import math
 
+from .results import Episode, EpisodeKind
+
 
 @dataclass(frozen=True, slots=True)
 class Block:
@@ -125,13 +127,26 @@ class Cusum:
         self.sum += value
         self.n += 1
 
-    def start_episode(self, block: Block) -> None:
+    def start_episode(
+        self, block: Block, kind: EpisodeKind, unit: str, reference: float, band: str
+    ) -> Episode:
+        """The episode this run raises at ``block``; the end CUSUM starts afresh."""
         self.e = 0.0
         self.end_zero_s = block.end_s
         self.committed_sum = self.sum
         self.committed_n = self.n
         self.sum = 0.0
         self.n = 0
+        return Episode(
+            kind=kind,
+            onset_s=self.onset_s,
+            detected_s=block.end_s,
+            magnitude=self.magnitude(),
+            unit=unit,
+            reference=reference,
+            power_band=band,
+            reason="",
+        )
 
     def step_end(self, block: Block, u: float, k: float, value: float) -> None:
         """Advance the end CUSUM (the caller compares ``e`` with its interval)."""

@@ -299,16 +299,8 @@ class BlockDetector:
             self._dn.step(block, u_dn, k, r)
             for up, c in ((True, self._up), (False, self._dn)):
                 if c.s >= h and block.end_s - c.onset_s >= s.min_duration_s:
-                    c.start_episode(block)
-                    ep = Episode(
-                        kind=EpisodeKind.ASYMMETRY,
-                        onset_s=c.onset_s,
-                        detected_s=block.end_s,
-                        magnitude=c.magnitude(),
-                        unit="points",
-                        reference=exp.mean_left_pct,
-                        power_band=band,
-                        reason="",
+                    ep = c.start_episode(
+                        block, EpisodeKind.ASYMMETRY, "points", exp.mean_left_pct, band
                     )
                     self._asym_reason(ep, block.end_s)
                     self._asym = self._start(changes, ep, block.end_s)
@@ -433,16 +425,8 @@ class BlockDetector:
             cus.step(block, u, k, d)
             h = self._h_for("cadence", k, sides=1)
             if cus.s >= h and block.end_s - cus.onset_s >= s.min_duration_s:
-                cus.start_episode(block)
-                ep = Episode(
-                    kind=EpisodeKind.CADENCE_DRIFT,
-                    onset_s=cus.onset_s,
-                    detected_s=block.end_s,
-                    magnitude=cus.magnitude(),
-                    unit="rpm",
-                    reference=ref,
-                    power_band=band,
-                    reason="",
+                ep = cus.start_episode(
+                    block, EpisodeKind.CADENCE_DRIFT, "rpm", ref, band
                 )
                 self._cad_reason(ep, block.end_s)
                 self._cad_ep = self._start(changes, ep, block.end_s)

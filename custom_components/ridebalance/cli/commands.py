@@ -17,6 +17,7 @@ from ..ant.pages import (
     decode_page,
     page_to_dict,
 )
+from ..model import READING_FIELDS
 from ..rides import Ride
 from ..rides.analyze import analyse_dynamics
 from ..rides.csv_writer import write_csv
@@ -174,14 +175,7 @@ def cmd_simulate(args: argparse.Namespace, out: IO[str]) -> int:
     if args.fit is not None:
         ride = Ride.from_columns(
             arrays.t_s,
-            power_w=arrays.power_w,
-            left_pct=arrays.left_pct,
-            cadence_rpm=arrays.cadence_rpm,
-            heart_rate_bpm=arrays.heart_rate_bpm,
-            te_left_pct=arrays.te_left_pct,
-            te_right_pct=arrays.te_right_pct,
-            ps_left_pct=arrays.ps_left_pct,
-            ps_right_pct=arrays.ps_right_pct,
+            **{name: getattr(arrays, name) for name in READING_FIELDS},
             indoor=True,
             sub_sport="virtual_activity",
         )

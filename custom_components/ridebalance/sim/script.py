@@ -22,7 +22,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from ..model import PowerSource, ReadingArrays, Sample
+from ..model import READING_FIELDS, PowerSource, ReadingArrays, Sample
 
 type FloatArray = npt.NDArray[np.float64]
 
@@ -140,18 +140,8 @@ class RideArrays(ReadingArrays):
             v = float(a[i])
             return None if math.isnan(v) else round(v, 2)
 
-        return Sample(
-            t_s=float(self.t_s[i]),
-            power_w=opt(self.power_w),
-            left_pct=opt(self.left_pct),
-            cadence_rpm=opt(self.cadence_rpm),
-            heart_rate_bpm=opt(self.heart_rate_bpm),
-            te_left_pct=opt(self.te_left_pct),
-            te_right_pct=opt(self.te_right_pct),
-            ps_left_pct=opt(self.ps_left_pct),
-            ps_right_pct=opt(self.ps_right_pct),
-            power_source=PowerSource.SIMULATOR,
-        )
+        values = {name: opt(getattr(self, name)) for name in READING_FIELDS}
+        return Sample(float(self.t_s[i]), **values, power_source=PowerSource.SIMULATOR)
 
     def samples(self) -> Iterator[Sample]:
         """All readings in order."""
