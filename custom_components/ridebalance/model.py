@@ -79,7 +79,8 @@ class ReadingArrays:
     ps_right_pct: npt.NDArray[np.float64]
 
 
-# The measured figures of a Sample: the one list of them.
+# The measured figures of a Sample: the one list of them (the cycling dynamics,
+# which few pedals send, are ``DYNAMICS_FIELDS`` and ride beside them).
 READING_FIELDS: tuple[str, ...] = tuple(
     f.name for f in fields(ReadingArrays) if f.name != "t_s"
 )
@@ -92,7 +93,8 @@ class Sample:
     ``t_s`` is seconds on the source's monotonic clock (from the start of the
     stream for files and the simulator). ``left_pct`` is the LEFT pedal's share of
     power in percent (the rider-facing convention; wire formats carry the right
-    share and are converted at the decoder/reader boundary).
+    share and are converted at the decoder/reader boundary). The cycling
+    dynamics (``DYNAMICS_FIELDS``) are None unless the pedals broadcast them.
     """
 
     t_s: float
@@ -105,6 +107,17 @@ class Sample:
     ps_left_pct: float | None = None
     ps_right_pct: float | None = None
     power_source: PowerSource | None = None
+    rider_position: RiderPosition | None = None
+    pco_left_mm: float | None = None
+    pco_right_mm: float | None = None
+    phase_left_start_deg: float | None = None
+    phase_left_end_deg: float | None = None
+    phase_right_start_deg: float | None = None
+    phase_right_end_deg: float | None = None
+    peak_left_start_deg: float | None = None
+    peak_left_end_deg: float | None = None
+    peak_right_start_deg: float | None = None
+    peak_right_end_deg: float | None = None
 
     @property
     def right_pct(self) -> float | None:

@@ -27,7 +27,7 @@ from homeassistant.util import dt as dt_util
 from .analysis import Baseline, Baselines, SessionSummary
 from .analysis.session import RiderSettings
 from .const import DOMAIN, LOGGER
-from .model import READING_FIELDS, Sample
+from .model import DYNAMICS_FIELDS, READING_FIELDS, RiderPosition, Sample
 from .store_check import problem
 
 STORAGE_VERSION = 1
@@ -39,7 +39,7 @@ RECENT_SESSIONS = 20
 # A save is written this long after it was asked for, so a burst of changes
 # (a rider turning a number up step by step) is one write.
 SAVE_DELAY_S = 1.0
-COLUMNS: tuple[str, ...] = ("t_s", *READING_FIELDS)
+COLUMNS: tuple[str, ...] = ("t_s", *READING_FIELDS, *DYNAMICS_FIELDS)
 
 type Columns = dict[str, list[float | None]]
 
@@ -118,18 +118,26 @@ def _round(value: float | None, digits: int) -> float | None:
 def samples_to_columns(samples: Iterable[Sample]) -> Columns:
     """Readings as one list per field (``None`` where a field was not measured)."""
     rows = list(samples)
-    return {name: [getattr(s, name) for s in rows] for name in COLUMNS}
+    columns = {name: [getattr(s, name) for s in rows] for name in COLUMNS}
+    # Most pedals never send cycling dynamics: keep those columns only when used.
+    return {
+        name: values
+        for name, values in columns.items()
+        if name not in DYNAMICS_FIELDS or any(v is not None for v in values)
+    }
 
 
 def columns_to_samples(columns: Mapping[str, list[float | None]]) -> list[Sample]:
     """The inverse of :func:`samples_to_columns`; a missing field reads as None."""
     times = columns.get("t_s", [])
-    present = [name for name in READING_FIELDS if name in columns]
+    present = [name for name in COLUMNS[1:] if name in columns]
     out: list[Sample] = []
     for i, t_s in enumerate(times):
         if t_s is None:
             raise ValueError(f"reading {i} has no time")
         values = {name: columns[name][i] for name in present}
+        if (position := values.get("rider_position")) is not None:
+            values["rider_position"] = RiderPosition(int(position))
         out.append(Sample(t_s, **values))  # type: ignore[arg-type]
     return out
 

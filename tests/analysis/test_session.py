@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 import pytest
 
@@ -14,7 +15,7 @@ from custom_components.ridebalance.analysis.session import (
     RiderSettings,
     SessionTracker,
 )
-from custom_components.ridebalance.model import Sample
+from custom_components.ridebalance.model import RiderPosition, Sample
 from custom_components.ridebalance.sim import (
     Rider,
     RideScript,
@@ -263,3 +264,37 @@ def test_settings_keep_the_riders_knobs_and_take_the_rest_from_the_code() -> Non
     assert back == RiderSettings(
         AnalysisSettings(power_floor_w=80.0), alerts_enabled=False
     )
+
+
+def _with_position(
+    samples: list[Sample], position: RiderPosition, **dynamics: float
+) -> list[Sample]:
+    return [replace(s, rider_position=position, **dynamics) for s in samples]
+
+
+def test_a_real_change_of_position_counts_as_a_posture_break() -> None:
+    """Standing up for a minute at minute 8 moves the next reminder to minute 18;
+    a two-second shift out of the saddle does not."""
+    t = tracker(posture_interval_min=10)
+    seated, standing = RiderPosition.SEATED, RiderPosition.STANDING
+    t.push(_with_position(steady(6 * 60), seated))
+    t.push(_with_position(steady(2, start=6 * 60, power=320), standing))
+    t.push(_with_position(steady(2 * 60 - 2, start=6 * 60 + 2), seated))
+    t.push(_with_position(steady(60, start=8 * 60, power=320), standing))
+    alerts = t.push(_with_position(steady(15 * 60, start=9 * 60), seated))
+    reminders = [n for n in alerts if n.type is AlertType.POSTURE_REMINDER]
+    # Sitting down again at minute 9 is a change too: it counts from there.
+    assert [round(n.data["elapsed_min"]) for n in reminders] == [19]
+    now = t.dynamics_now()
+    assert now.absent_reason is None
+    assert now.standing is False
+    assert now.stand_count == 2
+    assert now.standing_s == pytest.approx(62.0, abs=0.5)
+
+
+def test_without_dynamics_reminders_keep_the_interval() -> None:
+    t = tracker(posture_interval_min=10)
+    alerts = t.push(steady(21 * 60))
+    reminders = [n for n in alerts if n.type is AlertType.POSTURE_REMINDER]
+    assert [round(n.data["elapsed_min"]) for n in reminders] == [10, 20]
+    assert t.dynamics_now().absent_reason is not None

@@ -21,7 +21,7 @@ from custom_components.ridebalance.analysis import (
 )
 from custom_components.ridebalance.analysis.session import RiderSettings
 from custom_components.ridebalance.const import DOMAIN
-from custom_components.ridebalance.model import Sample
+from custom_components.ridebalance.model import RiderPosition, Sample
 from custom_components.ridebalance.sim import demo_ride, generate
 from custom_components.ridebalance.store import (
     RECENT_SESSIONS,
@@ -67,6 +67,25 @@ def test_readings_survive_the_columns_and_json(ride: list[Sample]) -> None:
     """A running session comes back reading for reading, gaps still gaps."""
     columns = json.loads(json.dumps(samples_to_columns(ride)))
     assert columns_to_samples(columns) == ride
+
+
+def test_cycling_dynamics_are_kept_only_when_measured(ride: list[Sample]) -> None:
+    """Pedals without dynamics add no columns; with them, position and PCO survive."""
+    assert "rider_position" not in samples_to_columns(ride)
+    moving = [
+        replace(
+            sample,
+            rider_position=RiderPosition.STANDING
+            if i % 40 < 8
+            else RiderPosition.SEATED,
+            pco_left_mm=-2.0,
+            phase_right_start_deg=355.8,
+        )
+        for i, sample in enumerate(ride[:400])
+    ]
+    back = columns_to_samples(json.loads(json.dumps(samples_to_columns(moving))))
+    assert back == moving
+    assert back[0].rider_position is RiderPosition.STANDING
 
 
 def test_a_reading_without_time_is_refused() -> None:

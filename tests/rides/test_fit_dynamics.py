@@ -201,3 +201,23 @@ def test_running_keeps_dynamics_aligned() -> None:
     assert len(running.dynamics) == len(running) == len(ride) - 60
     with pytest.raises(ValueError, match="dynamics has"):
         replace(ride, dynamics=running.dynamics)
+
+
+def test_a_live_session_exports_its_dynamics() -> None:
+    """Samples from the pedals (4 Hz) become a FIT session with the dynamics."""
+    ride, truth = dynamics_ride(minutes=15, stands=3, pause_at_s=None)
+    samples = [
+        replace(sample, t_s=sample.t_s + quarter / 4)
+        for sample in ride.to_samples()
+        for quarter in range(4)
+    ]
+    assert samples[0].rider_position is not None
+    live = Ride.from_samples(samples)
+    assert live.dynamics is not None
+    back = _read(encode_fit(live, start_time=START))
+    assert back.dynamics is not None
+    session = back.dynamics.session
+    assert session is not None
+    assert session.stand_count == truth.stand_count
+    assert session.time_standing_s == pytest.approx(truth.standing_s, abs=1.0)
+    assert session.pco_left_mm == pytest.approx(-2.0, abs=1.0)

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..model import Sample
 from .baseline import Baselines
+from .live_dynamics import DynamicsNow, DynamicsTracker
 from .results import (
     EpisodeChange,
     EpisodeEdge,
@@ -178,6 +179,7 @@ class SessionTracker:
         self.last_session_samples: list[Sample] = []
         self._offset = 0.0
         self._rebase_to: float | None = None
+        self.dynamics = DynamicsTracker()
 
     # --- state ---------------------------------------------------------------
 
@@ -205,8 +207,16 @@ class SessionTracker:
         ]
         return sum(values) / len(values) if values else None
 
+    def dynamics_now(self) -> DynamicsNow:
+        """Position, time standing this session, PCO and power phase now."""
+        return self.dynamics.now(self.last_sample.t_s if self.last_sample else None)
+
     def minutes_since_break(self) -> float | None:
-        """Riding minutes since the last posture break (reminder or pause)."""
+        """Riding minutes since the last posture break.
+
+        A break is a reminder, a pause, or a real change of position (seated
+        to standing or back, held for ``live_dynamics.REAL_CHANGE_S``).
+        """
         if self._active is None:
             return None
         return (self._active.riding_s - self._active.last_break_riding_s) / 60.0
@@ -277,6 +287,7 @@ class SessionTracker:
         assert self._active is not None
         for sample in samples:
             self._active.analyzer.push(sample)
+            self.dynamics.push(sample)
             self._active.samples.append(sample)
             pedalling = _pedalling(sample, self.settings.analysis.power_floor_w)
             self._active.count(sample, pedalling)
@@ -297,6 +308,7 @@ class SessionTracker:
 
     def _start(self, t_s: float) -> list[Alert]:
         self._active = _Active(self._new_analyzer(), start_t_s=t_s, last_pedal_t_s=t_s)
+        self.dynamics.reset_session()
         self._wait_for_pause = False
         return [Alert(AlertType.SESSION_STARTED, {"reason": "Session started."})]
 
@@ -329,6 +341,7 @@ class SessionTracker:
     def _push_one(self, sample: Sample) -> list[Alert]:
         self.last_sample = sample
         self._recent.append(sample)
+        changed_at = self.dynamics.push(sample)
         pedalling = _pedalling(sample, self.settings.analysis.power_floor_w)
         alerts: list[Alert] = []
         if self._active is None:
@@ -347,6 +360,10 @@ class SessionTracker:
         assert active is not None
         active.samples.append(sample)
         active.count(sample, pedalling)
+        if changed_at is not None:
+            # The rider moved: the reminder counts from when the change began.
+            since = active.riding_s - (sample.t_s - changed_at)
+            active.last_break_riding_s = max(active.last_break_riding_s, since)
         for change in active.analyzer.push(sample):
             alerts.extend(self._alert(change))
         if pedalling:

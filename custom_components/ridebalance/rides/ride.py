@@ -7,7 +7,7 @@ as numpy arrays; ``NaN`` marks "not measured" so arithmetic stays vectorised.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 import hashlib
@@ -18,7 +18,14 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from ..model import READING_FIELDS, PowerSource, ReadingArrays, Sample
+from ..model import (
+    DYNAMICS_FIELDS,
+    READING_FIELDS,
+    PowerSource,
+    ReadingArrays,
+    RiderPosition,
+    Sample,
+)
 from .dynamics import RideDynamics
 from .errors import NoBalanceError, NoPowerError
 
@@ -188,6 +195,9 @@ class Ride(ReadingArrays):
             )
 
         t = col("t_s")
+        dynamics = {name: col(name) for name in DYNAMICS_FIELDS}
+        if any(np.isfinite(values).any() for values in dynamics.values()):
+            meta.setdefault("dynamics", RideDynamics(dynamics))
         return cls.from_columns(
             t - t[0] if t.size else t,
             power_w=col("power_w"),
@@ -273,7 +283,8 @@ class Ride(ReadingArrays):
             self.timer_running.tolist(),
             strict=True,
         )
-        for t, p, left, cad, hr, tel, ter, psl, psr, running in columns:
+        dynamics = self.dynamics.columns if self.dynamics is not None else {}
+        for i, (t, p, left, cad, hr, tel, ter, psl, psr, running) in enumerate(columns):
             if not running and not include_paused:
                 continue
             power = _opt(p)
@@ -288,6 +299,7 @@ class Ride(ReadingArrays):
                 ps_left_pct=_opt(psl),
                 ps_right_pct=_opt(psr),
                 power_source=source if power is not None else None,
+                **_dynamics_at(dynamics, i),
             )
 
 
@@ -302,6 +314,15 @@ class RideFile:
 def content_id(data: bytes | memoryview) -> str:
     """The identity of a ride file without one of its own: a hash of its bytes."""
     return "sha256:" + hashlib.sha256(data).hexdigest()[:32]
+
+
+def _dynamics_at(columns: Mapping[str, FloatArray], i: int) -> dict[str, Any]:
+    """One record's cycling dynamics as Sample fields (none when not measured)."""
+    values = {name: _opt(float(columns[name][i])) for name in columns}
+    position = values.pop("rider_position", None)
+    if position is not None:
+        values["rider_position"] = RiderPosition(int(position))
+    return values
 
 
 def indoor_from_sub_sport(sub_sport: str | None) -> bool | None:

@@ -1,0 +1,154 @@
+"""Cycling dynamics live: position, time standing, PCO and power phase now.
+
+Fed sample by sample (plain Python, no Home Assistant). The pedals send these
+figures only while a head unit has switched them on; when no sample has carried
+them for ``ABSENT_AFTER_S`` they are absent, with the reason, and nothing is
+made up in their place.
+
+A *real change of position* is a change between seated and standing that is
+held for ``REAL_CHANGE_S``: the pedals' one-reading transitions and a shift of a
+second or two out of the saddle are not one. Posture reminders count from it.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+import math
+
+import numpy as np
+
+from ..angles import circular_mean_deg
+from ..model import Sample
+
+ABSENT_AFTER_S = 10.0
+REAL_CHANGE_S = 10.0
+WINDOW_S = 60.0
+MAX_SAMPLE_GAP_S = 5.0
+NOT_BROADCAST = (
+    "the pedals do not broadcast cycling dynamics: a head unit must switch them "
+    "on (RideBalance only listens)"
+)
+NO_SENSOR = "no reading from the pedals"
+
+
+@dataclass(frozen=True, slots=True)
+class DynamicsNow:
+    """What the pedals say about how the rider moves (None = not measured)."""
+
+    absent_reason: str | None
+    """Why there are no dynamics now (None while they arrive)."""
+    standing: bool | None
+    standing_s: float
+    """Time standing since the session started (or since the first reading)."""
+    stand_count: int
+    pco_left_mm: float | None
+    pco_right_mm: float | None
+    phase_left: tuple[float, float] | None
+    """Start and end of the power phase, degrees, over the last minute."""
+    phase_right: tuple[float, float] | None
+
+
+_WINDOW_FIELDS = (
+    "pco_left_mm",
+    "pco_right_mm",
+    "phase_left_start_deg",
+    "phase_left_end_deg",
+    "phase_right_start_deg",
+    "phase_right_end_deg",
+)
+
+
+class DynamicsTracker:
+    """Keeps the latest cycling dynamics and counts standing over a session."""
+
+    def __init__(self) -> None:
+        self._recent: deque[tuple[float, tuple[float, ...]]] = deque()
+        self._last_seen_t: float | None = None
+        self._last_t: float | None = None
+        self._standing: bool | None = None
+        self._pending: tuple[bool, float] | None = None
+        self.standing_s = 0.0
+        self.stand_count = 0
+
+    def reset_session(self) -> None:
+        """A new session: time standing and stands count from zero."""
+        self.standing_s = 0.0
+        self.stand_count = 0
+
+    def push(self, sample: Sample) -> float | None:
+        """Take one reading; returns the time of a real change of position.
+
+        The returned time is when the rider changed position (held since then
+        for ``REAL_CHANGE_S``), on the sample clock; None otherwise.
+        """
+        t = sample.t_s
+        if self._last_t is not None and self._standing:
+            self.standing_s += min(max(t - self._last_t, 0.0), MAX_SAMPLE_GAP_S)
+        self._last_t = t
+        values = tuple(
+            math.nan if (v := getattr(sample, name)) is None else float(v)
+            for name in _WINDOW_FIELDS
+        )
+        measured = sample.rider_position is not None or any(
+            math.isfinite(v) for v in values
+        )
+        if measured:
+            self._last_seen_t = t
+            self._recent.append((t, values))
+        while self._recent and self._recent[0][0] < t - WINDOW_S:
+            self._recent.popleft()
+        if sample.rider_position is None:
+            return None
+        return self._position(sample.rider_position.standing, t)
+
+    def _position(self, standing: bool, t: float) -> float | None:
+        if self._standing is None:
+            self._standing = standing
+            self.stand_count += standing
+            return None
+        if standing != self._standing:
+            self._standing = standing
+            self.stand_count += standing
+            # Back before the last change held: neither was a real change.
+            self._pending = None if self._pending is not None else (standing, t)
+            return None
+        pending = self._pending
+        if pending is not None and t - pending[1] >= REAL_CHANGE_S:
+            self._pending = None
+            return pending[1]
+        return None
+
+    def now(self, t_s: float | None) -> DynamicsNow:
+        """The figures at ``t_s`` (the latest sample's time)."""
+        absent: str | None = None
+        if t_s is None:
+            absent = NO_SENSOR
+        elif self._last_seen_t is None or t_s - self._last_seen_t > ABSENT_AFTER_S:
+            absent = NOT_BROADCAST
+        if absent is not None:
+            return DynamicsNow(
+                absent, None, self.standing_s, self.stand_count, None, None, None, None
+            )
+        rows = np.array([values for _, values in self._recent], dtype=np.float64)
+        column = {name: rows[:, i] for i, name in enumerate(_WINDOW_FIELDS)}
+
+        def mean(name: str) -> float | None:
+            finite = column[name][np.isfinite(column[name])]
+            return float(finite.mean()) if finite.size else None
+
+        def phase(side: str) -> tuple[float, float] | None:
+            start = circular_mean_deg(column[f"phase_{side}_start_deg"])
+            end = circular_mean_deg(column[f"phase_{side}_end_deg"])
+            return None if start is None or end is None else (start, end)
+
+        return DynamicsNow(
+            absent_reason=None,
+            standing=self._standing,
+            standing_s=self.standing_s,
+            stand_count=self.stand_count,
+            pco_left_mm=mean("pco_left_mm"),
+            pco_right_mm=mean("pco_right_mm"),
+            phase_left=phase("left"),
+            phase_right=phase("right"),
+        )
