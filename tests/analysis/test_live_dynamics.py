@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 import pytest
 
 from custom_components.ridebalance.analysis.live_dynamics import (
@@ -15,8 +18,8 @@ from custom_components.ridebalance.angles import angle_change_deg
 from custom_components.ridebalance.model import RiderPosition, Sample
 
 
-def _sample(t: float, position: RiderPosition | None = None, **values: float) -> Sample:
-    return Sample(t_s=t, power_w=220.0, rider_position=position, **values)
+def _sample(t: float, position: RiderPosition | None = None, **values: Any) -> Sample:
+    return replace(Sample(t_s=t, power_w=220.0, rider_position=position), **values)
 
 
 def test_absent_until_the_pedals_send_them() -> None:

@@ -266,10 +266,8 @@ def test_settings_keep_the_riders_knobs_and_take_the_rest_from_the_code() -> Non
     )
 
 
-def _with_position(
-    samples: list[Sample], position: RiderPosition, **dynamics: float
-) -> list[Sample]:
-    return [replace(s, rider_position=position, **dynamics) for s in samples]
+def _with_position(samples: list[Sample], position: RiderPosition) -> list[Sample]:
+    return [replace(s, rider_position=position) for s in samples]
 
 
 def test_a_real_change_of_position_counts_as_a_posture_break() -> None:
