@@ -1,4 +1,4 @@
-"""Fixtures for the receiver tests: a fake USB stick under openant's real code."""
+"""Fixtures for the receiver tests: a simulated USB stick under the real openant."""
 
 from __future__ import annotations
 
@@ -10,25 +10,25 @@ import pytest
 from custom_components.ridebalance.ant.pairing import Pairing
 from custom_components.ridebalance.ant.receiver import AntReceiver
 from custom_components.ridebalance.ant.stick import ReceiverState
+from tests.usbstick.backend import SimulatedStick
 
-from .fake_driver import (
+from .receiver_kit import (
     FAST,
     HRM,
     PEDALS,
     TRAINER,
     MakeReceiver,
     Recorder,
-    TroubledStick,
     wait_for,
 )
 
 
 @pytest.fixture
-def stick(monkeypatch: pytest.MonkeyPatch) -> TroubledStick:
-    """The fake stick, installed in place of openant's USB driver lookup."""
-    fake = TroubledStick()
-    fake.install(monkeypatch)
-    return fake
+def stick(monkeypatch: pytest.MonkeyPatch) -> SimulatedStick:
+    """A simulated ANTUSB2 that pyusb finds, under openant's own USB driver."""
+    sim = SimulatedStick()
+    sim.install(monkeypatch)
+    return sim
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def recorder() -> Recorder:
 
 
 @pytest.fixture
-def make_receiver(stick: TroubledStick, recorder: Recorder) -> Iterator[MakeReceiver]:
+def make_receiver(stick: SimulatedStick, recorder: Recorder) -> Iterator[MakeReceiver]:
     """Build receivers on the fake stick; every one is stopped afterwards."""
     made: list[AntReceiver] = []
 

@@ -35,7 +35,7 @@ def fe_trainer(events: int, accumulated: int, cadence: int = 85) -> str:
 
 
 def fe_general(heart_rate: int) -> str:
-    return bytes((0x10, 25, 0, 0, 0x28, 0x23, heart_rate, 0x30)).hex()
+    return bytes((0x10, 25, 0, 0, 0x28, 0x23, heart_rate, 0x31)).hex()  # HR: strap
 
 
 def hr_page(beat_count: int, bpm: int, beat_time: int = 0) -> str:

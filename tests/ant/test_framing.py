@@ -12,15 +12,14 @@ from custom_components.ridebalance.ant.receiver import AntReceiver
 from custom_components.ridebalance.ant.stick import (
     ReceiverState,
 )
+from tests.usbstick.backend import SimulatedStick
 
-from .fake_driver import (
+from .receiver_kit import (
     BURST,
     EVENT_TX,
     FAST,
     PEDALS,
-    FakeStick,
     Recorder,
-    TroubledStick,
     broadcast_frame,
     channel_event,
     frame,
@@ -30,7 +29,7 @@ from .fake_driver import (
 
 
 def test_malformed_frames_are_counted_and_dropped_and_reception_goes_on(
-    connected: AntReceiver, stick: FakeStick, recorder: Recorder
+    connected: AntReceiver, stick: SimulatedStick, recorder: Recorder
 ) -> None:
     good = broadcast_frame(0, power_page(1), 11, PEDALS)
     bad_checksum = good[:-1] + bytes([good[-1] ^ 0x01])
@@ -58,7 +57,7 @@ def test_malformed_frames_are_counted_and_dropped_and_reception_goes_on(
 
 
 def test_frames_split_or_joined_across_usb_reads_are_reassembled(
-    connected: AntReceiver, stick: FakeStick, recorder: Recorder
+    connected: AntReceiver, stick: SimulatedStick, recorder: Recorder
 ) -> None:
     first = broadcast_frame(0, power_page(1), 11, PEDALS)
     second = broadcast_frame(0, power_page(2), 11, PEDALS)
@@ -71,7 +70,7 @@ def test_frames_split_or_joined_across_usb_reads_are_reassembled(
 
 
 def test_odd_but_harmless_traffic_does_not_disturb_reception(
-    stick: TroubledStick, recorder: Recorder
+    stick: SimulatedStick, recorder: Recorder
 ) -> None:
     """Empty reads, a frame cut right after its sync byte, a page without the
     sender's id, a burst transfer and a transmit event: pages keep coming, the
@@ -86,8 +85,8 @@ def test_odd_but_harmless_traffic_does_not_disturb_reception(
             receiver.start()
         assert receiver.last_error is None
         assert receiver.stick is not None
-        assert receiver.stick.serial_number == 12345
-        assert receiver.stick.ant_version == "AOV1.00B00"
+        assert receiver.stick.serial_number == stick.firmware.serial_number
+        assert receiver.stick.ant_version == "AP2USB1.05"
         assert recorder.states[-1] == (ReceiverState.CONNECTED, "continuous scan")
 
         stick.queue_raw(b"")  # a read that returns nothing

@@ -128,9 +128,12 @@ def test_power_only_invalid_cadence_is_none_not_255() -> None:
 
 
 @pytest.mark.parametrize("pedal_byte", ["E5", "65", "FE"])
-def test_pedal_share_above_100_is_malformed(pedal_byte: str) -> None:
-    with pytest.raises(MalformedPage, match="above 100"):
-        page(POWER, f"10 01 {pedal_byte} 5A 00 00 00 00")
+def test_a_share_above_100_costs_the_share_not_the_power(pedal_byte: str) -> None:
+    decoded = page(POWER, f"10 01 {pedal_byte} 5A 34 12 FA 00")
+    assert isinstance(decoded, PowerOnlyPage)
+    assert (decoded.right_pct, decoded.unknown_side_pct) == (None, None)
+    assert (decoded.cadence_rpm, decoded.instantaneous_power_w) == (90, 250)
+    assert decoded.accumulated_power_w == 0x1234
 
 
 def test_power_only_boundary_shares() -> None:
@@ -152,12 +155,13 @@ def test_te_ps_half_percent_units_and_invalid_side() -> None:
     assert decoded.ps_combined_pct is None
 
 
-@pytest.mark.parametrize(
-    "hex_bytes", ["13 01 C9 C8 FF FF FF FF", "13 01 C8 C8 FD 10 FF FF"]
-)
-def test_te_or_ps_above_100_is_malformed(hex_bytes: str) -> None:
-    with pytest.raises(MalformedPage):
-        page(POWER, hex_bytes)
+def test_te_or_ps_above_100_is_unknown_and_the_other_fields_stay() -> None:
+    decoded = page(POWER, "13 01 C9 C8 FD 10 FF FF")
+    assert isinstance(decoded, TorqueEffectivenessPage)
+    assert decoded.te_left_pct is None  # 100.5 %
+    assert decoded.te_right_pct == 100.0
+    assert decoded.ps_left_pct is None  # 126.5 %
+    assert decoded.ps_right_pct == 8.0
 
 
 def test_calibration_success_with_signed_value() -> None:
@@ -180,9 +184,11 @@ def test_calibration_request_is_unknown_not_malformed() -> None:
     assert caught.value.page_number == 0x01
 
 
-def test_calibration_bad_auto_zero_status_is_malformed() -> None:
-    with pytest.raises(MalformedPage, match="auto zero"):
-        page(POWER, "01 AC 05 FF FF FF 00 00")
+def test_calibration_bad_auto_zero_status_keeps_the_result() -> None:
+    decoded = page(POWER, "01 AC 05 FF FF FF 0A 00")
+    assert decoded == CalibrationResponsePage(
+        success=True, auto_zero_enabled=None, calibration_value=10
+    )
 
 
 # --- common pages ----------------------------------------------------------------
@@ -244,24 +250,42 @@ def test_battery_status_codes(descriptive: str, status: BatteryStatus | None) ->
 
 
 def test_fec_general_page() -> None:
-    decoded = page(FEC, "10 19 28 64 28 23 8C B4")
+    decoded = page(FEC, "10 19 28 64 28 23 8C B5")
     assert decoded == FeGeneralPage(
         equipment_type=25,
         elapsed_time_s=10.0,
         distance_m=100,
         speed_mps=9.0,
-        heart_rate_bpm=140,
-        capabilities=4,
+        heart_rate_bpm=140,  # heart-rate source 1: an ANT+ strap
+        capabilities=5,
         fe_state=FeState.IN_USE,
         lap_toggle=True,
     )
 
 
 def test_fec_general_invalid_heart_rate_and_reserved_state() -> None:
-    decoded = page(FEC, "10 19 00 00 00 00 FF 00")
+    decoded = page(FEC, "10 19 00 00 00 00 FF 03")
     assert isinstance(decoded, FeGeneralPage)
     assert decoded.heart_rate_bpm is None
     assert decoded.fe_state is None
+
+
+@pytest.mark.parametrize(("b7", "heart_rate"), [("30", None), ("31", 140), ("33", 140)])
+def test_fec_general_heart_rate_needs_a_heart_rate_source(
+    b7: str, heart_rate: int | None
+) -> None:
+    """b7 bits 0-1 = 0: the trainer has no heart-rate source, b6 is no reading."""
+    decoded = page(FEC, f"10 19 28 64 A0 0F 8C {b7}")
+    assert isinstance(decoded, FeGeneralPage)
+    assert decoded.heart_rate_bpm == heart_rate
+    assert decoded.speed_mps == 4.0
+
+
+def test_fec_general_speed_ffff_is_no_speed() -> None:
+    decoded = page(FEC, "10 19 28 64 FF FF 8C 31")
+    assert isinstance(decoded, FeGeneralPage)
+    assert decoded.speed_mps is None
+    assert decoded.heart_rate_bpm == 140
 
 
 @pytest.mark.parametrize(
@@ -279,11 +303,14 @@ def test_fec_settings_incline_is_signed(
     assert decoded.fe_state is FeState.READY
 
 
-def test_fec_settings_impossible_incline_and_resistance_are_malformed() -> None:
-    with pytest.raises(MalformedPage, match="incline"):
-        page(FEC, "11 FF FF D2 11 27 50 20")
-    with pytest.raises(MalformedPage, match="resistance"):
-        page(FEC, "11 FF FF D2 00 00 C9 20")
+def test_fec_settings_impossible_incline_or_resistance_is_that_field_only() -> None:
+    steep = page(FEC, "11 FF FF D2 11 27 50 20")  # 100.01 %
+    assert isinstance(steep, FeSettingsPage)
+    assert (steep.incline_pct, steep.resistance_pct) == (None, 40.0)
+    heavy = page(FEC, "11 FF FF D2 00 00 C9 20")  # 100.5 %
+    assert isinstance(heavy, FeSettingsPage)
+    assert (heavy.incline_pct, heavy.resistance_pct) == (0.0, None)
+    assert heavy.cycle_length_m == 2.1
 
 
 def test_fec_settings_invalid_markers() -> None:
@@ -377,9 +404,11 @@ def test_common_manufacturer_page_from_a_strap() -> None:
     )
 
 
-def test_heart_rate_battery_level_above_100_is_malformed() -> None:
-    with pytest.raises(MalformedPage, match="battery level"):
-        page(HR, "07 65 00 22 00 00 00 46")
+def test_heart_rate_battery_level_above_100_is_unknown_and_the_beat_stays() -> None:
+    decoded = page(HR, "07 65 00 22 00 00 00 46")
+    assert isinstance(decoded, HeartRatePage)
+    assert decoded.battery_pct is None
+    assert decoded.heart_rate_bpm == 70
 
 
 @pytest.mark.parametrize("first_byte", ["05", "86", "20", "53"])
@@ -429,7 +458,7 @@ def test_raw_page_extended_device_number() -> None:
         (POWER, "50 FF FF 03 07 01 0C 00", "manufacturer"),
         (POWER, "51 FF FF 2A 15 CD 5B 07", "product"),
         (POWER, "52 FF 02 13 00 00 80 13", "battery"),
-        (FEC, "10 19 28 64 28 23 8C B4", "fe_general"),
+        (FEC, "10 19 28 64 28 23 8C B5", "fe_general"),
         (FEC, "11 FF FF D2 18 FC 50 20", "fe_settings"),
         (FEC, "19 01 80 00 00 55 0A 00", "fe_trainer"),
         (FEC, "1A 05 10 00 08 40 01 30", "fe_trainer_torque"),

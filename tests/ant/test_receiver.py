@@ -20,8 +20,9 @@ from custom_components.ridebalance.ant.stick import (
     ReceiveMode,
     ReceiverState,
 )
+from tests.usbstick.backend import SimulatedStick
 
-from .fake_driver import (
+from .receiver_kit import (
     CHANNEL_STATUS,
     ENABLE_EXT,
     FAST,
@@ -31,17 +32,15 @@ from .fake_driver import (
     PEDALS,
     REQUEST,
     TRAINER,
-    FakeStick,
     MakeReceiver,
     Recorder,
-    TroubledStick,
     power_page,
     wait_for,
 )
 
 
 def test_pages_arrive_in_batches_with_their_device_identity(
-    connected: AntReceiver, stick: FakeStick, recorder: Recorder
+    connected: AntReceiver, stick: SimulatedStick, recorder: Recorder
 ) -> None:
     for event in range(40):
         stick.queue_broadcast(11, PEDALS, power_page(event), tt=0x05)
@@ -74,7 +73,7 @@ def test_pages_arrive_in_batches_with_their_device_identity(
 
 def test_unplug_is_reported_once_and_pages_resume_after_replug(
     connected: AntReceiver,
-    stick: FakeStick,
+    stick: SimulatedStick,
     recorder: Recorder,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -108,7 +107,7 @@ def test_unplug_is_reported_once_and_pages_resume_after_replug(
 
 
 def test_a_silent_stick_that_does_not_answer_is_rebuilt(
-    connected: AntReceiver, stick: FakeStick, recorder: Recorder
+    connected: AntReceiver, stick: SimulatedStick, recorder: Recorder
 ) -> None:
     stick.set_silent(True)
     assert wait_for(lambda: connected.state is ReceiverState.STALE)
@@ -121,7 +120,7 @@ def test_a_silent_stick_that_does_not_answer_is_rebuilt(
 
 
 def test_an_idle_stick_that_answers_is_kept(
-    connected: AntReceiver, stick: FakeStick
+    connected: AntReceiver, stick: SimulatedStick
 ) -> None:
     # Nobody riding: nothing on air for several stale periods, but the stick
     # answers its status requests, so it is not torn down.
@@ -133,7 +132,7 @@ def test_an_idle_stick_that_answers_is_kept(
 
 
 def test_stop_joins_every_thread_and_is_idempotent(
-    stick: FakeStick, recorder: Recorder
+    stick: SimulatedStick, recorder: Recorder
 ) -> None:
     before = set(threading.enumerate())
     receiver = AntReceiver(recorder.deliver, recorder.on_state, settings=FAST)
@@ -153,7 +152,7 @@ def test_stop_joins_every_thread_and_is_idempotent(
 
 
 def test_stop_is_safe_without_start_and_while_the_stick_is_missing(
-    stick: FakeStick, recorder: Recorder
+    stick: SimulatedStick, recorder: Recorder
 ) -> None:
     before = set(threading.enumerate())
     AntReceiver(recorder.deliver, settings=FAST).stop()
@@ -168,7 +167,7 @@ def test_stop_is_safe_without_start_and_while_the_stick_is_missing(
 
 
 def test_busy_stick_is_an_error_with_a_hint_until_it_is_released(
-    make_receiver: MakeReceiver, stick: FakeStick, recorder: Recorder
+    make_receiver: MakeReceiver, stick: SimulatedStick, recorder: Recorder
 ) -> None:
     stick.set_open_error(16)
     receiver = make_receiver()
@@ -185,7 +184,7 @@ def test_busy_stick_is_an_error_with_a_hint_until_it_is_released(
     assert recorder.count(ReceiverState.ERROR) == 1
 
 
-def test_a_failing_consumer_does_not_stop_reception(stick: FakeStick) -> None:
+def test_a_failing_consumer_does_not_stop_reception(stick: SimulatedStick) -> None:
     delivered: list[RawPage] = []
     calls = 0
 
@@ -217,14 +216,14 @@ def test_a_failing_consumer_does_not_stop_reception(stick: FakeStick) -> None:
 
 
 def test_usb_io_error_is_reported_and_the_stick_reopened(
-    connected: AntReceiver, stick: FakeStick, recorder: Recorder
+    connected: AntReceiver, stick: SimulatedStick, recorder: Recorder
 ) -> None:
     stick.fail_next_read(5)  # EIO: a flaky cable or hub, the stick is still there
     assert wait_for(lambda: recorder.count(ReceiverState.ERROR) == 1)
     error_detail = next(d for s, d in recorder.states if s is ReceiverState.ERROR)
     assert error_detail is not None
     assert "USB error" in error_detail
-    assert "Input/Output" in error_detail
+    assert "Input/output error" in error_detail
     assert wait_for(lambda: connected.state is ReceiverState.CONNECTED)
     stick.queue_broadcast(11, PEDALS, power_page(1))
     assert wait_for(lambda: len(recorder.pages) == 1)
@@ -232,7 +231,7 @@ def test_usb_io_error_is_reported_and_the_stick_reopened(
 
 
 def test_a_stalled_consumer_gets_the_newest_pages_and_the_loss_is_counted(
-    stick: TroubledStick, monkeypatch: pytest.MonkeyPatch
+    stick: SimulatedStick, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """While ``deliver`` hangs, only the newest pages are kept (bounded memory)."""
     monkeypatch.setattr(receiver_module, "_PENDING_LIMIT", 20)
@@ -266,7 +265,7 @@ def test_a_stalled_consumer_gets_the_newest_pages_and_the_loss_is_counted(
 
 
 def test_a_consumer_that_keeps_failing_is_logged_once(
-    stick: TroubledStick, caplog: pytest.LogCaptureFixture
+    stick: SimulatedStick, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Every failed delivery is counted, but the traceback is logged only once."""
     calls = 0
@@ -292,7 +291,7 @@ def test_a_consumer_that_keeps_failing_is_logged_once(
 
 
 def test_stop_gives_up_on_a_stuck_consumer_and_says_so(
-    stick: TroubledStick, caplog: pytest.LogCaptureFixture, no_thread_leak: None
+    stick: SimulatedStick, caplog: pytest.LogCaptureFixture, no_thread_leak: None
 ) -> None:
     """Home Assistant's shutdown is not held up by a consumer that hangs."""
     gate = threading.Event()
@@ -324,7 +323,7 @@ def test_stop_gives_up_on_a_stuck_consumer_and_says_so(
 
 
 def test_a_stick_that_goes_quiet_and_refuses_writes_is_reopened(
-    stick: TroubledStick, recorder: Recorder
+    stick: SimulatedStick, recorder: Recorder
 ) -> None:
     """Silent and failing the status request: gone (ENODEV) or an error (EPIPE),
     and the receiver comes back once the stick behaves again."""

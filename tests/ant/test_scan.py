@@ -26,14 +26,13 @@ from custom_components.ridebalance.ant.usb_errors import (
     AntStickPermissionError,
     classify_open_error,
 )
+from tests.usbstick.backend import SimulatedStick
 
-from .fake_driver import (
+from .receiver_kit import (
     HRM,
     MANUFACTURER_PAGE,
     PEDALS,
     PRODUCT_PAGE,
-    FakeStick,
-    TroubledStick,
     power_page,
     wait_for,
 )
@@ -48,7 +47,7 @@ FAST = ReceiverSettings(
 )
 
 
-def _scan_while_on_air(stick: FakeStick, **kwargs: Any) -> list[HeardDevice]:
+def _scan_while_on_air(stick: SimulatedStick, **kwargs: Any) -> list[HeardDevice]:
     """Run a 0.5 s scan; the devices start sending once the stick listens."""
     with ThreadPoolExecutor(1) as pool:
         future = pool.submit(scan, 0.5, settings=FAST, **kwargs)
@@ -57,7 +56,7 @@ def _scan_while_on_air(stick: FakeStick, **kwargs: Any) -> list[HeardDevice]:
         return future.result(timeout=5)
 
 
-def _on_air(stick: FakeStick) -> None:
+def _on_air(stick: SimulatedStick) -> None:
     for event in range(3):
         page = bytes([0x10, event, 0xB2, 90, 0, 0, 250, 0])
         stick.queue_broadcast(11, 0x1234, page, tt=0x05)
@@ -80,7 +79,7 @@ def _by_type(heard: list[HeardDevice]) -> dict[int, HeardDevice]:
 
 
 @pytest.mark.usefixtures("no_thread_leak")
-def test_scan_lists_every_device_heard(stick: FakeStick) -> None:
+def test_scan_lists_every_device_heard(stick: SimulatedStick) -> None:
     heard = _scan_while_on_air(stick, describe=_manufacturer)
 
     assert [(d.device_type, d.device_number) for d in heard] == [
@@ -107,7 +106,7 @@ def test_scan_lists_every_device_heard(stick: FakeStick) -> None:
 
 @pytest.mark.usefixtures("no_thread_leak")
 def test_scan_without_scan_mode_uses_wildcard_profile_channels(
-    stick: FakeStick,
+    stick: SimulatedStick,
 ) -> None:
     stick.set_scan_supported(False)
     heard = _scan_while_on_air(stick)
@@ -122,7 +121,7 @@ def test_scan_without_scan_mode_uses_wildcard_profile_channels(
 
 
 @pytest.mark.usefixtures("no_thread_leak")
-def test_scan_reports_a_stick_pulled_out_mid_scan(stick: FakeStick) -> None:
+def test_scan_reports_a_stick_pulled_out_mid_scan(stick: SimulatedStick) -> None:
     with ThreadPoolExecutor(1) as pool:
         future = pool.submit(scan, 5.0, settings=FAST)
         time.sleep(0.3)
@@ -136,19 +135,21 @@ def test_scan_reports_a_stick_pulled_out_mid_scan(stick: FakeStick) -> None:
 @pytest.mark.usefixtures("no_thread_leak")
 @pytest.mark.parametrize("scan_supported", [True, False])
 def test_probe_reports_what_the_stick_can_do(
-    stick: FakeStick, scan_supported: bool
+    stick: SimulatedStick, scan_supported: bool
 ) -> None:
     stick.set_scan_supported(scan_supported)
     info = probe_stick(FAST)
     assert info.scan_mode is scan_supported
     assert info.extended_messages
     assert info.max_channels == 8
-    assert info.serial_number == 12345
+    assert info.serial_number == stick.firmware.serial_number
     assert stick.scanning is False  # probing opens no channel
 
 
 @pytest.mark.usefixtures("no_thread_leak")
-def test_probe_without_a_stick_says_how_to_pass_one_through(stick: FakeStick) -> None:
+def test_probe_without_a_stick_says_how_to_pass_one_through(
+    stick: SimulatedStick,
+) -> None:
     stick.unplug()
     with pytest.raises(AntStickNotFoundError) as caught:
         probe_stick(FAST)
@@ -158,7 +159,7 @@ def test_probe_without_a_stick_says_how_to_pass_one_through(stick: FakeStick) ->
 
 
 @pytest.mark.usefixtures("no_thread_leak")
-def test_probe_of_a_busy_stick_names_the_other_owner(stick: FakeStick) -> None:
+def test_probe_of_a_busy_stick_names_the_other_owner(stick: SimulatedStick) -> None:
     stick.set_open_error(errno.EBUSY)
     with pytest.raises(AntStickBusyError) as caught:
         probe_stick(FAST)
@@ -167,7 +168,7 @@ def test_probe_of_a_busy_stick_names_the_other_owner(stick: FakeStick) -> None:
 
 
 @pytest.mark.usefixtures("no_thread_leak")
-def test_probe_without_permission_gives_the_udev_rule(stick: FakeStick) -> None:
+def test_probe_without_permission_gives_the_udev_rule(stick: SimulatedStick) -> None:
     stick.set_open_error(errno.EACCES)
     with pytest.raises(AntStickPermissionError) as caught:
         probe_stick(FAST)
@@ -222,7 +223,7 @@ def test_open_errors_are_classified(
     assert str(err) == err.full_message  # printing it tells the rider the fix
 
 
-def _scan_in_background(stick: FakeStick, **kwargs: Any) -> Any:
+def _scan_in_background(stick: SimulatedStick, **kwargs: Any) -> Any:
     pool = ThreadPoolExecutor(1)
     future = pool.submit(scan, 0.5, settings=FAST, **kwargs)
     pool.shutdown(wait=False)
@@ -231,7 +232,7 @@ def _scan_in_background(stick: FakeStick, **kwargs: Any) -> Any:
 
 
 def test_scan_keeps_identity_pages_and_survives_a_failing_label(
-    stick: TroubledStick,
+    stick: SimulatedStick,
 ) -> None:
     """Devices whose label cannot be worked out are still listed, unlabelled."""
 
@@ -254,11 +255,11 @@ def test_scan_keeps_identity_pages_and_survives_a_failing_label(
     assert strap.product_page is None
 
 
-def test_scan_reports_a_usb_error_that_is_not_an_unplug(stick: TroubledStick) -> None:
+def test_scan_reports_a_usb_error_that_is_not_an_unplug(stick: SimulatedStick) -> None:
     """A flaky cable during the scan is an error, but not "stick not found"."""
     future = _scan_in_background(stick)
     stick.fail_next_read(errno.EIO)
     with pytest.raises(AntStickError) as caught:
         future.result(timeout=5)
     assert not isinstance(caught.value, AntStickNotFoundError)
-    assert "Input/Output" in str(caught.value)
+    assert "Input/output error" in str(caught.value)

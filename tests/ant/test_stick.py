@@ -20,8 +20,9 @@ from custom_components.ridebalance.ant.stick import (
     ReceiveMode,
     ReceiverState,
 )
+from tests.usbstick.backend import SimulatedStick
 
-from .fake_driver import (
+from .receiver_kit import (
     ANT_VERSION,
     ENABLE_EXT,
     EVENT_RX_FAIL,
@@ -33,10 +34,8 @@ from .fake_driver import (
     OPEN_SCAN,
     PEDALS,
     TRAINER,
-    FakeStick,
     MakeReceiver,
     Recorder,
-    TroubledStick,
     channel_event,
     frame,
     power_page,
@@ -45,7 +44,7 @@ from .fake_driver import (
 
 
 def test_only_paired_devices_are_delivered(
-    make_receiver: MakeReceiver, stick: FakeStick, recorder: Recorder
+    make_receiver: MakeReceiver, stick: SimulatedStick, recorder: Recorder
 ) -> None:
     # Pedals and trainer paired, heart rate left unpaired (any strap).
     receiver = make_receiver(Pairing(pedals=PEDALS, trainer=TRAINER))
@@ -76,7 +75,7 @@ def test_only_paired_devices_are_delivered(
 
 
 def test_twenty_bit_device_number_is_matched_with_the_transmission_type(
-    make_receiver: MakeReceiver, stick: FakeStick, recorder: Recorder
+    make_receiver: MakeReceiver, stick: SimulatedStick, recorder: Recorder
 ) -> None:
     receiver = make_receiver(Pairing(pedals=0x3_1234))
     receiver.start()
@@ -90,7 +89,7 @@ def test_twenty_bit_device_number_is_matched_with_the_transmission_type(
 
 
 def test_falls_back_to_one_channel_per_profile_without_scan_mode(
-    make_receiver: MakeReceiver, stick: FakeStick, recorder: Recorder
+    make_receiver: MakeReceiver, stick: SimulatedStick, recorder: Recorder
 ) -> None:
     stick.set_scan_supported(False)
     receiver = make_receiver(Pairing(pedals=PEDALS))
@@ -124,7 +123,7 @@ def test_falls_back_to_one_channel_per_profile_without_scan_mode(
 
 
 def test_a_stick_that_never_answers_is_an_error(
-    make_receiver: MakeReceiver, stick: FakeStick
+    make_receiver: MakeReceiver, stick: SimulatedStick
 ) -> None:
     stick.set_silent(True)
     receiver = make_receiver()
@@ -135,7 +134,7 @@ def test_a_stick_that_never_answers_is_an_error(
 
 
 def test_stop_does_not_wait_for_a_stick_that_never_answers(
-    stick: FakeStick, recorder: Recorder
+    stick: SimulatedStick, recorder: Recorder
 ) -> None:
     before = set(threading.enumerate())
     stick.set_silent(True)
@@ -156,7 +155,7 @@ def test_without_extended_data_pages_are_named_by_their_channel(
 ) -> None:
     # An old stick: scan mode but no extended messages. Scanning could not tell
     # devices apart, so it must use one channel per profile instead.
-    stick = FakeStick(scan_supported=True, ext_supported=False)
+    stick = SimulatedStick(scan_mode=True, extended=False)
     stick.install(monkeypatch)
     receiver = AntReceiver(
         recorder.deliver, pairing=Pairing(pedals=PEDALS), settings=FAST
@@ -178,7 +177,7 @@ def test_without_extended_data_pages_are_named_by_their_channel(
 
 
 def test_a_dead_openant_receive_loop_is_noticed_and_the_stick_reopened(
-    stick: TroubledStick, recorder: Recorder
+    stick: SimulatedStick, recorder: Recorder
 ) -> None:
     """A stray transmit event for a channel that does not exist ends openant's
     loop; the receiver says so and rebuilds the connection."""
@@ -204,7 +203,7 @@ def test_a_dead_openant_receive_loop_is_noticed_and_the_stick_reopened(
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_a_dead_openant_thread_is_noticed_and_the_stick_reopened(
-    stick: TroubledStick, recorder: Recorder
+    stick: SimulatedStick, recorder: Recorder
 ) -> None:
     """A garbled version answer kills openant's dispatch thread (it decodes it as
     ASCII); reception would silently stop, so the receiver rebuilds."""
@@ -226,7 +225,7 @@ def test_a_dead_openant_thread_is_noticed_and_the_stick_reopened(
 
 
 def test_openants_unread_event_queue_stays_bounded(
-    stick: TroubledStick, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+    stick: SimulatedStick, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Missed-message events nobody reads would grow openant's queue all ride long;
     housekeeping trims it, and pages keep coming."""
@@ -257,7 +256,7 @@ def test_openants_unread_event_queue_stays_bounded(
 
 
 def test_stop_while_the_stick_is_being_configured_never_reports_connected(
-    stick: TroubledStick, recorder: Recorder, no_thread_leak: None
+    stick: SimulatedStick, recorder: Recorder, no_thread_leak: None
 ) -> None:
     """Stopped just as the scan channel opens: the stick is closed again."""
     receiver = AntReceiver(

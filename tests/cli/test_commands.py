@@ -203,9 +203,10 @@ def test_scan_lists_devices_with_their_manufacturer(
 ) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from tests.ant.fake_driver import FakeStick, wait_for
+    from tests.ant.receiver_kit import wait_for
+    from tests.usbstick.backend import SimulatedStick
 
-    stick = FakeStick()
+    stick = SimulatedStick()
     stick.install(monkeypatch)
     with ThreadPoolExecutor(1) as pool:
         future = pool.submit(run, "scan", "--seconds", "0.5")
@@ -228,9 +229,9 @@ def test_scan_lists_devices_with_their_manufacturer(
 def test_scan_without_stick_says_so(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from tests.ant.fake_driver import FakeStick
+    from tests.usbstick.backend import SimulatedStick
 
-    stick = FakeStick()
+    stick = SimulatedStick()
     stick.install(monkeypatch)
     stick.unplug()
     assert run("scan", "--seconds", "0.2", "--json")[0] == 1

@@ -1,4 +1,4 @@
-"""An ANT+ rider on a fake stick: fixtures shared by the ANT+ source tests.
+"""An ANT+ rider on a simulated stick: fixtures shared by the ANT+ source tests.
 
 Registered as a pytest plugin in tests/conftest.py, so every test module can ask
 for ``stick`` and ``ant_entry``.
@@ -23,7 +23,7 @@ from custom_components.ridebalance.const import (
     SourceKind,
 )
 from custom_components.ridebalance.sources.ant import AntSource
-from tests.ant.fake_driver import FakeStick
+from tests.usbstick.backend import SimulatedStick
 
 FAST = ReceiverSettings(
     stale_after_s=0.5,
@@ -42,12 +42,12 @@ ISSUE_ID = "stick_ant_entry_id"
 
 
 @pytest.fixture
-def stick(monkeypatch: pytest.MonkeyPatch) -> FakeStick:
-    """A fake stick behind openant, and entries built with short receiver timings."""
-    fake = FakeStick()
-    fake.install(monkeypatch)
+def stick(monkeypatch: pytest.MonkeyPatch) -> SimulatedStick:
+    """A simulated ANTUSB2 under the real openant; entries use short timings."""
+    sim = SimulatedStick()
+    sim.install(monkeypatch)
     monkeypatch.setattr(integration, "AntSource", partial(AntSource, settings=FAST))
-    return fake
+    return sim
 
 
 @pytest.fixture

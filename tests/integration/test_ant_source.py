@@ -32,7 +32,8 @@ from custom_components.ridebalance.sim.emulators import (
     PedalEncoder,
     TrainerEncoder,
 )
-from tests.ant.fake_driver import FakeStick, broadcast_frame
+from tests.ant.receiver_kit import broadcast_frame
+from tests.usbstick.backend import SimulatedStick
 
 from .ant_stick import HRM, ISSUE_ID, PEDALS
 
@@ -40,7 +41,7 @@ from .ant_stick import HRM, ISSUE_ID, PEDALS
 class Rider:
     """Plays pedals (and a strap) on the fake stick's air, page by page."""
 
-    def __init__(self, stick: FakeStick) -> None:
+    def __init__(self, stick: SimulatedStick) -> None:
         self.stick = stick
         self.pedals = PedalEncoder(PEDALS, common_every=8)
         self.strap = HeartRateEncoder(HRM, background_every=8)
@@ -89,7 +90,7 @@ def number(hass: HomeAssistant, entity_id: str) -> float | None:
 
 
 async def test_pedal_pages_become_rider_sensors(
-    hass: HomeAssistant, stick: FakeStick, ant_entry: MockConfigEntry
+    hass: HomeAssistant, stick: SimulatedStick, ant_entry: MockConfigEntry
 ) -> None:
     """250 W at 52 % left on the air reads 250 W and 52 % left in Home Assistant."""
     ant_entry.add_to_hass(hass)
@@ -143,7 +144,7 @@ async def test_pedal_pages_become_rider_sensors(
 
 
 async def test_unplug_makes_entities_unavailable_until_replug(
-    hass: HomeAssistant, stick: FakeStick, ant_entry: MockConfigEntry
+    hass: HomeAssistant, stick: SimulatedStick, ant_entry: MockConfigEntry
 ) -> None:
     """Unplugging raises a repair issue; replugging brings values back, no reload."""
     ant_entry.add_to_hass(hass)
@@ -173,7 +174,7 @@ async def test_unplug_makes_entities_unavailable_until_replug(
 
 
 async def test_busy_stick_raises_a_repair_issue_with_the_fix(
-    hass: HomeAssistant, stick: FakeStick, ant_entry: MockConfigEntry
+    hass: HomeAssistant, stick: SimulatedStick, ant_entry: MockConfigEntry
 ) -> None:
     """A stick owned by Zwift or another integration: setup waits, the fix is named."""
     stick.set_open_error(16)
@@ -194,7 +195,7 @@ async def test_busy_stick_raises_a_repair_issue_with_the_fix(
 
 
 async def test_malformed_frames_are_counted_not_raised(
-    hass: HomeAssistant, stick: FakeStick, ant_entry: MockConfigEntry
+    hass: HomeAssistant, stick: SimulatedStick, ant_entry: MockConfigEntry
 ) -> None:
     """Line noise and broken pages show in diagnostics; readings keep coming."""
     ant_entry.add_to_hass(hass)
@@ -207,31 +208,45 @@ async def test_malformed_frames_are_counted_not_raised(
 
     good = broadcast_frame(0, bytes(8), DEVICE_TYPE_BICYCLE_POWER, PEDALS, 5)
     stick.queue_raw(b"\xa4\x09\x4e\x00garbage" + good[:-1] + b"\x00")  # bad checksums
-    # A well-framed power page that cannot be one (pedal share above 100 %).
-    stick.queue_raw(
-        broadcast_frame(
-            0,
-            bytes.fromhex("10 05 E5 5A 00 10 FA 00"),
-            DEVICE_TYPE_BICYCLE_POWER,
-            PEDALS,
-            5,
-        )
-    )
     rider.ride(8, 220.0, 50.0, 120.0)
     await until(hass, lambda: source.diagnostics()["samples"] > 4)
     diagnostics = source.diagnostics()
     assert diagnostics["receiver"]["malformed_frames"] >= 1
     pedals = next(d for d in diagnostics["devices"] if d["role"] == "pedals")
-    assert pedals["pages_malformed"] >= 1
-    assert pedals["pages_received"] > pedals["pages_malformed"]
+    assert pedals["pages_received"] >= 12
     assert number(hass, "sensor.ant_rider_power") is not None
     assert ant_entry.state is ConfigEntryState.LOADED
     await hass.config_entries.async_unload(ant_entry.entry_id)
 
 
+async def test_an_impossible_balance_byte_costs_the_balance_not_the_power(
+    hass: HomeAssistant, stick: SimulatedStick, ant_entry: MockConfigEntry
+) -> None:
+    """Pedals that send a share above 100 % still show their power and cadence."""
+    ant_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(ant_entry.entry_id)
+    await hass.async_block_till_done()
+    source = ant_entry.runtime_data.source
+    pedals = PedalEncoder(PEDALS, common_every=0)
+    for n in range(1, 25):
+        data = pedals.page(n / 4, 240.0, 50.0, 88.0).data
+        stick.queue_broadcast(
+            DEVICE_TYPE_BICYCLE_POWER, PEDALS, data[:2] + b"\xe5" + data[3:], 5
+        )
+    await until(hass, lambda: source.diagnostics()["samples"] > 20)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=2))
+    await hass.async_block_till_done()
+    assert number(hass, "sensor.ant_rider_power") == pytest.approx(240, abs=1)
+    assert number(hass, "sensor.ant_rider_cadence") == pytest.approx(88, abs=1)
+    assert number(hass, "sensor.ant_rider_left_balance") is None
+    device = next(d for d in source.diagnostics()["devices"] if d["role"] == "pedals")
+    assert device["pages_malformed"] == 0
+    await hass.config_entries.async_unload(ant_entry.entry_id)
+
+
 async def test_unload_joins_every_thread(
     hass: HomeAssistant,
-    stick: FakeStick,
+    stick: SimulatedStick,
     ant_entry: MockConfigEntry,
 ) -> None:
     """After unloading, no receiver or openant thread is left running."""
@@ -259,7 +274,7 @@ async def test_unload_joins_every_thread(
 
 
 async def test_home_assistant_stop_closes_the_stick(
-    hass: HomeAssistant, stick: FakeStick, ant_entry: MockConfigEntry
+    hass: HomeAssistant, stick: SimulatedStick, ant_entry: MockConfigEntry
 ) -> None:
     """When Home Assistant stops, the receiver's threads end with it."""
     ant_entry.add_to_hass(hass)
@@ -277,7 +292,7 @@ NEIGHBOURS_TRAINER = 4242
 
 
 async def test_a_stick_that_does_not_answer_at_setup_retries_without_an_issue(
-    hass: HomeAssistant, stick: FakeStick, ant_entry: MockConfigEntry
+    hass: HomeAssistant, stick: SimulatedStick, ant_entry: MockConfigEntry
 ) -> None:
     """Nothing the rider can fix in a repair: setup is retried, no issue raised."""
     stick.set_silent(True)
@@ -289,7 +304,7 @@ async def test_a_stick_that_does_not_answer_at_setup_retries_without_an_issue(
 
 
 async def test_a_neighbours_trainer_is_counted_but_not_tracked(
-    hass: HomeAssistant, stick: FakeStick, ant_entry: MockConfigEntry
+    hass: HomeAssistant, stick: SimulatedStick, ant_entry: MockConfigEntry
 ) -> None:
     """Without a paired trainer, FE-C pages in the room are only diagnostics."""
     ant_entry.add_to_hass(hass)
@@ -315,7 +330,7 @@ async def test_a_neighbours_trainer_is_counted_but_not_tracked(
 
 
 async def test_a_flapping_stick_shows_the_issue_that_fits_each_moment(
-    hass: HomeAssistant, stick: FakeStick, ant_entry: MockConfigEntry
+    hass: HomeAssistant, stick: SimulatedStick, ant_entry: MockConfigEntry
 ) -> None:
     """Unplugged, back with a USB error, unplugged again, back but taken by Zwift,
     then free: the repair issue follows, and readings return without a reload."""
@@ -363,7 +378,7 @@ async def test_a_flapping_stick_shows_the_issue_that_fits_each_moment(
 
 
 async def test_a_usb_glitch_while_riding_raises_no_issue(
-    hass: HomeAssistant, stick: FakeStick, ant_entry: MockConfigEntry
+    hass: HomeAssistant, stick: SimulatedStick, ant_entry: MockConfigEntry
 ) -> None:
     """One I/O error mid-ride: the stick is reopened, nothing for the rider to fix."""
     ant_entry.add_to_hass(hass)

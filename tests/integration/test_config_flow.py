@@ -17,10 +17,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.service_info.usb import UsbServiceInfo
 from homeassistant.helpers.translation import async_get_translations
-from openant.base import ant as openant_ant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from usb.core import NoBackendError
 
 import custom_components.ridebalance as integration
 from custom_components.ridebalance import config_flow
@@ -47,7 +45,9 @@ from custom_components.ridebalance.sim.emulators import (
     TrainerEncoder,
 )
 from custom_components.ridebalance.sources.ant import AntSource
-from tests.ant.fake_driver import FakeStick, wait_for
+from tests.ant.receiver_kit import wait_for
+from tests.usbstick.backend import SimulatedStick
+from tests.usbstick.firmware import SERIAL_NUMBER
 
 FAST = ReceiverSettings(
     stale_after_s=0.5,
@@ -63,7 +63,7 @@ PEDALS = 12345
 TRAINER = 2222
 HRM = 777
 OTHER_STRAP = 31337
-STICK_SERIAL = "12345"  # what the fake stick answers (0x3039)
+STICK_SERIAL = str(SERIAL_NUMBER)  # what the simulated stick answers
 USB_INFO = UsbServiceInfo(
     device="/dev/bus/usb/001/004",
     vid="0FCF",
@@ -75,9 +75,9 @@ USB_INFO = UsbServiceInfo(
 
 
 @pytest.fixture
-def stick(monkeypatch: pytest.MonkeyPatch) -> FakeStick:
+def stick(monkeypatch: pytest.MonkeyPatch) -> SimulatedStick:
     """A fake stick; the flow scans briefly and entries use short timings."""
-    fake = FakeStick()
+    fake = SimulatedStick()
     fake.install(monkeypatch)
     monkeypatch.setattr(config_flow, "SCAN_SECONDS", 0.6)
     monkeypatch.setattr(config_flow, "STICK_SETTINGS", FAST)
@@ -85,7 +85,7 @@ def stick(monkeypatch: pytest.MonkeyPatch) -> FakeStick:
     return fake
 
 
-def on_air(stick: FakeStick, pages: list[RawPage]) -> None:
+def on_air(stick: SimulatedStick, pages: list[RawPage]) -> None:
     """Broadcast pages; they wait on the air until the stick listens."""
     for page in pages:
         stick.queue_broadcast(
@@ -93,7 +93,7 @@ def on_air(stick: FakeStick, pages: list[RawPage]) -> None:
         )
 
 
-def rider_on_air(stick: FakeStick) -> None:
+def rider_on_air(stick: SimulatedStick) -> None:
     """The rider's pedals, trainer and strap, plus a neighbour's strap, briefly."""
     pedals = PedalEncoder(PEDALS, common_every=4)
     trainer = TrainerEncoder(TRAINER, common_every=4)
@@ -138,7 +138,7 @@ async def error_text(hass: HomeAssistant, key: str) -> str:
 
 
 async def test_usb_discovery_to_a_paired_rider(
-    hass: HomeAssistant, stick: FakeStick
+    hass: HomeAssistant, stick: SimulatedStick
 ) -> None:
     """Plugging the stick in: confirm, listen, pick the rider's devices, ride."""
     rider_on_air(stick)
@@ -188,7 +188,7 @@ async def test_usb_discovery_to_a_paired_rider(
 
 
 async def test_manual_stick_with_a_typed_device_number(
-    hass: HomeAssistant, stick: FakeStick
+    hass: HomeAssistant, stick: SimulatedStick
 ) -> None:
     """Nothing heard: the rider listens again, or types the pedals' number."""
     result = await hass.config_entries.flow.async_init(
@@ -260,7 +260,7 @@ async def test_manual_stick_with_a_typed_device_number(
 )
 async def test_stick_problems_are_shown_with_their_fix(
     hass: HomeAssistant,
-    stick: FakeStick,
+    stick: SimulatedStick,
     monkeypatch: pytest.MonkeyPatch,
     case: tuple[str, str, str],
 ) -> None:
@@ -276,11 +276,7 @@ async def test_stick_problems_are_shown_with_their_fix(
         case "silent":
             stick.set_silent(True)
         case "no_libusb":
-
-            def no_backend() -> None:
-                raise NoBackendError("No backend available")
-
-            monkeypatch.setattr(openant_ant, "find_driver", no_backend)
+            stick.no_backend = True
 
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USER}
@@ -298,7 +294,7 @@ async def test_stick_problems_are_shown_with_their_fix(
     stick.replug()
     stick.set_open_error(None)
     stick.set_silent(False)
-    monkeypatch.setattr(openant_ant, "find_driver", stick.find_driver)
+    stick.no_backend = False
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     result = await finish_scan(hass, result)
     assert result["step_id"] == "pick"
@@ -306,7 +302,7 @@ async def test_stick_problems_are_shown_with_their_fix(
 
 
 async def test_usb_confirm_shows_a_busy_stick(
-    hass: HomeAssistant, stick: FakeStick
+    hass: HomeAssistant, stick: SimulatedStick
 ) -> None:
     """A discovered stick Zwift holds is explained on the confirm form."""
     stick.set_open_error(16)
@@ -319,7 +315,7 @@ async def test_usb_confirm_shows_a_busy_stick(
 
 
 async def test_stick_lost_during_the_scan_can_be_retried(
-    hass: HomeAssistant, stick: FakeStick
+    hass: HomeAssistant, stick: SimulatedStick
 ) -> None:
     """Pulled out mid-scan: the flow says so and listens again once it is back."""
     result = await hass.config_entries.flow.async_init(
@@ -364,7 +360,7 @@ def ant_entry() -> MockConfigEntry:
     )
 
 
-async def test_one_stick_entry_only(hass: HomeAssistant, stick: FakeStick) -> None:
+async def test_one_stick_entry_only(hass: HomeAssistant, stick: SimulatedStick) -> None:
     """With the stick set up, discovery and the manual path both abort."""
     ant_entry().add_to_hass(hass)
     result = await hass.config_entries.flow.async_init(
@@ -384,7 +380,7 @@ async def test_one_stick_entry_only(hass: HomeAssistant, stick: FakeStick) -> No
 
 
 async def test_reconfigure_scans_again_and_repicks(
-    hass: HomeAssistant, stick: FakeStick
+    hass: HomeAssistant, stick: SimulatedStick
 ) -> None:
     """The running entry lets go of the stick, re-picks, and runs again."""
     entry = ant_entry()
@@ -419,7 +415,7 @@ async def test_reconfigure_scans_again_and_repicks(
 
 
 async def test_abandoned_reconfigure_gives_the_stick_back(
-    hass: HomeAssistant, stick: FakeStick
+    hass: HomeAssistant, stick: SimulatedStick
 ) -> None:
     """Closing the dialog mid-way restarts the entry with its old devices."""
     entry = ant_entry()

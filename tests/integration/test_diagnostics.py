@@ -41,7 +41,7 @@ from custom_components.ridebalance.diagnostics import (
 )
 from custom_components.ridebalance.sim.emulators import PedalEncoder
 from custom_components.ridebalance.sources.ant import AntSource
-from tests.ant.fake_driver import FakeStick
+from tests.usbstick.backend import SimulatedStick
 
 START = "2026-03-01T07:00:00+00:00"
 
@@ -138,7 +138,7 @@ async def test_ant_stick_diagnostics(
     hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The receiver's state and the pedals' pages are there; the stick's serial not."""
-    stick = FakeStick()
+    stick = SimulatedStick()
     stick.install(monkeypatch)
     fast = ReceiverSettings(
         stale_after_s=0.5,

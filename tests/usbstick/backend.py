@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import array
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 import errno
 import threading
 import time
@@ -38,7 +38,7 @@ import usb.core
 
 from .air import Air, Transmission
 from .clock import SimClock, SleepOnClock
-from .firmware import Firmware
+from .firmware import ChannelStatus, Firmware
 
 ANT_VENDOR = 0x0FCF
 ANTUSB2 = 0x1008
@@ -92,14 +92,17 @@ class SimulatedStick(usb.backend.IBackend):  # type: ignore[misc]
         clock: SimClock | None = None,
         *,
         scan_mode: bool = True,
+        extended: bool = True,
         product_id: int = ANTUSB2,
     ) -> None:
-        """A plugged-in stick; ``scan_mode=False`` is the variant without it."""
+        """A plugged-in stick; ``scan_mode=False`` is the variant without it,
+        ``extended=False`` an older one without extended messages."""
         super().__init__()
         self.clock = clock or SimClock()
         self.air = Air(self.clock)
         self.product_id = product_id
         self._scan_mode = scan_mode
+        self._extended = extended
         self._cond = threading.Condition()
         self._generation = 0
         self._plugged = True
@@ -110,8 +113,15 @@ class SimulatedStick(usb.backend.IBackend):  # type: ignore[misc]
         self._write_faults: deque[int] = deque()
         self._read_faults: deque[int] = deque()
         self.open_error: int | None = None  # errno for open_device (EACCES)
-        self.opens = 0
+        self.held_elsewhere = False  # another program has the interface
+        self.no_backend = False  # as if libusb were not installed
+        self.write_errno: int | None = None  # every write fails while set
+        self.on_command: dict[int, Callable[[], None]] = {}  # message id -> hook
+        self.opens = 0  # device handles (pyusb opens one per reset and close)
+        self.configurations = 0
         self.reads = 0
+        self.unheard = 0  # queued broadcasts no channel would receive
+        self._pending_air: list[Transmission] = []
         self.firmware = self._new_firmware()
 
     # -- test API ---------------------------------------------------------------
@@ -121,6 +131,8 @@ class SimulatedStick(usb.backend.IBackend):  # type: ignore[misc]
         real_find = usb.core.find
 
         def find(*args: Any, backend: Any = None, **kwargs: Any) -> Any:
+            if self.no_backend and backend is None:
+                raise usb.core.NoBackendError("No backend available")
             return real_find(*args, backend=backend or self, **kwargs)
 
         monkeypatch.setattr(usb.core, "find", find)
@@ -195,6 +207,79 @@ class SimulatedStick(usb.backend.IBackend):  # type: ignore[misc]
         """Bytes for the IN pipe as one transfer (noise, a broken frame)."""
         self._emit(data)
 
+    # -- one-off pages and states, for tests that script single frames ---------------
+
+    def queue_broadcast(
+        self, device_type: int, device_number: int, page: bytes, tt: int = 0
+    ) -> None:
+        """One page on the air now; it waits until some channel is open."""
+        assert len(page) == 8, "an ANT+ page is 8 bytes"
+        with self._cond:
+            self._pending_air.append(
+                Transmission(self.clock(), device_number, device_type, tt, page)
+            )
+            self._flush_air()
+
+    def queue_raw(self, data: bytes) -> None:
+        """Bytes for the IN pipe as they are (framing tests)."""
+        self.send_raw(data)
+
+    def set_open_error(self, code: int | None) -> None:
+        """EBUSY: another program holds the stick; other errnos fail the open."""
+        with self._cond:
+            self.held_elsewhere = code == errno.EBUSY
+            self.open_error = None if code == errno.EBUSY else code
+
+    def set_scan_supported(self, supported: bool) -> None:
+        """Which variant the next plug-in (or replug) is."""
+        with self._cond:
+            self._scan_mode = supported
+            self.firmware.scan_mode_supported = supported
+
+    def set_silent(self, silent: bool) -> None:
+        """A hung stick: enumerated and writable, but it answers and sends nothing."""
+        with self._cond:
+            self.firmware.silent = silent
+
+    def fail_next_read(self, code: int) -> None:
+        """The next read fails once with this errno."""
+        self.fail_reads(code)
+
+    @property
+    def scanning(self) -> bool:
+        """Whether the host opened continuous scan mode."""
+        return self.firmware.scanning
+
+    @property
+    def open_channels(self) -> list[tuple[int, int, int]]:
+        """(channel, device type, device number) of every open channel."""
+        return [
+            (ch.number, ch.wanted[1], ch.wanted[0])
+            for ch in self.firmware.channels
+            if ch.status >= ChannelStatus.SEARCHING
+        ]
+
+    def commands(self, message_id: int) -> list[bytes]:
+        """Data of every message the host wrote with this id (this plug-in)."""
+        return self.firmware.commands(message_id)
+
+    @property
+    def drivers_opened(self) -> int:
+        """How many times a driver opened the stick (one configuration each)."""
+        return self.configurations
+
+    def _flush_air(self) -> None:
+        firmware = self.firmware
+        listening = firmware.scanning or any(
+            ch.status >= ChannelStatus.SEARCHING for ch in firmware.channels
+        )
+        if not self._plugged or not listening or not self._pending_air:
+            return
+        sent, self._pending_air = self._pending_air, []
+        for tx in sent:
+            if not firmware.radio([tx], tx.t_s):
+                self.unheard += 1
+
     @property
     def in_use(self) -> bool:
         """Whether any open handle still holds the interface claimed."""
@@ -210,7 +295,9 @@ class SimulatedStick(usb.backend.IBackend):  # type: ignore[misc]
     # -- firmware wiring ----------------------------------------------------------
 
     def _new_firmware(self) -> Firmware:
-        return Firmware(self.clock, self._emit, scan_mode=self._scan_mode)
+        return Firmware(
+            self.clock, self._emit, scan_mode=self._scan_mode, extended=self._extended
+        )
 
     def _emit(self, data: bytes) -> None:
         with self._cond:
@@ -338,8 +425,9 @@ class SimulatedStick(usb.backend.IBackend):  # type: ignore[misc]
     def set_configuration(self, dev_handle: _Handle, config_value: int) -> None:
         with self._cond:
             self._check(dev_handle)
-            if self._busy_elsewhere(dev_handle):
+            if self.held_elsewhere or self._busy_elsewhere(dev_handle):
                 raise usb_error(errno.EBUSY)
+            self.configurations += 1
 
     def get_configuration(self, dev_handle: _Handle) -> int:
         with self._cond:
@@ -355,7 +443,11 @@ class SimulatedStick(usb.backend.IBackend):  # type: ignore[misc]
     def claim_interface(self, dev_handle: _Handle, intf: int) -> None:
         with self._cond:
             self._check(dev_handle)
-            if self._kernel_driver or self._busy_elsewhere(dev_handle):
+            if (
+                self._kernel_driver
+                or self.held_elsewhere
+                or self._busy_elsewhere(dev_handle)
+            ):
                 raise usb_error(errno.EBUSY)
             dev_handle.claimed.add(intf)
 
@@ -397,8 +489,15 @@ class SimulatedStick(usb.backend.IBackend):  # type: ignore[misc]
             self._check(dev_handle)
             if self._write_faults:
                 raise usb_error(self._write_faults.popleft())
+            if self.write_errno is not None:
+                raise usb_error(self.write_errno)
+            hook = self.on_command.get(data[2]) if len(data) > 2 else None
             firmware = self.firmware
+        if hook is not None:
+            hook()
         firmware.host_write(bytes(data))
+        with self._cond:
+            self._flush_air()
         return len(data)
 
     def bulk_read(

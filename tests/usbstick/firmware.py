@@ -48,6 +48,7 @@ EVENT_RX_FAIL_GO_TO_SEARCH = 0x08
 CAPABILITIES_SCAN = bytes.fromhex("080300BA3600")
 CAPABILITIES_NO_SCAN = bytes.fromhex("080300BA3200")
 VERSION = b"AP2USB1.05\x00"
+SERIAL_NUMBER = 0x3A2B1C0D
 GO_TO_SEARCH_AFTER_S = 2.0  # of missed slots (at least four)
 SEARCH_UNIT_S = 2.5
 ENDLESS = 0xFF
@@ -152,12 +153,17 @@ class Firmware:
         emit: Callable[[bytes], None],
         *,
         scan_mode: bool = True,
-        serial_number: int = 0x3A2B1C0D,
+        extended: bool = True,
+        serial_number: int = SERIAL_NUMBER,
     ) -> None:
-        """A stick that answers through ``emit`` (one frame per call)."""
+        """A stick that answers through ``emit`` (one frame per call).
+
+        ``extended=False`` is an older stick without extended messages.
+        """
         self._clock = clock
         self._emit = emit
         self.scan_mode_supported = scan_mode
+        self.extended_supported = extended
         self.serial_number = serial_number
         self.silent = False  # a hung stick: takes commands, sends nothing
         self.received: list[tuple[int, bytes]] = []
@@ -203,6 +209,8 @@ class Firmware:
             self.network_keys[body[0]] = bytes(body[1:9])
             return [frame(0x40, [body[0], message_id, NO_ERROR])]
         if message_id == 0x66:  # enable extended messages (stick-wide)
+            if not self.extended_supported:
+                return [frame(0x40, [body[0], message_id, INVALID_MESSAGE])]
             self.extended = bool(body[1])
             return [frame(0x40, [body[0], message_id, NO_ERROR])]
         number = body[0] if body else 0
@@ -273,9 +281,11 @@ class Firmware:
 
     def _request(self, number: int, requested: int) -> list[bytes]:
         if requested == 0x54:
-            caps = (
+            caps = bytearray(
                 CAPABILITIES_SCAN if self.scan_mode_supported else CAPABILITIES_NO_SCAN
             )
+            if not self.extended_supported:
+                caps[4] &= ~0x02
             return [frame(0x54, caps)]
         if requested == 0x3E:
             return [frame(0x3E, VERSION)]
@@ -307,12 +317,17 @@ class Firmware:
 
     # -- radio side ---------------------------------------------------------------
 
-    def radio(self, transmissions: Iterable[Transmission], until_s: float) -> None:
-        """Receive what was on the air, in time order, and run search timers."""
+    def radio(self, transmissions: Iterable[Transmission], until_s: float) -> int:
+        """Receive what was on the air, in time order, and run search timers.
+
+        Returns how many transmissions some channel received.
+        """
+        heard = 0
         for tx in transmissions:
             self._expire_searches(tx.t_s)
-            self._receive(tx)
+            heard += self._receive(tx)
         self._expire_searches(until_s)
+        return heard
 
     def _event(self, ch: Channel, code: int) -> None:
         if not self.silent:
@@ -339,20 +354,22 @@ class Firmware:
             and ch.channel_type & 0x10 == 0  # a receiving channel
         )
 
-    def _receive(self, tx: Transmission) -> None:
+    def _receive(self, tx: Transmission) -> bool:
         heard: ChannelId = (tx.device_number, tx.device_type, tx.transmission_type)
         if self.scanning:
             scan = self.channels[0]
             if tx.page is not None and self._hears(scan) and scan.matches(heard):
                 self._deliver(scan, tx)
-            return
+                return True
+            return False
         high_search = any(
             ch.status is ChannelStatus.SEARCHING and ch.search_phase(tx.t_s) == "high"
             for ch in self.channels
         )
+        received = False
         for ch in self.channels:
             if ch.status is ChannelStatus.TRACKING and ch.locked == heard:
-                self._track(ch, tx, disturbed=high_search)
+                received |= self._track(ch, tx, disturbed=high_search)
         for ch in self.channels:
             if (
                 ch.status is ChannelStatus.SEARCHING
@@ -364,9 +381,10 @@ class Firmware:
                 ch.locked = heard
                 ch.missed = 0
                 self._deliver(ch, tx)
-                return  # one searching channel takes a device
+                return True  # one searching channel takes a device
+        return received
 
-    def _track(self, ch: Channel, tx: Transmission, *, disturbed: bool) -> None:
+    def _track(self, ch: Channel, tx: Transmission, *, disturbed: bool) -> bool:
         if disturbed:
             ch.disturbed += 1
         if tx.page is None or (disturbed and ch.disturbed % 2 == 1):
@@ -377,9 +395,10 @@ class Firmware:
                 ch.search_started_s = tx.t_s
             else:
                 self._event(ch, EVENT_RX_FAIL)
-            return
+            return False
         ch.missed = 0
         self._deliver(ch, tx)
+        return True
 
     def _deliver(self, ch: Channel, tx: Transmission) -> None:
         assert tx.page is not None

@@ -12,6 +12,7 @@ from .pages import (
     CALIBRATION_FAILURE,
     CALIBRATION_SUCCESS,
     INCLINE_INVALID,
+    SPEED_INVALID,
     PS_COMBINED_MARKER,
     BatteryPage,
     BatteryStatus,
@@ -189,7 +190,12 @@ def _encode_fe_general(page: FeGeneralPage) -> bytes:
                 _check(page.distance_m, 0, 255, "distance"),
             )
         )
-        + _u16(round(page.speed_mps * 1000), "speed")
+        + _u16(
+            SPEED_INVALID
+            if page.speed_mps is None
+            else _check(round(page.speed_mps * 1000), 0, SPEED_INVALID - 1, "speed"),
+            "speed",
+        )
         + bytes(
             (
                 _opt_byte(page.heart_rate_bpm, "heart rate"),

@@ -2,8 +2,9 @@
 
 Every decoder takes the 8 payload bytes of one broadcast and returns a frozen
 dataclass (cycling dynamics: ``dynamics.py``). Invalid markers on the wire (0xFF,
-0x7FFF, ...) become ``None``; bytes that cannot be a valid page raise
-:class:`MalformedPage`; a well-formed page we do not decode raises
+0x7FFF, ...) and values out of their field's range become ``None``, each field on
+its own, so one bad byte never costs the page's good fields; bytes that are not a
+page (wrong length) raise :class:`MalformedPage`; a page we do not decode raises
 :class:`UnknownPage` (a subclass, so ``except MalformedPage`` drops both). Byte
 layouts: see ANT_NOTES.md; byte 0 is the page number, little-endian fields.
 """
@@ -181,8 +182,9 @@ class FeGeneralPage:
     """0.25 s resolution, mod 64 s."""
     distance_m: int
     """Mod 256 m."""
-    speed_mps: float
+    speed_mps: float | None
     heart_rate_bpm: int | None
+    """Only when the capabilities' bits 0-1 name a heart-rate source."""
     capabilities: int
     fe_state: FeState | None
     lap_toggle: bool
@@ -290,13 +292,13 @@ def _byte_or_none(value: int) -> int | None:
     return None if value == 0xFF else value
 
 
-def _half_pct(value: int, name: str) -> float | None:
-    """0.5 % units, 0xFF invalid, anything above 100 % is not a reading."""
-    if value == 0xFF:
-        return None
-    if value > 200:
-        raise MalformedPage(f"{name} {value / 2} % is above 100 %")
-    return value / 2
+def _half_pct(value: int) -> float | None:
+    """0.5 % units, 0xFF invalid; above 100 % is not a reading either.
+
+    One impossible field is not an impossible page: the page's other fields
+    (power, cadence) stay good, so the field alone becomes unknown.
+    """
+    return None if value > 200 else value / 2
 
 
 def _fe_state(value: int) -> FeState | None:
@@ -363,10 +365,8 @@ def _power_only(data: bytes) -> PowerOnlyPage:
     pedal = data[2]
     right_pct: int | None = None
     unknown_side_pct: int | None = None
-    if pedal != 0xFF:
-        share = pedal & 0x7F
-        if share > 100:
-            raise MalformedPage(f"pedal power share {share} % is above 100 %")
+    share = pedal & 0x7F
+    if pedal != 0xFF and share <= 100:  # a share above 100 % is no share
         if pedal & 0x80:
             right_pct = share
         else:
@@ -396,13 +396,13 @@ PS_COMBINED_MARKER = 0xFE
 
 def _te_ps(data: bytes) -> TorqueEffectivenessPage:
     combined = data[5] == PS_COMBINED_MARKER
-    left_ps = _half_pct(data[4], "pedal smoothness")
+    left_ps = _half_pct(data[4])
     return TorqueEffectivenessPage(
         event_count=data[1],
-        te_left_pct=_half_pct(data[2], "left torque effectiveness"),
-        te_right_pct=_half_pct(data[3], "right torque effectiveness"),
+        te_left_pct=_half_pct(data[2]),
+        te_right_pct=_half_pct(data[3]),
         ps_left_pct=None if combined else left_ps,
-        ps_right_pct=None if combined else _half_pct(data[5], "right smoothness"),
+        ps_right_pct=None if combined else _half_pct(data[5]),
         ps_combined_pct=left_ps if combined else None,
     )
 
@@ -416,11 +416,9 @@ def _calibration(data: bytes) -> CalibrationResponsePage:
         # Requests, auto-zero configuration and CTF messages: real, not ours.
         raise UnknownPage(DEVICE_TYPE_BICYCLE_POWER, 0x01)
     auto_zero = data[2]
-    if auto_zero not in (0, 1, 0xFF):
-        raise MalformedPage(f"auto zero status {auto_zero} is not 0, 1 or 0xFF")
     return CalibrationResponsePage(
         success=calibration_id == CALIBRATION_SUCCESS,
-        auto_zero_enabled=None if auto_zero == 0xFF else auto_zero == 1,
+        auto_zero_enabled=None if auto_zero not in (0, 1) else auto_zero == 1,
         calibration_value=int.from_bytes(data[6:8], "little", signed=True),
     )
 
@@ -445,13 +443,27 @@ def _bicycle_power(data: bytes) -> Page:
 INCLINE_INVALID = 0x7FFF
 
 
+SPEED_INVALID = 0xFFFF
+
+
+class HrSource(IntEnum):
+    """Where an FE-C trainer's heart rate comes from (0x10, b7 bits 0-1)."""
+
+    NONE = 0
+    ANT_PLUS = 1
+    EM_5KHZ = 2
+    HAND_CONTACT = 3
+
+
 def _fe_general(data: bytes) -> FeGeneralPage:
+    speed = _u16(data, 4)
+    has_heart_rate = data[7] & 0x03 != HrSource.NONE
     return FeGeneralPage(
         equipment_type=data[1] & 0x1F,
         elapsed_time_s=data[2] / 4,
         distance_m=data[3],
-        speed_mps=_u16(data, 4) / 1000,
-        heart_rate_bpm=_byte_or_none(data[6]),
+        speed_mps=None if speed == SPEED_INVALID else speed / 1000,
+        heart_rate_bpm=_byte_or_none(data[6]) if has_heart_rate else None,
         capabilities=data[7] & 0x0F,
         fe_state=_fe_state(data[7]),
         lap_toggle=bool(data[7] & 0x80),
@@ -460,17 +472,9 @@ def _fe_general(data: bytes) -> FeGeneralPage:
 
 def _fe_settings(data: bytes) -> FeSettingsPage:
     incline = int.from_bytes(data[4:6], "little", signed=True)
-    incline_pct: float | None = None
-    if incline != INCLINE_INVALID:
-        if abs(incline) > 10000:
-            raise MalformedPage(f"incline {incline / 100} % is beyond ±100 %")
-        incline_pct = incline / 100
-    resistance = data[6]
-    resistance_pct: float | None = None
-    if resistance != 0xFF:
-        if resistance > 200:
-            raise MalformedPage(f"resistance {resistance / 2} % is above 100 %")
-        resistance_pct = resistance / 2
+    # Beyond ±100 % is no incline (0x7FFF, invalid, is beyond it too).
+    incline_pct = incline / 100 if abs(incline) <= 10000 else None
+    resistance_pct = _half_pct(data[6])
     cycle = _byte_or_none(data[3])
     return FeSettingsPage(
         cycle_length_m=None if cycle is None else cycle / 100,
@@ -552,12 +556,10 @@ def _heart_rate(data: bytes) -> Page:
     if page_number == 4:
         return replace(page, previous_beat_time=_u16(data, 2))
     if page_number == 7:
-        level = _byte_or_none(data[1])
-        if level is not None and level > 100:
-            raise MalformedPage(f"battery level {level} % is above 100 %")
+        level = data[1]
         return replace(
             page,
-            battery_pct=level,
+            battery_pct=level if level <= 100 else None,  # 0xFF: invalid
             battery_voltage_v=_battery_voltage(data[2], data[3]),
             battery_status=_battery_status(data[3]),
         )
@@ -570,7 +572,7 @@ def _heart_rate(data: bytes) -> Page:
 def decode_page(device_type: int, data: bytes) -> Page:
     """Decode one 8-byte payload of the given ANT+ device type.
 
-    Raises MalformedPage (wrong length, impossible values) or its subclass
+    Raises MalformedPage (not 8 bytes) or its subclass
     UnknownPage (a page or device type we do not decode).
     """
     if len(data) != PAGE_LENGTH:

@@ -20,6 +20,7 @@ from ..ant.pages import (
     FeState,
     FeTrainerPage,
     HeartRatePage,
+    HrSource,
     ManufacturerPage,
     Page,
     PowerOnlyPage,
@@ -270,7 +271,7 @@ class TrainerEncoder:
                     distance_m=int(self._distance_m) % 256,
                     speed_mps=min(65.534, max(0.0, round(speed_mps, 3))),
                     heart_rate_bpm=None if not heart else min(254, heart),
-                    capabilities=0,
+                    capabilities=0 if not heart else HrSource.ANT_PLUS,
                     fe_state=fe_state,
                     lap_toggle=False,
                 )

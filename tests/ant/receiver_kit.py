@@ -1,0 +1,167 @@
+"""What the receiver tests share: frames, pages, fast settings and a recorder.
+
+The stick itself is the simulated ANTUSB2 in :mod:`tests.usbstick`, under the real
+openant; this module holds the bytes the tests put on it and the
+:class:`Recorder` that takes what a receiver hands over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+import threading
+import time
+
+from custom_components.ridebalance.ant.pages import RawPage
+from custom_components.ridebalance.ant.receiver import AntReceiver
+from custom_components.ridebalance.ant.stick import ReceiverSettings, ReceiverState
+
+SYNC = 0xA4
+
+# ANT message ids the tests write or look for.
+BROADCAST = 0x4E
+CHANNEL_RESPONSE = 0x40
+ASSIGN = 0x42
+SET_ID = 0x51
+OPEN = 0x4B
+CLOSE = 0x4C
+REQUEST = 0x4D
+RESET = 0x4A
+OPEN_SCAN = 0x5B
+ENABLE_EXT = 0x66
+CAPABILITIES = 0x54
+SERIAL = 0x61
+VERSION = 0x3E
+CHANNEL_STATUS = 0x52
+STARTUP = 0x6F
+INVALID_MESSAGE = 0x28
+
+
+def frame(message_id: int, data: bytes | list[int]) -> bytes:
+    """An ANT serial frame: sync, length, id, data, XOR checksum."""
+    body = bytes([SYNC, len(data), message_id, *data])
+    checksum = 0
+    for byte in body:
+        checksum ^= byte
+    return body + bytes([checksum])
+
+
+def broadcast_frame(
+    channel: int,
+    page: bytes,
+    device_type: int | None = None,
+    device_number: int = 0,
+    transmission_type: int = 0,
+) -> bytes:
+    """A broadcast frame; with ``device_type`` it carries extended channel-id data."""
+    data = bytes([channel]) + page
+    if device_type is not None:
+        data += bytes(
+            [
+                0x80,
+                device_number & 0xFF,
+                (device_number >> 8) & 0xFF,
+                device_type,
+                transmission_type,
+            ]
+        )
+    return frame(BROADCAST, data)
+
+
+def wait_for(predicate: Callable[[], bool], timeout_s: float = 5.0) -> bool:
+    """Poll until ``predicate()`` holds; False on timeout (then assert on it)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return predicate()
+
+
+FAST = ReceiverSettings(
+    stale_after_s=0.3,
+    probe_timeout_s=0.3,
+    batch_interval_s=0.05,
+    batch_max_pages=16,
+    backoff_initial_s=0.05,
+    backoff_max_s=0.2,
+    usb_error_pause_s=0.01,
+    reply_timeout_s=0.5,
+)
+
+
+PEDALS = 0x1234
+
+
+TRAINER = 0x0BEE
+
+
+HRM = 0x00A7
+
+
+POWER_PAGE = bytes.fromhex("10 01 B2 5A 34 12 FA 00")  # 250 W, 90 rpm, R 50 %
+
+
+FEC_PAGE = bytes.fromhex("19 01 5A 00 00 FA 00 30")
+
+
+HR_PAGE = bytes.fromhex("04 00 00 00 00 04 05 8C")
+
+
+def power_page(event: int) -> bytes:
+    """Distinct power-only pages (openant drops byte-identical repeats)."""
+    return bytes([0x10, event & 0xFF, 0xB2, 0x5A, event & 0xFF, 0x12, 0xFA, 0x00])
+
+
+class Recorder:
+    """Collects what the receiver hands over, as the Home Assistant side would."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[RawPage]] = []
+        self.states: list[tuple[ReceiverState, str | None]] = []
+        self._lock = threading.Lock()
+
+    def deliver(self, batch: list[RawPage]) -> None:
+        with self._lock:
+            self.batches.append(list(batch))
+
+    def on_state(self, state: ReceiverState, detail: str | None) -> None:
+        with self._lock:
+            self.states.append((state, detail))
+
+    @property
+    def pages(self) -> list[RawPage]:
+        with self._lock:
+            return [page for batch in self.batches for page in batch]
+
+    def count(self, state: ReceiverState) -> int:
+        with self._lock:
+            return sum(1 for seen, _ in self.states if seen is state)
+
+
+type MakeReceiver = Callable[..., AntReceiver]
+
+
+CHANNEL_EVENT = 0x40  # channel response with message id 0x01: a channel event
+
+
+EVENT_RX_FAIL = 0x02
+
+
+EVENT_TX = 0x03
+
+
+BURST = 0x50
+
+
+ANT_VERSION = 0x3E
+
+
+PRODUCT_PAGE = bytes.fromhex("51 FF 2A 15 CD 5B 07 00")  # sw 4.2, serial 482253
+
+
+MANUFACTURER_PAGE = bytes.fromhex("50 FF FF 01 20 01 0A 00")
+
+
+def channel_event(channel: int, code: int) -> bytes:
+    """A channel event frame (``40 <ch> 01 <code>``), as the stick sends them."""
+    return frame(CHANNEL_EVENT, [channel, 0x01, code])
