@@ -11,7 +11,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from tests.ant.fake_driver import FakeStick
+from tests.usbstick.backend import SimulatedStick
 
 from .test_ant_source import Rider, number, until
 
@@ -19,7 +19,7 @@ SESSION_BALANCE = "sensor.ant_rider_left_balance_session"
 
 
 async def test_the_last_value_gets_out_when_the_pedals_fall_silent(
-    hass: HomeAssistant, stick: FakeStick, ant_entry: MockConfigEntry
+    hass: HomeAssistant, stick: SimulatedStick, ant_entry: MockConfigEntry
 ) -> None:
     """The session balance writes once a minute; its last value is not lost.
 

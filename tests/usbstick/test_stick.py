@@ -85,7 +85,20 @@ class Listener:
     def start(self) -> None:
         self._runner.start()
 
+    def settle(self) -> None:
+        """Wait (briefly, real time) until openant has handed over what it read."""
+        deadline = time.monotonic() + 2.0
+        seen = -1
+        while time.monotonic() < deadline:
+            count = sum(len(pages) for pages in self.pages.values())
+            idle = self.node._datas.empty() and self.node.ant._events.empty()
+            if count == seen and idle:
+                return
+            seen = count
+            time.sleep(0.05)
+
     def senders(self, channel: int) -> set[int]:
+        self.settle()
         return {page[9] | page[10] << 8 for page in self.pages[channel]}
 
     def events(self, channel: int, at_least: int = 0) -> list[int]:
@@ -247,6 +260,7 @@ def test_high_priority_search_costs_other_channels_their_slots(
     stick.air.add(Pedals(PEDALS))
     stick.air.effort = RIDING
     stick.run(10)
+    listener.settle()
     assert 15 <= len(listener.pages[power]) <= 25  # about half of 40 slots
     assert listener.events(power, at_least=15).count(EVENT_RX_FAIL) >= 15
 
@@ -260,6 +274,7 @@ def test_frames_split_over_reads_reach_openant_whole(
     stick.air.add(Pedals(PEDALS))
     stick.air.effort = RIDING
     stick.run(3)
+    listener.settle()
     assert len(listener.pages[power]) >= 10
     assert stick.reads > 2 * len(listener.pages[power])
 
