@@ -15,7 +15,7 @@ from custom_components.ridebalance.ant.pages import DEVICE_TYPE_HEART_RATE
 from custom_components.ridebalance.ant.trackers import TrackerConfig
 from custom_components.ridebalance.const import DOMAIN
 from custom_components.ridebalance.sources.ant import AntSource
-from tests.ant.fake_driver import FakeStick
+from tests.usbstick.backend import SimulatedStick
 
 from .ant_stick import FAST, HRM, PEDALS
 from .test_ant_source import Rider, state, until
@@ -33,8 +33,10 @@ def connectivity(hass: HomeAssistant, device_key: str) -> str | None:
 
 
 @pytest.fixture
-def quick_stick(stick: FakeStick, monkeypatch: pytest.MonkeyPatch) -> FakeStick:
-    """The fake stick, with trackers that give up on a silent sensor quickly."""
+def quick_stick(
+    stick: SimulatedStick, monkeypatch: pytest.MonkeyPatch
+) -> SimulatedStick:
+    """The simulated stick, with trackers that give up on a silent sensor quickly."""
     monkeypatch.setattr(
         integration,
         "AntSource",
@@ -44,7 +46,7 @@ def quick_stick(stick: FakeStick, monkeypatch: pytest.MonkeyPatch) -> FakeStick:
 
 
 async def test_a_sensor_that_falls_silent_shows_disconnected(
-    hass: HomeAssistant, quick_stick: FakeStick, ant_entry: MockConfigEntry
+    hass: HomeAssistant, quick_stick: SimulatedStick, ant_entry: MockConfigEntry
 ) -> None:
     """Pedals and strap stop sending while the stick stays up, then the strap is back.
 

@@ -567,7 +567,7 @@ def receiver_threads_gone() -> bool:
 
 
 async def test_a_number_too_big_for_ant_is_refused_and_the_typing_kept(
-    hass: HomeAssistant, stick: FakeStick
+    hass: HomeAssistant, stick: SimulatedStick
 ) -> None:
     """A 7-digit number (beyond 20 bits) is refused; the form keeps what was typed."""
     rider_on_air(stick)
@@ -601,7 +601,7 @@ async def test_a_number_too_big_for_ant_is_refused_and_the_typing_kept(
 
 
 async def test_an_unexpected_failure_opening_the_stick_is_unknown(
-    hass: HomeAssistant, stick: FakeStick, monkeypatch: pytest.MonkeyPatch
+    hass: HomeAssistant, stick: SimulatedStick, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A bug below the flow shows "unknown" on the form instead of a broken dialog."""
 
@@ -618,7 +618,7 @@ async def test_an_unexpected_failure_opening_the_stick_is_unknown(
 
 
 async def test_an_unexpected_failure_while_listening_can_be_retried(
-    hass: HomeAssistant, stick: FakeStick, monkeypatch: pytest.MonkeyPatch
+    hass: HomeAssistant, stick: SimulatedStick, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A scan that breaks for no known reason says "unknown"; listening again works."""
 
@@ -643,7 +643,7 @@ async def test_an_unexpected_failure_while_listening_can_be_retried(
 
 
 async def test_closing_the_dialog_while_it_listens_frees_the_stick(
-    hass: HomeAssistant, stick: FakeStick
+    hass: HomeAssistant, stick: SimulatedStick
 ) -> None:
     """Abandoned mid-scan: no flow is left, and the next setup can listen again."""
     result = await open_ant_form(hass)
@@ -665,7 +665,7 @@ async def test_closing_the_dialog_while_it_listens_frees_the_stick(
 
 
 async def test_reconfigure_of_a_stopped_entry_leaves_it_stopped(
-    hass: HomeAssistant, stick: FakeStick
+    hass: HomeAssistant, stick: SimulatedStick
 ) -> None:
     """An entry that is not running is not started by a reconfigure left half-way;
     a finished one stores the new devices and starts it."""
