@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 import math
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -140,7 +141,10 @@ class RideArrays(ReadingArrays):
             v = float(a[i])
             return None if math.isnan(v) else round(v, 2)
 
-        values = {name: opt(getattr(self, name)) for name in READING_FIELDS}
+        # Keyword by keyword from the one list; mypy cannot follow names in a loop.
+        values: dict[str, Any] = {
+            name: opt(getattr(self, name)) for name in READING_FIELDS
+        }
         return Sample(float(self.t_s[i]), **values, power_source=PowerSource.SIMULATOR)
 
     def samples(self) -> Iterator[Sample]:
