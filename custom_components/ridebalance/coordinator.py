@@ -9,7 +9,7 @@ the entities one frozen :class:`RideSnapshot`. What is kept between restarts is
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any
@@ -20,6 +20,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
+from . import statistics
 from .analysis import AnalysisSettings, Baseline, Baselines, LiveMetrics, SessionSummary
 from .analysis.compare import BandComparison, compare_baselines
 from .analysis.session import Alert, AlertType, RiderSettings, SessionTracker
@@ -219,6 +220,10 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
     def async_reset_baseline(self, context: str | None = None) -> None:
         """Forget what was learnt of the rider's usual balance."""
         self._baselines.reset(context)
+        self._sessions = [
+            replace(s, learnt=False) if context in (None, s.context) else s
+            for s in self._sessions
+        ]
         self._tracker.baseline_changed()
         self._save()
         self._force_publish()
@@ -232,11 +237,27 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
 
     @callback
     def async_learn(
-        self, context: str, summary: SessionSummary, ride_id: str | None = None
+        self,
+        context: str,
+        summary: SessionSummary,
+        ride_id: str | None = None,
+        started: datetime | None = None,
     ) -> None:
-        """Teach a baseline from an imported ride (remembered, to learn it once)."""
+        """Teach a baseline from an imported ride (remembered, to learn it once).
+
+        A ride whose start is known is also kept as a session, at its own date.
+        """
         if ride_id is not None:
             self._ride_ids.add(ride_id)
+        if started is not None:
+            ended = started + timedelta(seconds=summary.duration_s)
+            self._record(
+                SessionRecord(
+                    started=dt_util.as_utc(started).isoformat(),
+                    ended=dt_util.as_utc(ended).isoformat(),
+                    summary=summary,
+                )
+            )
         self._baselines.learn(context, summary)
         self._tracker.baseline_changed()
         self._save()
@@ -273,6 +294,55 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
     # --- plumbing --------------------------------------------------------------
 
     @callback
+    def async_delete_session(self, started: str) -> SessionRecord:
+        """Forget one session: out of the list, the baseline and the trends.
+
+        The baseline it was learnt into is learnt again from the sessions that
+        remain (those it still held), in the order they were ridden. Raises
+        ``KeyError`` when no session started at ``started``.
+        """
+        record = next((s for s in self._sessions if s.started == started), None)
+        if record is None:
+            raise KeyError(started)
+        before = list(self._sessions)
+        self._sessions.remove(record)
+        if record.learnt:
+            self._relearn(record.context)
+        statistics.async_rebuild(
+            self.hass,
+            self.config_entry.entry_id,
+            self.config_entry.title,
+            before,
+            self._sessions,
+        )
+        self._save()
+        self._force_publish()
+        return record
+
+    def _relearn(self, context: str) -> None:
+        self._baselines.reset(context)
+        for session in self._sessions:
+            if session.learnt and session.context == context:
+                try:
+                    self._baselines.learn(context, session.summary)
+                except ValueError as err:  # cut into other power bands
+                    LOGGER.warning("Session %s not relearnt: %s", session.started, err)
+        self._tracker.baseline_changed()
+
+    @callback
+    def _record(self, record: SessionRecord) -> None:
+        """Keep a finished or imported session, in start order, and its trends."""
+        self._sessions.append(record)
+        self._sessions.sort(key=lambda s: s.started)
+        statistics.async_add_sessions(
+            self.hass,
+            self.config_entry.entry_id,
+            self.config_entry.title,
+            self._sessions,
+            record,
+        )
+
+    @callback
     def _on_samples(self, samples: list[Sample]) -> None:
         self._handle(self._tracker.push(samples))
         self._dirty = True
@@ -285,14 +355,13 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
             elif alert.type is AlertType.SESSION_ENDED:
                 summary: SessionSummary = alert.data.pop("summary")
                 started = self._session_started or dt_util.utcnow()
-                self._sessions.append(
+                self._record(
                     SessionRecord(
                         started=started.isoformat(),
                         ended=(ended or dt_util.utcnow()).isoformat(),
                         summary=summary,
                     )
                 )
-                del self._sessions[:-RECENT_SESSIONS]
                 self._last_session_samples = self._tracker.last_session_samples
                 self._session_started = None
                 self._save()
@@ -345,7 +414,7 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
                 power_3s_w=self._tracker.power_3s_w(),
                 minutes_since_break=self._tracker.minutes_since_break(),
                 devices=self._devices,
-                sessions=tuple(s.card() for s in self._sessions),
+                sessions=tuple(s.card() for s in self._sessions[-RECENT_SESSIONS:]),
                 indoor_vs_outdoor=self._indoor_vs_outdoor(),
                 settings=self._tracker.settings,
             )
@@ -360,7 +429,10 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
             "settings": self._tracker.settings.to_dict(),
             "baselines": self._baselines.to_dict(),
             "session": None if live is None else live.to_dict(),
-            "recent_sessions": [asdict(s.card()) for s in self._sessions],
+            "sessions": len(self._sessions),
+            "recent_sessions": [
+                asdict(s.card()) for s in self._sessions[-RECENT_SESSIONS:]
+            ],
             "power_sources": sorted(
                 {
                     str(s.power_source)

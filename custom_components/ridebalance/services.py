@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -39,12 +39,15 @@ SERVICE_STOP_SESSION = "stop_session"
 SERVICE_RESET_BASELINE = "reset_baseline"
 SERVICE_IMPORT_RIDES = "import_rides"
 SERVICE_EXPORT_SESSION = "export_session"
+SERVICE_DELETE_SESSION = "delete_session"
+ATTR_STARTED = "started"
 
 RIDE_SUFFIXES = frozenset({".fit", ".csv"})
 EXPORT_DIR = "ridebalance/exports"
 
 _ENTRY = {probatio.Optional(ATTR_CONFIG_ENTRY_ID): cv.string}
 ENTRY_SCHEMA = probatio.Schema(_ENTRY)
+DELETE_SCHEMA = probatio.Schema({**_ENTRY, probatio.Required(ATTR_STARTED): cv.string})
 RESET_SCHEMA = probatio.Schema(
     {**_ENTRY, probatio.Optional(ATTR_CONTEXT): probatio.In(["indoor", "outdoor"])}
 )
@@ -121,10 +124,10 @@ def _ride_files(paths: list[Path]) -> list[Path]:
 
 def _read_and_analyse(
     coordinator: RideCoordinator, paths: list[Path], context: str
-) -> tuple[ImportReport, list[tuple[str, SessionSummary]]]:
+) -> tuple[ImportReport, list[tuple[str, SessionSummary, datetime | None]]]:
     """Blocking part of an import: read and analyse each file (executor)."""
     report = ImportReport()
-    learnt: list[tuple[str, SessionSummary]] = []
+    learnt: list[tuple[str, SessionSummary, datetime | None]] = []
     settings = coordinator.analysis_settings()
     for path in _ride_files(paths):
         try:
@@ -158,7 +161,7 @@ def _read_and_analyse(
         except RideFileError as err:
             report.skipped.append({"file": path.name, "reason": str(err)})
             continue
-        learnt.append((where, summary))
+        learnt.append((where, summary, ride.start_time))
         report.imported.append(
             {
                 "file": path.name,
@@ -210,8 +213,8 @@ async def async_import_rides(
             translation_key="import_failed",
             translation_placeholders={"error": str(err)},
         ) from err
-    for where, summary in learnt:
-        coordinator.async_learn(where, summary)
+    for where, summary, started in learnt:
+        coordinator.async_learn(where, summary, started=started)
     persistent_notification.async_create(
         hass,
         report.message(),
@@ -248,6 +251,20 @@ async def _export_session(hass: HomeAssistant, call: ServiceCall) -> ServiceResp
     return {"path": str(target), "samples": len(samples)}
 
 
+async def _delete_session(hass: HomeAssistant, call: ServiceCall) -> ServiceResponse:
+    coordinator = _coordinator(hass, call)
+    started = call.data[ATTR_STARTED]
+    try:
+        record = coordinator.async_delete_session(started)
+    except KeyError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="session_not_found",
+            translation_placeholders={"started": started},
+        ) from err
+    return {"deleted": dict(asdict(record.card()))}
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the actions (once, for every entry)."""
@@ -264,6 +281,9 @@ def async_setup_services(hass: HomeAssistant) -> None:
     async def import_rides(call: ServiceCall) -> ServiceResponse:
         return await _import_rides(hass, call)
 
+    async def delete_session(call: ServiceCall) -> ServiceResponse:
+        return await _delete_session(hass, call)
+
     async def export_session(call: ServiceCall) -> ServiceResponse:
         return await _export_session(hass, call)
 
@@ -275,6 +295,13 @@ def async_setup_services(hass: HomeAssistant) -> None:
         SERVICE_IMPORT_RIDES,
         import_rides,
         IMPORT_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_DELETE_SESSION,
+        delete_session,
+        DELETE_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )
     hass.services.async_register(

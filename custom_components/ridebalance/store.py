@@ -1,4 +1,4 @@
-"""What is kept of a rider between restarts: settings, baselines, recent sessions.
+"""What is kept of a rider between restarts: settings, baselines, every session.
 
 One Home Assistant Store per config entry. Every read goes through :func:`decode`
 and every write through :func:`encode`, so what the file may hold is decided in
@@ -34,7 +34,7 @@ STORAGE_VERSION = 1
 # 1.2: the identities of the rides learnt from files (``ride_ids``).
 STORAGE_MINOR_VERSION = 2
 BACKUP_SUFFIX = ".bak"
-# Finished sessions kept for the dashboard and diagnostics.
+# The latest sessions the dashboard and diagnostics list (the Store keeps all).
 RECENT_SESSIONS = 20
 # A save is written this long after it was asked for, so a burst of changes
 # (a rider turning a number up step by step) is one write.
@@ -58,15 +58,32 @@ class SessionCard:
 
 @dataclass(frozen=True, slots=True)
 class SessionRecord:
-    """A finished session as kept in the Store."""
+    """A finished or imported session as kept in the Store.
+
+    Its summary is a few kilobytes whatever the ride's length (figures per band,
+    the baseline's block statistics, one line per flagged episode), so every
+    session can be kept. ``learnt`` is whether the rider's baseline still holds
+    it: a baseline reset forgets every session learnt before it.
+    """
 
     started: str
     ended: str
     summary: SessionSummary
+    learnt: bool = True
+
+    @property
+    def context(self) -> str:
+        """Indoor or outdoor (a live session without one is indoor)."""
+        return self.summary.context or "indoor"
 
     def to_dict(self) -> dict[str, Any]:
         """For the Store."""
-        return {"started": self.started, "ended": self.ended, **self.summary.to_dict()}
+        return {
+            "started": self.started,
+            "ended": self.ended,
+            "learnt": self.learnt,
+            **self.summary.to_dict(),
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SessionRecord:
@@ -75,6 +92,7 @@ class SessionRecord:
             started=str(data["started"]),
             ended=str(data["ended"]),
             summary=SessionSummary.from_dict(dict(data)),
+            learnt=bool(data.get("learnt", True)),
         )
 
     def card(self) -> SessionCard:
@@ -143,12 +161,12 @@ def columns_to_samples(columns: Mapping[str, list[float | None]]) -> list[Sample
 
 
 def encode(data: RiderData) -> dict[str, Any]:
-    """The Store's JSON for a rider; only the latest sessions are kept."""
+    """The Store's JSON for a rider."""
     running = data.running
     return {
         "settings": data.settings.to_dict(),
         "baselines": data.baselines.to_dict(),
-        "sessions": [s.to_dict() for s in data.sessions[-RECENT_SESSIONS:]],
+        "sessions": [s.to_dict() for s in data.sessions],
         "ride_ids": sorted(data.ride_ids),
         "running": None
         if running is None

@@ -432,3 +432,35 @@ async def test_import_skips_a_ride_with_balance_but_no_power(
             "reason": "no-power.fit: the ride has no power readings",
         }
     ]
+
+
+async def test_delete_session_without_the_recorder(
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    shared_fit: Path,
+    tmp_path: Path,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A minimal install (no recorder): imported rides are sessions, deletable."""
+    for name in ("edge810-vector-pedals.fit", "edge530-powertap-p1-pedals.fit"):
+        shutil.copy(shared_fit / name, tmp_path / name)
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+    await hass.services.async_call(
+        DOMAIN,
+        "import_rides",
+        {"paths": [str(tmp_path)], "context": "outdoor"},
+        blocking=True,
+    )
+    await _ride(hass, freezer, 2)
+    state = hass.states.get("sensor.simulated_rider_last_session_balance")
+    assert state is not None
+    newest, oldest = state.attributes["sessions"]
+    assert newest["start"] > oldest["start"]
+    await hass.services.async_call(
+        DOMAIN, "delete_session", {"started": oldest["start"]}, blocking=True
+    )
+    await _ride(hass, freezer, 2)
+    assert loaded.runtime_data.baseline("outdoor").sessions == 1
+    state = hass.states.get("sensor.simulated_rider_last_session_balance")
+    assert state is not None
+    assert state.attributes["sessions"] == [newest]
