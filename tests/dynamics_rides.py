@@ -74,6 +74,7 @@ def dynamics_ride(
         "peak_left_end_deg": 148.0 + rng.normal(0, 5, n),
         "peak_right_start_deg": 74.0 + rng.normal(0, 5, n),
         "peak_right_end_deg": 153.0 + rng.normal(0, 5, n),
+        "torque_barycentre_deg": np.full(n, np.nan),  # no FIT field carries it
     }
     assert set(columns) == set(DYNAMICS_FIELDS)
     # A coast: no power, no stroke to measure (the position is still known).

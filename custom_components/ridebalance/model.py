@@ -43,7 +43,8 @@ class RiderPosition(IntEnum):
 # Cycling dynamics per reading (NaN / None = not measured): the rider position
 # (a RiderPosition value), platform centre offset per side in mm (+ = towards the
 # outside of the pedal), and the power phase and its peak per side as start/end
-# angles in degrees from top dead centre.
+# angles in degrees from top dead centre, and the torque barycentre (degrees;
+# ANT+ only, FIT has no field for it).
 DYNAMICS_FIELDS: tuple[str, ...] = (
     "rider_position",
     "pco_left_mm",
@@ -56,6 +57,7 @@ DYNAMICS_FIELDS: tuple[str, ...] = (
     "peak_left_end_deg",
     "peak_right_start_deg",
     "peak_right_end_deg",
+    "torque_barycentre_deg",
 )
 
 
@@ -118,6 +120,7 @@ class Sample:
     peak_left_end_deg: float | None = None
     peak_right_start_deg: float | None = None
     peak_right_end_deg: float | None = None
+    torque_barycentre_deg: float | None = None
 
     @property
     def right_pct(self) -> float | None:

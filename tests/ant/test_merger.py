@@ -10,7 +10,7 @@ import pytest
 from custom_components.ridebalance.ant.merger import DeviceRole, RiderMerger
 from custom_components.ridebalance.ant.pages import BatteryStatus, RawPage
 from custom_components.ridebalance.ant.pairing import Pairing
-from custom_components.ridebalance.model import PowerSource, Sample
+from custom_components.ridebalance.model import PowerSource, RiderPosition, Sample
 
 from .page_streams import (
     DEVICE_TYPES,
@@ -269,3 +269,42 @@ def test_merger_survives_any_sequence(
     # Whatever the order, a trainer's number is never the pedals'.
     if merger.pedals is not None and merger.trainer is not None:
         assert merger.pedals.device_number != merger.trainer.device_number
+
+
+def _dynamics_pages(start_s: float, seconds: float, position: int) -> list[RawPage]:
+    """0xE2 (PCO, position), 0xE0 and 0xE1 twice a second, as a head unit asks."""
+    pages = []
+    for i in range(round(seconds * 2)):
+        t = start_s + i * 0.5 + 0.13
+        body = {
+            0: f"E2 {i:02X} {position << 6:02X} 5A FE 03 FF FF",
+            1: f"E0 {i:02X} 04 A4 30 68 40 06",
+        }[i % 2]
+        pages.append(raw(t, POWER, PEDALS, body))
+        left = f"E1 {i:02X} FA A2 2E 66 40 06"
+        pages.append(raw(t + 0.05, POWER, PEDALS, left))
+    return pages
+
+
+def test_pedals_pass_their_dynamics_through_when_a_head_unit_switched_them_on() -> None:
+    merger = RiderMerger(Pairing(pedals=PEDALS))
+    samples = merger.feed(
+        interleave(pedal_ride(0.0, 6, 250, pedal=0xB0), _dynamics_pages(2.0, 4, 2))
+    )
+    before = [s for s in samples if s.t_s < 2.0]
+    after = [s for s in samples if s.t_s > 2.7]
+    assert before
+    assert all(s.rider_position is None and s.pco_left_mm is None for s in before)
+    assert after
+    last = after[-1]
+    assert last.rider_position is RiderPosition.STANDING  # ANT+ bits 2
+    assert (last.pco_left_mm, last.pco_right_mm) == (3, -2)
+    assert last.phase_right_start_deg == pytest.approx(5.625)
+    assert last.phase_right_end_deg == pytest.approx(230.625)
+    assert last.phase_left_start_deg == pytest.approx(351.5625)
+    assert last.peak_left_start_deg == pytest.approx(64.6875)
+    # The head unit switched them off: after the stale window they are gone.
+    later = merger.feed(pedal_ride(6.0, 8, 250, pedal=0xB0))
+    assert later[-1].rider_position is None
+    assert later[-1].pco_left_mm is None
+    assert later[-1].power_w == 250.0

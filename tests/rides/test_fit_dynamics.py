@@ -145,6 +145,8 @@ def test_record_fields_survive_within_their_resolution() -> None:
         read = back.dynamics.columns[name]
         np.testing.assert_array_equal(np.isnan(read), np.isnan(values), err_msg=name)
         have = np.isfinite(values)
+        if not have.any():
+            continue  # the torque barycentre: FIT has no field for it
         turn = np.abs((read[have] - values[have] + 180) % 360 - 180)
         if name.endswith("_deg"):
             # Binary degrees; 358.6° is FIT's invalid byte, written one step off.

@@ -1,11 +1,12 @@
-"""Pure decoders for the cycling-dynamics pages of Bicycle Power (device type 11).
+"""The cycling-dynamics pages of Bicycle Power (device type 11): decode, encode, keep.
 
 Pages 0xE0 (right) / 0xE1 (left) force angle, 0xE2 pedal position and 0x14
 torque barycentre. A meter sends them only while a head unit has switched them
 on; RideBalance never asks for them. ``pages.decode_page`` dispatches here after
 checking the length, so every decoder takes 8 bytes and every byte value decodes:
 a field's invalid marker becomes ``None``, never an error. Layouts: ANT_NOTES.md
-("Cycling dynamics").
+("Cycling dynamics"). :class:`PedalDynamics` keeps a power meter's latest
+figures for its tracker.
 """
 
 from __future__ import annotations
@@ -197,3 +198,65 @@ def encode_dynamics(page: DynamicsPage) -> bytes:
         + _angle_pair_bytes(page.peak_start_deg, page.peak_end_deg)
         + torque.to_bytes(2, "little")
     )
+
+
+# --- the latest figures of one power meter ----------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DynamicsReading:
+    """A power meter's latest cycling dynamics (None = not sent lately).
+
+    Field names are those of :class:`~..model.Sample` (``DYNAMICS_FIELDS``).
+    """
+
+    rider_position: RiderPosition | None = None
+    pco_left_mm: float | None = None
+    pco_right_mm: float | None = None
+    phase_left_start_deg: float | None = None
+    phase_left_end_deg: float | None = None
+    phase_right_start_deg: float | None = None
+    phase_right_end_deg: float | None = None
+    peak_left_start_deg: float | None = None
+    peak_left_end_deg: float | None = None
+    peak_right_start_deg: float | None = None
+    peak_right_end_deg: float | None = None
+    torque_barycentre_deg: float | None = None
+
+
+class PedalDynamics:
+    """Keeps each dynamics figure with the time it was last sent."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, tuple[float, object]] = {}
+
+    def apply(self, page: DynamicsPage, t_s: float) -> None:
+        """Take one decoded dynamics page received at ``t_s``."""
+        figures: dict[str, object]
+        if isinstance(page, PedalPositionPage):
+            figures = {
+                "rider_position": page.rider_position,
+                "pco_left_mm": page.pco_left_mm,
+                "pco_right_mm": page.pco_right_mm,
+            }
+        elif isinstance(page, TorqueBarycentrePage):
+            figures = {"torque_barycentre_deg": page.barycentre_deg}
+        else:
+            side = page.side
+            figures = {
+                f"phase_{side}_start_deg": page.start_deg,
+                f"phase_{side}_end_deg": page.end_deg,
+                f"peak_{side}_start_deg": page.peak_start_deg,
+                f"peak_{side}_end_deg": page.peak_end_deg,
+            }
+        for name, value in figures.items():
+            self._values[name] = (t_s, value)
+
+    def reading(self, now_s: float, stale_after_s: float) -> DynamicsReading:
+        """What was sent within ``stale_after_s`` of ``now_s``."""
+        fresh = {
+            name: value
+            for name, (t_s, value) in self._values.items()
+            if now_s - t_s <= stale_after_s and value is not None
+        }
+        return DynamicsReading(**fresh)  # type: ignore[arg-type]

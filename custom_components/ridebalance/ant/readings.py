@@ -5,8 +5,9 @@ None in a figure means "not known right now" (never measured, or gone stale).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from .dynamics import DynamicsReading
 from .pages import BatteryStatus, FeState
 
 
@@ -52,6 +53,8 @@ class PowerReading:
     ps_right_pct: float | None
     ps_combined_pct: float | None
     instantaneous_power_w: int | None
+    dynamics: DynamicsReading = field(default_factory=DynamicsReading)
+    """Cycling dynamics, when a head unit has switched them on."""
 
     @property
     def left_pct(self) -> float | None:

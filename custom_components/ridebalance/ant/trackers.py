@@ -10,6 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 import math
 
+from .dynamics import (
+    ForceAnglePage,
+    PedalDynamics,
+    PedalPositionPage,
+    TorqueBarycentrePage,
+)
 from .identity import MANUFACTURERS, DeviceIdentity
 from .pages import (
     DEVICE_TYPE_BICYCLE_POWER,
@@ -276,6 +282,7 @@ class PowerMeterTracker(_EventPowerTracker):
         self.ps_right_pct: _Timed[float] = _Timed()
         self.ps_combined_pct: _Timed[float] = _Timed()
         self.instantaneous_power_w: _Timed[int] = _Timed()
+        self.dynamics = PedalDynamics()
         self.last_calibration: CalibrationResult | None = None
 
     def _torque_primary(self, t_s: float) -> bool:
@@ -317,6 +324,10 @@ class PowerMeterTracker(_EventPowerTracker):
             self.ps_left_pct.set(page.ps_left_pct if pedalling else None, t_s)
             self.ps_right_pct.set(page.ps_right_pct if pedalling else None, t_s)
             self.ps_combined_pct.set(page.ps_combined_pct if pedalling else None, t_s)
+            return False
+        if isinstance(page, (ForceAnglePage, PedalPositionPage, TorqueBarycentrePage)):
+            # Passed through as sent: only a head unit can have switched them on.
+            self.dynamics.apply(page, t_s)
             return False
         if isinstance(page, CalibrationResponsePage):
             self.last_calibration = CalibrationResult(
@@ -385,6 +396,7 @@ class PowerMeterTracker(_EventPowerTracker):
             ps_right_pct=self.ps_right_pct.get(now_s, stale),
             ps_combined_pct=self.ps_combined_pct.get(now_s, stale),
             instantaneous_power_w=self.instantaneous_power_w.get(now_s, stale),
+            dynamics=self.dynamics.reading(now_s, stale),
         )
 
 

@@ -8,7 +8,14 @@ producing :class:`RawPage` values the trackers accept exactly like received ones
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Literal
 
+from ..ant.dynamics import (
+    DynamicsReading,
+    ForceAnglePage,
+    PedalPositionPage,
+    TorqueBarycentrePage,
+)
 from ..ant.encode import encode_page
 from ..ant.pages import (
     DEVICE_TYPE_BICYCLE_POWER,
@@ -108,6 +115,7 @@ class PedalEncoder:
         operating_time_s: int = 3600,
         te_ps_every: int = 5,
         common_every: int = 64,
+        dynamics_every: int = 3,
         event_count: int = 0,
         accumulated_power_w: int = 0,
     ) -> None:
@@ -116,6 +124,8 @@ class PedalEncoder:
         self.transmission_type = transmission_type
         self.te_ps_every = te_ps_every
         self.common_every = common_every
+        self.dynamics_every = dynamics_every
+        self._dynamics_turn = 0
         self._events = _PowerEvents(event_count, accumulated_power_w)
         self._common = _CommonPages(
             ManufacturerPage(hardware_revision, manufacturer_id, model_number),
@@ -138,13 +148,26 @@ class PedalEncoder:
         te_right_pct: float | None = None,
         ps_left_pct: float | None = None,
         ps_right_pct: float | None = None,
+        dynamics: DynamicsReading | None = None,
+        torque_nm: float = 0.0,
     ) -> RawPage:
-        """The next broadcast at ``t_s`` for the rider's current output."""
+        """The next broadcast at ``t_s`` for the rider's current output.
+
+        With ``dynamics`` (a head unit has switched them on), every
+        ``dynamics_every``-th message is a cycling-dynamics page, 0xE2, 0xE0,
+        0xE1 and 0x14 in turn; ``torque_nm`` is each leg's average torque.
+        """
         n = self._messages
         self._messages += 1
         data: bytes
         if self.common_every and n % self.common_every == self.common_every - 1:
             data = self._common.next_bytes()
+        elif (
+            dynamics is not None
+            and self.dynamics_every
+            and n % self.dynamics_every == self.dynamics_every - 1
+        ):
+            data = self._dynamics_bytes(dynamics, cadence_rpm, torque_nm)
         elif (
             self.te_ps_every
             and n % self.te_ps_every == self.te_ps_every - 1
@@ -185,6 +208,35 @@ class PedalEncoder:
             self.device_number,
             self.transmission_type,
             data,
+        )
+
+    def _dynamics_bytes(
+        self, d: DynamicsReading, cadence_rpm: float | None, torque_nm: float
+    ) -> bytes:
+        turn = self._dynamics_turn % 4
+        self._dynamics_turn += 1
+        events = self._events.events
+        if turn == 0 and d.rider_position is not None:
+            pco = (d.pco_left_mm, d.pco_right_mm)
+            left, right = (None if v is None else round(v) for v in pco)
+            return encode_page(
+                PedalPositionPage(
+                    events, d.rider_position, _cadence_byte(cadence_rpm), right, left
+                )
+            )
+        if turn == 3:
+            return encode_page(TorqueBarycentrePage(d.torque_barycentre_deg))
+        side: Literal["left", "right"] = "right" if turn == 1 else "left"
+        return encode_page(
+            ForceAnglePage(
+                side,
+                events,
+                getattr(d, f"phase_{side}_start_deg"),
+                getattr(d, f"phase_{side}_end_deg"),
+                getattr(d, f"peak_{side}_start_deg"),
+                getattr(d, f"peak_{side}_end_deg"),
+                torque_nm,
+            )
         )
 
 

@@ -15,6 +15,7 @@ from ..analysis.session import END_AFTER_S
 from ..ant.pages import RawPage
 from ..model import Sample
 from .emulators import HeartRateEncoder, PedalEncoder, TrainerEncoder
+from .movement import RiderMovement, average_torque_nm
 from .script import RideArrays
 
 SAMPLE_HZ: Final = 4.0
@@ -43,12 +44,17 @@ class SimulatedRider:
     resting.
     """
 
-    def __init__(self, first_lap: RideArrays) -> None:
+    def __init__(self, first_lap: RideArrays, *, dynamics: bool = False) -> None:
+        """Play ``first_lap``; with ``dynamics`` the pedals also send how the
+        rider moves, as if a head unit had switched cycling dynamics on."""
         self._arrays = first_lap
+        self._dynamics = dynamics
+        self._movement = RiderMovement(0) if dynamics else None
         self.next_lap: RideArrays | None = None
         self.lap = 0
         self.emitted = 0  # instants played, counting rest
         self._lap_offset = 0  # instant at which the current lap began
+        self._lap_t_s = 0.0
         self._last_hr_bpm: float | None = None
         self._rest_started_s: float | None = None
         self._pedals = PedalEncoder(SIM_PEDALS)
@@ -69,6 +75,7 @@ class SimulatedRider:
         """
         index = self.emitted - self._lap_offset
         t_s = self.emitted / SAMPLE_HZ
+        self._lap_t_s = index / SAMPLE_HZ
         self.emitted += 1
         ride_len = len(self._arrays)
         if index < ride_len:
@@ -78,6 +85,8 @@ class SimulatedRider:
             self.lap += 1
             self._lap_offset = self.emitted
             self._arrays, self.next_lap = self.next_lap, None
+            if self._dynamics:
+                self._movement = RiderMovement(self.lap)
         if self._rest_started_s is None:
             self._rest_started_s = t_s
         return self._broadcast(
@@ -90,6 +99,7 @@ class SimulatedRider:
         pages: list[RawPage] = []
         power = reading.power_w
         if power is not None:  # a dropout: the pedals' page is not heard
+            movement = self._movement
             pages.append(
                 self._pedals.page(
                     t_s,
@@ -100,6 +110,10 @@ class SimulatedRider:
                     te_right_pct=reading.te_right_pct,
                     ps_left_pct=reading.ps_left_pct,
                     ps_right_pct=reading.ps_right_pct,
+                    dynamics=(
+                        None if movement is None else movement.at(self._lap_t_s, power)
+                    ),
+                    torque_nm=average_torque_nm(power, reading.cadence_rpm),
                 )
             )
         trainer_power = power or 0.0
