@@ -226,6 +226,36 @@ def test_scan_lists_devices_with_their_manufacturer(
     assert any(x.startswith("heart_rate") for x in lines)
 
 
+def test_scan_json_names_each_device_with_its_identity(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.ant.receiver_kit import wait_for
+    from tests.usbstick.backend import SimulatedStick
+
+    stick = SimulatedStick()
+    stick.install(monkeypatch)
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(run, "scan", "--seconds", "0.5", "--json")
+        assert wait_for(lambda: stick.scanning)
+        for event in range(3):
+            page = bytes([0x10, event, 0xB2, 90, 0, 0, 250, 0])
+            stick.queue_broadcast(11, 0x1234, page, tt=0x05)
+        # Common page 0x51: software 2, serial 0x12345678 (no 0x50 heard).
+        stick.queue_broadcast(
+            11, 0x1234, bytes.fromhex("51 FF FF 02 78 56 34 12"), tt=5
+        )
+        code, text = future.result(timeout=10)
+    assert code == 0
+    (pedals,) = json.loads(text)
+    assert pedals["device_type"] == 11
+    assert pedals["device_number"] & 0xFFFF == 0x1234
+    assert pedals["pages"] >= 4
+    assert "serial 305419896" in pedals["description"]
+    assert "manufacturer" not in pedals["description"]
+
+
 def test_scan_without_stick_says_so(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

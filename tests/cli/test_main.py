@@ -46,3 +46,16 @@ def test_wrapper_script_runs_in_the_callers_folder(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["figures"]["balance_left_pct"] == pytest.approx(52.0)
+
+
+def test_runs_as_a_module(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``python -m custom_components.ridebalance.cli`` exits with main's status."""
+    import runpy
+
+    monkeypatch.setattr("sys.argv", ["ridebalance", "decode", "hr", "zz"])
+    with pytest.raises(SystemExit) as info:
+        runpy.run_module("custom_components.ridebalance.cli", run_name="__main__")
+    assert info.value.code == 1
+    assert "not hexadecimal" in capsys.readouterr().err
