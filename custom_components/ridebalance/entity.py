@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from homeassistant.const import EntityCategory
 from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
@@ -83,9 +84,13 @@ class RideBalanceControlEntity(RideBalanceEntity):
 
 
 class SensorDeviceEntity(CoordinatorEntity[RideCoordinator]):
-    """An entity of one paired sensor (pedals, trainer, heart-rate strap)."""
+    """An entity of one paired sensor (pedals, trainer, heart-rate strap).
+
+    All of them are diagnostics: the rider's figures are the rider's device's.
+    """
 
     _attr_has_entity_name = True
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
 
     def __init__(
         self,

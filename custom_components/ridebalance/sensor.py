@@ -13,7 +13,7 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfPower, UnitOfTime
+from homeassistant.const import PERCENTAGE, UnitOfPower, UnitOfTime
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_call_later
@@ -212,7 +212,6 @@ DEVICE_SENSORS: tuple[DeviceSensorEntityDescription, ...] = (
         device_class=SensorDeviceClass.BATTERY,
         native_unit_of_measurement=PERCENTAGE,
         state_class=SensorStateClass.MEASUREMENT,
-        entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda d: d.battery_pct,
     ),
     DeviceSensorEntityDescription(
@@ -220,14 +219,12 @@ DEVICE_SENSORS: tuple[DeviceSensorEntityDescription, ...] = (
         translation_key="battery_status",
         device_class=SensorDeviceClass.ENUM,
         options=["new", "good", "ok", "low", "critical"],
-        entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda d: d.battery_status,
     ),
     DeviceSensorEntityDescription(
         key="last_seen",
         translation_key="last_seen",
         device_class=SensorDeviceClass.TIMESTAMP,
-        entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
         value_fn=lambda d: d.last_seen,
     ),
