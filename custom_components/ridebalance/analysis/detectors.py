@@ -41,6 +41,7 @@ Balance drift over the session
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import replace
 import math
 
@@ -308,18 +309,36 @@ class BlockDetector:
                     return
             return
         c = self._up if self._asym_up else self._dn
-        c.step_end(block, u_up if self._asym_up else u_dn, k, r)
-        ep = self._asym
-        ep.magnitude = c.magnitude()
-        if c.e >= s.cusum_end_h:
-            self._asym_reason(ep, c.end_zero_s)
-            self._end(changes, ep, c.end_zero_s, block.end_s)
+        u = u_up if self._asym_up else u_dn
+        if self._run_end(
+            changes, c, self._asym, block, (u, k, r), reason=self._asym_reason
+        ):
             self._asym = None
             self._cooldown_until = block.end_s + s.cooldown_s
             self._up.reset()
             self._dn.reset()
-        else:
-            self._asym_reason(ep, block.end_s)
+
+    def _run_end(
+        self,
+        changes: list[EpisodeChange],
+        cus: Cusum,
+        ep: Episode,
+        block: Block,
+        step: tuple[float, float, float],
+        *,
+        reason: Callable[[Episode, float], None],
+    ) -> bool:
+        """Advance an open episode's end CUSUM by ``step`` (u, k, value); True
+        once the return to usual is itself sustained and the episode has ended."""
+        u, k, value = step
+        cus.step_end(block, u, k, value)
+        ep.magnitude = cus.magnitude()
+        if cus.e < self.settings.cusum_end_h:
+            reason(ep, block.end_s)
+            return False
+        reason(ep, cus.end_zero_s)
+        self._end(changes, ep, cus.end_zero_s, block.end_s)
+        return True
 
     def _drift(
         self,
@@ -431,17 +450,12 @@ class BlockDetector:
                 self._cad_reason(ep, block.end_s)
                 self._cad_ep = self._start(changes, ep, block.end_s)
             return
-        cus.step_end(block, u, k, d)
-        ep = self._cad_ep
-        ep.magnitude = cus.magnitude()
-        if cus.e >= s.cusum_end_h:
-            self._cad_reason(ep, cus.end_zero_s)
-            self._end(changes, ep, cus.end_zero_s, block.end_s)
+        if self._run_end(
+            changes, cus, self._cad_ep, block, (u, k, d), reason=self._cad_reason
+        ):
             self._cad_ep = None
             self._cad_cooldown_until = block.end_s + s.cooldown_s
             cus.reset()
-        else:
-            self._cad_reason(ep, block.end_s)
 
     def _out_of_band(
         self, changes: list[EpisodeChange], block: Block, band: str
