@@ -18,7 +18,6 @@ from ..analysis import (
     AnalysisSettings,
     Baseline,
     SessionSummary,
-    build_baseline,
 )
 from ..analysis.compare import compare_baselines
 from ..analysis.dynamics import DynamicsReport
@@ -117,13 +116,13 @@ def learn_baseline(
     progress: Progress,
 ) -> Baseline:
     """The rider's usual balance per power band, learnt from ``paths`` in order."""
-    rides = []
+    baseline = Baseline(power_edges_w=settings.effective_power_edges())
     for path in paths:
         ride = _load(path, None, allow_truncated)
         ride.require_balance()
-        rides.append(ride.running())
+        baseline.learn(analyse_ride(ride, settings, baseline))
         progress.step(path.name)
-    return build_baseline(rides, settings)
+    return baseline
 
 
 def _side_baseline(results: Sequence[Analysis], settings: AnalysisSettings) -> Baseline:
