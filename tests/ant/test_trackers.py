@@ -7,6 +7,9 @@ import math
 from hypothesis import given, strategies as st
 import pytest
 
+from custom_components.ridebalance.analysis.cleaning import CleanValues, clean_values
+from custom_components.ridebalance.analysis.results import DropCounts
+from custom_components.ridebalance.analysis.settings import AnalysisSettings
 from custom_components.ridebalance.ant.merger import RiderMerger
 from custom_components.ridebalance.ant.pages import BatteryStatus, RawPage
 from custom_components.ridebalance.ant.readings import BatteryState
@@ -16,6 +19,7 @@ from custom_components.ridebalance.ant.trackers import (
     TrackerConfig,
     TrainerTracker,
 )
+from custom_components.ridebalance.model import Sample
 
 from .page_streams import (
     FEC,
@@ -182,21 +186,26 @@ def test_coasting_from_the_first_page() -> None:
     assert tracker.reading(4.0).power_w == 0.0
 
 
+def cleaned(samples: list[Sample], floor_w: float = 40.0) -> list[CleanValues]:
+    """The samples as the analysis sees them, with the rider's power floor."""
+    settings = AnalysisSettings(power_floor_w=floor_w)
+    return [clean_values(s, settings, DropCounts()) for s in samples]
+
+
 def test_coasting_artefact_100_0_at_zero_cadence_is_not_balance() -> None:
     # Assioma-style: left pedal "100 %" (right share 0) while not turning the cranks.
-    merger = RiderMerger()
-    samples = merger.feed(pedal_ride(0.0, 2, 60, pedal=0x80, cadence=0))
+    samples = RiderMerger().feed(pedal_ride(0.0, 2, 60, pedal=0x80, cadence=0))
     assert samples
-    assert all(s.left_pct is None for s in samples)
     assert all(s.power_w == 60.0 for s in samples)
+    assert all(math.isnan(c.left_pct) for c in cleaned(samples))
 
 
-def test_balance_below_power_floor_is_ignored_and_floor_is_configurable() -> None:
-    pages = pedal_ride(0.0, 2, 30, pedal=0xE4, cadence=40)
-    default = RiderMerger().feed(pages)
-    lowered = RiderMerger(config=TrackerConfig(balance_min_power_w=20)).feed(pages)
-    assert {s.left_pct for s in default} == {None}
-    assert {s.left_pct for s in lowered} == {0.0}
+def test_balance_below_the_riders_power_floor_is_blanked_by_the_analysis() -> None:
+    samples = RiderMerger().feed(pedal_ride(0.0, 2, 30, pedal=0x80 | 45, cadence=40))
+    # The trackers pass the pedals' figure on; the rider's floor decides.
+    assert {s.left_pct for s in samples} == {55.0}
+    assert all(math.isnan(c.left_pct) for c in cleaned(samples, floor_w=40))
+    assert {c.left_pct for c in cleaned(samples, floor_w=20)} == {55.0}
 
 
 def test_te_ps_kept_under_load_and_dropped_when_coasting() -> None:
@@ -205,7 +214,7 @@ def test_te_ps_kept_under_load_and_dropped_when_coasting() -> None:
     pages.append(raw(1.0, POWER, PEDALS, "13 03 91 95 2D 2F FF FF"))
     pages.append(raw(1.1, POWER, PEDALS, power_only(4, 4 * 220)))
     samples = merger.feed(pages)
-    last = samples[-1]
+    last = cleaned(samples)[-1]
     assert (last.te_left_pct, last.te_right_pct) == (72.5, 74.5)
     assert (last.ps_left_pct, last.ps_right_pct) == (22.5, 23.5)
     # At 20 W the same page is an artefact.
@@ -213,8 +222,17 @@ def test_te_ps_kept_under_load_and_dropped_when_coasting() -> None:
     pages = pedal_ride(0.0, 1, 20)
     pages.append(raw(1.0, POWER, PEDALS, "13 03 91 95 2D 2F FF FF"))
     pages.append(raw(1.1, POWER, PEDALS, power_only(4, 4 * 20)))
-    last = low.feed(pages)[-1]
-    assert (last.te_left_pct, last.ps_left_pct) == (None, None)
+    last = cleaned(low.feed(pages))[-1]
+    assert math.isnan(last.te_left_pct)
+    assert math.isnan(last.ps_left_pct)
+    # Coasting: the pedals' repeated TE/PS are no longer measured at all.
+    pages = pedal_ride(0.0, 1, 220)
+    pages.append(raw(1.0, POWER, PEDALS, "13 03 91 95 2D 2F FF FF"))
+    pages += [
+        raw(1.0 + i * 0.25, POWER, PEDALS, power_only(3, 3 * 220)) for i in range(1, 17)
+    ]
+    last_sample = RiderMerger().feed(pages)[-1]
+    assert (last_sample.power_w, last_sample.te_left_pct) == (0.0, None)
 
 
 def test_combined_smoothness_is_kept_but_not_split_into_sides() -> None:

@@ -409,3 +409,46 @@ async def test_a_usb_glitch_while_riding_raises_no_issue(
     await until(hass, lambda: number(hass, "sensor.ant_rider_power") == 250)
     assert pedals_name() == "Favero pedals 12345"
     await hass.config_entries.async_unload(ant_entry.entry_id)
+
+
+@pytest.mark.parametrize(
+    "ride", [(60.0, 80.0, None), (60.0, 40.0, 45.0), (30.0, 20.0, 45.0)]
+)
+async def test_the_riders_power_floor_decides_whether_a_balance_counts(
+    hass: HomeAssistant,
+    stick: SimulatedStick,
+    ant_entry: MockConfigEntry,
+    ride: tuple[float, float, float | None],
+) -> None:
+    """45 % left at 60 W: hidden with an 80 W power floor, shown with 40 W; at
+    30 W a 20 W floor shows it too (no second, fixed floor in the pedals' path)."""
+    power_w, floor_w, shown = ride
+    ant_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(ant_entry.entry_id)
+    await hass.async_block_till_done()
+    await hass.services.async_call(
+        "number",
+        "set_value",
+        {"entity_id": "number.ant_rider_power_floor", "value": floor_w},
+        blocking=True,
+    )
+    await hass.services.async_call(
+        "button",
+        "press",
+        {"entity_id": "button.ant_rider_start_session"},
+        blocking=True,
+    )
+    rider = Rider(stick)
+    rider.ride(60, power_w, 45.0, 120.0)
+    source = ant_entry.runtime_data.source
+    await until(hass, lambda: source.diagnostics()["samples"] >= 50, timeout_s=10.0)
+    await until(hass, lambda: number(hass, "sensor.ant_rider_power") == power_w)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=6))
+    await hass.async_block_till_done()
+
+    balance = number(hass, "sensor.ant_rider_left_balance")
+    if shown is None:
+        assert balance is None
+    else:
+        assert balance == pytest.approx(shown, abs=0.6)
+    await hass.config_entries.async_unload(ant_entry.entry_id)

@@ -254,7 +254,4 @@ def test_encoded_pedals_read_back_within_a_watt(
         assert sample.power_w is not None
         assert abs(sample.power_w - power) <= 1.0
         assert sample.cadence_rpm == cadence
-        if sample.power_w >= 40:
-            assert sample.left_pct == left
-        else:
-            assert sample.left_pct is None
+        assert sample.left_pct == left

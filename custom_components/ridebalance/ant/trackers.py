@@ -52,14 +52,12 @@ from .readings import (
 
 @dataclass(frozen=True, slots=True)
 class TrackerConfig:
-    """Timing and artefact thresholds shared by every tracker."""
+    """Timing thresholds shared by every tracker."""
 
     coasting_timeout_s: float = 3.0
     """No new power event for this long while pages keep coming: 0 W, 0 rpm."""
     stale_after_s: float = 5.0
     """A metric not refreshed for this long is no longer known (None)."""
-    balance_min_power_w: float = 40.0
-    """Below this power (or at zero cadence) balance, TE and PS are artefacts."""
     max_gap_s: float = 5.0
     """After a reception gap this long, counters may have wrapped unseen: the
     next page is a fresh reference instead of a delta."""
@@ -290,17 +288,6 @@ class PowerMeterTracker(_EventPowerTracker):
         # period; its interleaved 0x10 pages then only add the balance byte.
         return t_s - self._torque_seen_t <= self.config.stale_after_s
 
-    def _pedalling(self, t_s: float) -> bool:
-        """Balance, TE and PS mean something only under real load."""
-        stale = self.config.stale_after_s
-        power = self.power_w.get(t_s, stale)
-        cadence = self.cadence_rpm.get(t_s, stale)
-        return (
-            power is not None
-            and power >= self.config.balance_min_power_w
-            and cadence != 0
-        )
-
     def _cleared_when_coasting(self) -> tuple[_Timed[float], ...]:
         # The 100/0 and TE/PS-at-zero-power artefacts of dual pedals.
         return (
@@ -318,12 +305,13 @@ class PowerMeterTracker(_EventPowerTracker):
         if isinstance(page, CrankTorquePage):
             return self._apply_crank_torque(page, t_s)
         if isinstance(page, TorqueEffectivenessPage):
-            pedalling = self._pedalling(t_s)
-            self.te_left_pct.set(page.te_left_pct if pedalling else None, t_s)
-            self.te_right_pct.set(page.te_right_pct if pedalling else None, t_s)
-            self.ps_left_pct.set(page.ps_left_pct if pedalling else None, t_s)
-            self.ps_right_pct.set(page.ps_right_pct if pedalling else None, t_s)
-            self.ps_combined_pct.set(page.ps_combined_pct if pedalling else None, t_s)
+            # Whether the rider pushed hard enough for TE and PS to mean anything
+            # is the analysis's power floor, the rider's setting.
+            self.te_left_pct.set(page.te_left_pct, t_s)
+            self.te_right_pct.set(page.te_right_pct, t_s)
+            self.ps_left_pct.set(page.ps_left_pct, t_s)
+            self.ps_right_pct.set(page.ps_right_pct, t_s)
+            self.ps_combined_pct.set(page.ps_combined_pct, t_s)
             return False
         if isinstance(page, (ForceAnglePage, PedalPositionPage, TorqueBarycentrePage)):
             # Passed through as sent: only a head unit can have switched them on.
@@ -355,8 +343,9 @@ class PowerMeterTracker(_EventPowerTracker):
                 None if page.cadence_rpm is None else float(page.cadence_rpm), t_s
             )
         # Only bit 7 says the share is the right pedal's; a share of an unknown
-        # side cannot become a left/right balance.
-        right = page.right_pct if self._pedalling(t_s) else None
+        # side cannot become a left/right balance. Below the rider's power floor
+        # the analysis blanks it, as it does for every source.
+        right = page.right_pct
         self.right_pct.set(None if right is None else float(right), t_s)
         return not torque_primary
 
