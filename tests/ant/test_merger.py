@@ -7,9 +7,9 @@ import math
 from hypothesis import HealthCheck, given, settings, strategies as st
 import pytest
 
-from custom_components.ridebalance.ant.merger import DeviceRole, RiderMerger
+from custom_components.ridebalance.ant.merger import RiderMerger
 from custom_components.ridebalance.ant.pages import BatteryStatus, RawPage
-from custom_components.ridebalance.ant.pairing import Pairing
+from custom_components.ridebalance.ant.pairing import DeviceRole, Pairing
 from custom_components.ridebalance.model import PowerSource, RiderPosition, Sample
 
 from .page_streams import (

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Final
 
 from .pages import (
     COMMON_PAGE_MANUFACTURER,
+    DEVICE_TYPE_BICYCLE_POWER,
+    DEVICE_TYPE_FITNESS_EQUIPMENT,
     DEVICE_TYPE_HEART_RATE,
     HeartRatePage,
     MalformedPage,
     ManufacturerPage,
     decode_page,
 )
+from .pairing import DeviceRole
 
 # ANT+ manufacturer ids, checked against the FIT profile's manufacturer table
 # (FIT profile 21.218). Only brands a rider is likely to have on the bike.
@@ -82,3 +86,31 @@ def describe_heard(device_type: int, pages: Mapping[int, bytes]) -> str | None:
     if isinstance(page, ManufacturerPage | HeartRatePage):
         manufacturer_id = page.manufacturer_id
     return None if manufacturer_id is None else manufacturer_name(manufacturer_id)
+
+
+ROLE_LABELS: Final[Mapping[DeviceRole, str]] = {
+    DeviceRole.PEDALS: "pedals",
+    DeviceRole.TRAINER: "trainer",
+    DeviceRole.HEART_RATE: "heart rate strap",
+}
+PROFILE_LABELS: Final[Mapping[int, str]] = {
+    DEVICE_TYPE_BICYCLE_POWER: "power",
+    DEVICE_TYPE_FITNESS_EQUIPMENT: "fitness equipment",
+    DEVICE_TYPE_HEART_RATE: "heart rate",
+}
+
+
+def manufacturer_of(identity: DeviceIdentity) -> str | None:
+    """The brand a device named in its identity pages, if it did."""
+    if identity.manufacturer_id is None:
+        return None
+    return identity.manufacturer or manufacturer_name(identity.manufacturer_id)
+
+
+def device_name(
+    role: DeviceRole, device_type: int, device_number: int, manufacturer: str | None
+) -> str:
+    """ "Favero pedals 12345": brand, part and number, as a rider tells them apart."""
+    label = ROLE_LABELS.get(role, PROFILE_LABELS.get(device_type, "ANT+"))
+    brand = "ANT+" if manufacturer is None else short_brand(manufacturer)
+    return f"{brand} {label} {device_number}"

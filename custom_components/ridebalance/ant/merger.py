@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from enum import StrEnum
 
 from custom_components.ridebalance.model import PowerSource, Sample
 
@@ -19,7 +18,7 @@ from .pages import (
     DEVICE_TYPE_HEART_RATE,
     RawPage,
 )
-from .pairing import Pairing, number_matches
+from .pairing import DeviceRole, Pairing, number_matches
 from .readings import BatteryState, DeviceCounters
 from .trackers import (
     HeartRateTracker,
@@ -28,18 +27,6 @@ from .trackers import (
     TrackerConfig,
     TrainerTracker,
 )
-
-
-class DeviceRole(StrEnum):
-    """What a device is to the rider."""
-
-    PEDALS = "pedals"
-    TRAINER = "trainer"
-    TRAINER_POWER = "trainer_power"
-    """The trainer's own Bicycle Power channel: never taken for the pedals."""
-    HEART_RATE = "heart_rate"
-    OTHER = "other"
-    """Someone else's sensor in range, or a second one of a kind."""
 
 
 @dataclass(frozen=True, slots=True)

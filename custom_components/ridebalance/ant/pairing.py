@@ -8,6 +8,7 @@ device of that type, and only the listened-to device types get through.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Final
 
 from .pages import (
@@ -20,6 +21,18 @@ from .pages import (
 RIDER_DEVICE_TYPES: Final = frozenset(
     {DEVICE_TYPE_BICYCLE_POWER, DEVICE_TYPE_FITNESS_EQUIPMENT, DEVICE_TYPE_HEART_RATE}
 )
+
+
+class DeviceRole(StrEnum):
+    """What a device is to the rider."""
+
+    PEDALS = "pedals"
+    TRAINER = "trainer"
+    TRAINER_POWER = "trainer_power"
+    """The trainer's own Bicycle Power channel: never taken for the pedals."""
+    HEART_RATE = "heart_rate"
+    OTHER = "other"
+    """Someone else's sensor in range, or a second one of a kind."""
 
 
 def number_matches(paired: int, page: RawPage) -> bool:

@@ -7,8 +7,9 @@ pages are counted and dropped.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 import math
+from typing import TYPE_CHECKING, Any
 
 from .dynamics import (
     ForceAnglePage,
@@ -48,6 +49,9 @@ from .readings import (
     PowerReading,
     TrainerReading,
 )
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +146,21 @@ class DeviceTracker:
             )
             return False
         return self._apply(page, raw.timestamp_s)
+
+    def _read[R: DataclassInstance](
+        self, reading: type[R], now_s: float, **given: Any
+    ) -> R:
+        """A reading from the tracked metrics of the same names, plus ``given``.
+
+        Anything not refreshed within the staleness window is None.
+        """
+        stale = self.config.stale_after_s
+        values: dict[str, Any] = {
+            field.name: getattr(self, field.name).get(now_s, stale)
+            for field in fields(reading)
+            if field.name not in given
+        }
+        return reading(**values, **given)
 
     def _apply(self, page: Page, t_s: float) -> bool:
         """Device-specific pages: True when a new power figure is ready."""
@@ -243,6 +262,20 @@ class _EventPowerTracker(DeviceTracker):
     def _cleared_when_coasting(self) -> tuple[_Timed[float], ...]:
         return ()
 
+    def _power_event(
+        self, average: float | None, reference: bool, t_s: float, cadence: int | None
+    ) -> bool:
+        """One event-count page: a new figure, a new reference, or a repeat."""
+        if average is None:
+            if reference:
+                self._last_event_t = t_s
+                return False
+            return self._coast(t_s)
+        self._last_event_t = t_s
+        self.power_w.set(average, t_s)
+        self.cadence_rpm.set(None if cadence is None else float(cadence), t_s)
+        return True
+
     def _coast(self, t_s: float) -> bool:
         """Repeated page: after the coasting timeout, power is a real zero."""
         # Every reference page sets the last event time, so it is set by now.
@@ -328,20 +361,14 @@ class PowerMeterTracker(_EventPowerTracker):
         average = self._power_only.feed(
             t_s, page.event_count, page.accumulated_power_w, self.config.max_gap_s
         )
+        # A crank-torque meter's power comes from its 0x12 pages.
         torque_primary = self._torque_primary(t_s)
-        if average is None:
+        if average is None:  # a reference or a repeat: no new balance either
             if torque_primary:
                 return False
-            if self._power_only.reference:
-                self._last_event_t = t_s
-                return False
-            return self._coast(t_s)
+            return self._power_event(None, self._power_only.reference, t_s, None)
         if not torque_primary:
-            self._last_event_t = t_s
-            self.power_w.set(average, t_s)
-            self.cadence_rpm.set(
-                None if page.cadence_rpm is None else float(page.cadence_rpm), t_s
-            )
+            self._power_event(average, False, t_s, page.cadence_rpm)
         # Only bit 7 says the share is the right pedal's; a share of an unknown
         # side cannot become a left/right balance. Below the rider's power floor
         # the analysis blanks it, as it does for every source.
@@ -375,17 +402,8 @@ class PowerMeterTracker(_EventPowerTracker):
     def reading(self, now_s: float) -> PowerReading:
         """Current figures; anything not refreshed within the window is None."""
         stale = self.config.stale_after_s
-        return PowerReading(
-            power_w=self.power_w.get(now_s, stale),
-            cadence_rpm=self.cadence_rpm.get(now_s, stale),
-            right_pct=self.right_pct.get(now_s, stale),
-            te_left_pct=self.te_left_pct.get(now_s, stale),
-            te_right_pct=self.te_right_pct.get(now_s, stale),
-            ps_left_pct=self.ps_left_pct.get(now_s, stale),
-            ps_right_pct=self.ps_right_pct.get(now_s, stale),
-            ps_combined_pct=self.ps_combined_pct.get(now_s, stale),
-            instantaneous_power_w=self.instantaneous_power_w.get(now_s, stale),
-            dynamics=self.dynamics.reading(now_s, stale),
+        return self._read(
+            PowerReading, now_s, dynamics=self.dynamics.reading(now_s, stale)
         )
 
 
@@ -420,17 +438,9 @@ class TrainerTracker(_EventPowerTracker):
             average = self._power.feed(
                 t_s, page.event_count, page.accumulated_power_w, self.config.max_gap_s
             )
-            if average is None:
-                if self._power.reference:
-                    self._last_event_t = t_s
-                    return False
-                return self._coast(t_s)
-            self._last_event_t = t_s
-            self.power_w.set(average, t_s)
-            self.cadence_rpm.set(
-                None if page.cadence_rpm is None else float(page.cadence_rpm), t_s
+            return self._power_event(
+                average, self._power.reference, t_s, page.cadence_rpm
             )
-            return True
         if isinstance(page, FeGeneralPage):
             self.fe_state.set(page.fe_state, t_s)
             self.speed_mps.set(page.speed_mps, t_s)
@@ -449,18 +459,7 @@ class TrainerTracker(_EventPowerTracker):
 
     def reading(self, now_s: float) -> TrainerReading:
         """Current figures; anything not refreshed within the window is None."""
-        stale = self.config.stale_after_s
-        return TrainerReading(
-            power_w=self.power_w.get(now_s, stale),
-            cadence_rpm=self.cadence_rpm.get(now_s, stale),
-            instantaneous_power_w=self.instantaneous_power_w.get(now_s, stale),
-            heart_rate_bpm=self.heart_rate_bpm.get(now_s, stale),
-            speed_mps=self.speed_mps.get(now_s, stale),
-            incline_pct=self.incline_pct.get(now_s, stale),
-            resistance_pct=self.resistance_pct.get(now_s, stale),
-            fe_state=self.fe_state.get(now_s, stale),
-            trainer_status=self.trainer_status.get(now_s, stale),
-        )
+        return self._read(TrainerReading, now_s)
 
 
 class HeartRateTracker(DeviceTracker):
@@ -533,11 +532,7 @@ class HeartRateTracker(DeviceTracker):
 
     def reading(self, now_s: float) -> HeartRateReading:
         """Current figures; anything not refreshed within the window is None."""
-        stale = self.config.stale_after_s
-        return HeartRateReading(
-            heart_rate_bpm=self.heart_rate_bpm.get(now_s, stale),
-            rr_interval_s=self.rr_interval_s.get(now_s, stale),
-        )
+        return self._read(HeartRateReading, now_s)
 
 
 type Tracker = PowerMeterTracker | TrainerTracker | HeartRateTracker

@@ -9,6 +9,8 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Protocol
 
+from ..ant.identity import PROFILE_LABELS, device_name, manufacturer_of
+from ..ant.merger import DeviceState
 from ..model import Sample
 
 
@@ -63,6 +65,45 @@ class SensorDevice:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["counters"] = dict(self.counters)
         return out
+
+
+def sensor_device(
+    state: DeviceState, key: str, last_seen: datetime | None, connected: bool
+) -> SensorDevice:
+    """One tracked ANT+ device as the device registry and its entities see it."""
+    identity = state.identity
+    manufacturer = manufacturer_of(identity)
+    battery = state.battery
+    return SensorDevice(
+        key=key,
+        name=device_name(
+            state.role, state.device_type, state.device_number, manufacturer
+        ),
+        profile=PROFILE_LABELS.get(state.device_type, str(state.device_type)),
+        connected=connected,
+        last_seen=last_seen,
+        manufacturer=manufacturer,
+        model=None if identity.model_number is None else str(identity.model_number),
+        serial=None if identity.serial_number is None else str(identity.serial_number),
+        sw_version=identity.software_version,
+        hw_version=(
+            None
+            if identity.hardware_revision is None
+            else str(identity.hardware_revision)
+        ),
+        battery_pct=None if battery is None else battery.level_pct,
+        battery_status=(
+            None
+            if battery is None or battery.status is None
+            else battery.status.name.lower()
+        ),
+        battery_voltage_v=None if battery is None else battery.voltage_v,
+        counters={
+            "pages": state.counters.pages,
+            "malformed": state.counters.malformed,
+            "unknown": state.counters.unknown,
+        },
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ Samples. A missing or busy stick becomes a repair issue with its fix.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 import time
 from typing import Any, Final
 
@@ -19,8 +19,8 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
-from ..ant.identity import manufacturer_name, short_brand
-from ..ant.merger import DeviceRole, DeviceState, RiderMerger
+from ..ant.identity import ROLE_LABELS
+from ..ant.merger import DeviceState, RiderMerger
 from ..ant.pages import (
     DEVICE_TYPE_BICYCLE_POWER,
     DEVICE_TYPE_FITNESS_EQUIPMENT,
@@ -40,6 +40,7 @@ from . import (
     SourceNotReadyError,
     SourceState,
     SourceStatus,
+    sensor_device,
 )
 
 # How often the source looks for devices that went quiet.
@@ -49,16 +50,6 @@ REPAIRABLE_REASONS: Final = frozenset(
     {"not_found", "busy", "permission_denied", "no_backend"}
 )
 
-ROLE_LABELS: Final[Mapping[DeviceRole, str]] = {
-    DeviceRole.PEDALS: "pedals",
-    DeviceRole.TRAINER: "trainer",
-    DeviceRole.HEART_RATE: "heart rate strap",
-}
-PROFILE_LABELS: Final[Mapping[int, str]] = {
-    DEVICE_TYPE_BICYCLE_POWER: "power",
-    DEVICE_TYPE_FITNESS_EQUIPMENT: "fitness equipment",
-    DEVICE_TYPE_HEART_RATE: "heart rate",
-}
 # The rider's own devices get entities; bystanders and the trainer's second
 # (power) channel only show in diagnostics.
 _OWN_ROLES: Final = frozenset(ROLE_LABELS)
@@ -72,49 +63,6 @@ def stick_issue_id(entry_id: str) -> str:
 def device_key(state: DeviceState) -> str:
     """A stable key per paired device: its role and device number."""
     return f"{state.role.value}_{state.device_number}"
-
-
-def sensor_device(
-    state: DeviceState, key: str, last_seen: datetime | None, connected: bool
-) -> SensorDevice:
-    """One tracked device as the device registry and its entities see it."""
-    identity = state.identity
-    manufacturer = (
-        None
-        if identity.manufacturer_id is None
-        else identity.manufacturer or manufacturer_name(identity.manufacturer_id)
-    )
-    label = ROLE_LABELS.get(state.role, PROFILE_LABELS.get(state.device_type, "ANT+"))
-    brand = "ANT+" if manufacturer is None else short_brand(manufacturer)
-    battery = state.battery
-    return SensorDevice(
-        key=key,
-        name=f"{brand} {label} {state.device_number}",
-        profile=PROFILE_LABELS.get(state.device_type, str(state.device_type)),
-        connected=connected,
-        last_seen=last_seen,
-        manufacturer=manufacturer,
-        model=None if identity.model_number is None else str(identity.model_number),
-        serial=None if identity.serial_number is None else str(identity.serial_number),
-        sw_version=identity.software_version,
-        hw_version=(
-            None
-            if identity.hardware_revision is None
-            else str(identity.hardware_revision)
-        ),
-        battery_pct=None if battery is None else battery.level_pct,
-        battery_status=(
-            None
-            if battery is None or battery.status is None
-            else battery.status.name.lower()
-        ),
-        battery_voltage_v=None if battery is None else battery.voltage_v,
-        counters={
-            "pages": state.counters.pages,
-            "malformed": state.counters.malformed,
-            "unknown": state.counters.unknown,
-        },
-    )
 
 
 def pairing_from_entry(data: Mapping[str, Any]) -> Pairing:

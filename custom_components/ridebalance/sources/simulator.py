@@ -18,9 +18,9 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
-from ..ant.merger import DeviceRole, RiderMerger
+from ..ant.merger import RiderMerger
 from ..ant.pages import RawPage
-from ..ant.pairing import Pairing
+from ..ant.pairing import DeviceRole, Pairing
 from ..sim import RideScript, demo_ride, generate
 from ..sim.rider import (
     SAMPLE_HZ,
@@ -34,8 +34,8 @@ from . import (
     SourceListener,
     SourceState,
     SourceStatus,
+    sensor_device,
 )
-from .ant import sensor_device
 
 TICK = timedelta(milliseconds=250)
 # Keys and names stay those of the simulated sensors (the rider should see they
