@@ -21,6 +21,7 @@ from homeassistant.config_entries import (
 
 from custom_components.ridebalance.config_flow import RideBalanceConfigFlow
 from custom_components.ridebalance.const import (
+    CONF_DYNAMICS,
     CONF_SOURCE,
     CONF_SPEED,
     DOMAIN,
@@ -46,7 +47,7 @@ def seed(config_dir: Path, speed: float) -> None:
     entries: list[dict[str, object]] = data["entries"]
     for existing in entries:
         if existing["domain"] == DOMAIN and existing["unique_id"] == "simulator":
-            existing["options"] = {CONF_SPEED: speed}
+            existing["options"] = {CONF_SPEED: speed, CONF_DYNAMICS: True}
             break
     else:
         entry = ConfigEntry(
@@ -54,7 +55,7 @@ def seed(config_dir: Path, speed: float) -> None:
             discovery_keys=MappingProxyType({}),
             domain=DOMAIN,
             minor_version=RideBalanceConfigFlow.MINOR_VERSION,
-            options={CONF_SPEED: speed},
+            options={CONF_SPEED: speed, CONF_DYNAMICS: True},
             source=SOURCE_USER,
             subentries_data=None,
             title="Simulated rider",

@@ -13,6 +13,7 @@ from homeassistant.helpers import (
 from homeassistant.helpers.typing import ConfigType
 
 from .const import (
+    CONF_DYNAMICS,
     CONF_SEED,
     CONF_SOURCE,
     CONF_SPEED,
@@ -57,6 +58,7 @@ def _build_source(hass: HomeAssistant, entry: RideBalanceConfigEntry) -> Source:
                 hass,
                 speed=float(entry.options.get(CONF_SPEED, DEFAULT_SIM_SPEED)),
                 seed=int(entry.data.get(CONF_SEED, 0)),
+                dynamics=bool(entry.options.get(CONF_DYNAMICS, False)),
             )
         case SourceKind.ANT:
             return AntSource(hass, entry.data, entry_id=entry.entry_id)

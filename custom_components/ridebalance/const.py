@@ -12,6 +12,7 @@ LOGGER = logging.getLogger(__package__)
 
 CONF_SOURCE: Final = "source"
 CONF_SPEED: Final = "speed"
+CONF_DYNAMICS: Final = "cycling_dynamics"
 CONF_SEED: Final = "seed"
 
 

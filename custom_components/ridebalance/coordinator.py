@@ -23,6 +23,7 @@ from homeassistant.util import dt as dt_util
 from . import statistics
 from .analysis import AnalysisSettings, Baseline, Baselines, LiveMetrics, SessionSummary
 from .analysis.compare import BandComparison, compare_baselines
+from .analysis.live_dynamics import DynamicsNow
 from .analysis.session import Alert, AlertType, RiderSettings, SessionTracker
 from .const import DOMAIN, LOGGER, PUBLISH_INTERVAL
 from .model import Sample
@@ -55,6 +56,7 @@ class RideSnapshot:
     live: LiveMetrics | None = None
     power_3s_w: float | None = None
     minutes_since_break: float | None = None
+    dynamics: DynamicsNow | None = None
     devices: Mapping[str, SensorDevice] = field(
         default_factory=lambda: MappingProxyType({})
     )
@@ -100,6 +102,7 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
         self._unsubs: list[CALLBACK_TYPE] = []
         self._alert_listeners: list[Callable[[Alert], None]] = []
         self.data = RideSnapshot(available=False)
+        self._dynamics_present = False
 
     # --- life cycle ------------------------------------------------------------
 
@@ -400,11 +403,24 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
         )
         return tuple(r for r in rows if r.difference_pts is not None)
 
+    def _log_dynamics(self, dynamics: DynamicsNow) -> None:
+        """Say once when cycling dynamics start arriving and once when they stop."""
+        present = dynamics.absent_reason is None
+        if present == self._dynamics_present:
+            return
+        if present:
+            LOGGER.info("Cycling dynamics received from the pedals")
+        elif self._dynamics_present:
+            LOGGER.info("Cycling dynamics unavailable: %s", dynamics.absent_reason)
+        self._dynamics_present = present
+
     @callback
     def _publish(self, _now: datetime | None) -> None:
         if not self._dirty:
             return
         self._dirty = False
+        dynamics = self._tracker.dynamics_now()
+        self._log_dynamics(dynamics)
         self.async_set_updated_data(
             RideSnapshot(
                 available=self._status.state is SourceState.CONNECTED,
@@ -413,6 +429,7 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
                 live=self._tracker.live(),
                 power_3s_w=self._tracker.power_3s_w(),
                 minutes_since_break=self._tracker.minutes_since_break(),
+                dynamics=dynamics,
                 devices=self._devices,
                 sessions=tuple(s.card() for s in self._sessions[-RECENT_SESSIONS:]),
                 indoor_vs_outdoor=self._indoor_vs_outdoor(),
@@ -429,6 +446,7 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
             "settings": self._tracker.settings.to_dict(),
             "baselines": self._baselines.to_dict(),
             "session": None if live is None else live.to_dict(),
+            "cycling_dynamics": asdict(self._tracker.dynamics_now()),
             "sessions": len(self._sessions),
             "recent_sessions": [
                 asdict(s.card()) for s in self._sessions[-RECENT_SESSIONS:]

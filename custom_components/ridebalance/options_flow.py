@@ -22,6 +22,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     FileSelector,
     FileSelectorConfig,
     NumberSelector,
@@ -33,7 +34,14 @@ from homeassistant.helpers.selector import (
 )
 import probatio
 
-from .const import CONF_SOURCE, CONF_SPEED, DEFAULT_SIM_SPEED, MAX_SIM_SPEED, SourceKind
+from .const import (
+    CONF_DYNAMICS,
+    CONF_SOURCE,
+    CONF_SPEED,
+    DEFAULT_SIM_SPEED,
+    MAX_SIM_SPEED,
+    SourceKind,
+)
 from .coordinator import RideBalanceConfigEntry
 from .services import RIDE_SUFFIXES, ImportReport, async_import_rides
 
@@ -147,16 +155,24 @@ class RideBalanceOptionsFlow(OptionsFlowWithReload):
         """Simulator speed (other sources have their settings as entities)."""
         if user_input is not None:
             return self.async_create_entry(
-                data={CONF_SPEED: float(user_input[CONF_SPEED])}
+                data={
+                    CONF_SPEED: float(user_input[CONF_SPEED]),
+                    CONF_DYNAMICS: bool(user_input.get(CONF_DYNAMICS, False)),
+                }
             )
+        options = self.config_entry.options
         return self.async_show_form(
             step_id="settings",
             data_schema=self.add_suggested_values_to_schema(
-                probatio.Schema({probatio.Required(CONF_SPEED): SPEED_SELECTOR}),
+                probatio.Schema(
+                    {
+                        probatio.Required(CONF_SPEED): SPEED_SELECTOR,
+                        probatio.Optional(CONF_DYNAMICS): BooleanSelector(),
+                    }
+                ),
                 {
-                    CONF_SPEED: self.config_entry.options.get(
-                        CONF_SPEED, DEFAULT_SIM_SPEED
-                    )
+                    CONF_SPEED: options.get(CONF_SPEED, DEFAULT_SIM_SPEED),
+                    CONF_DYNAMICS: options.get(CONF_DYNAMICS, False),
                 },
             ),
         )

@@ -13,7 +13,13 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import PERCENTAGE, UnitOfPower, UnitOfTime
+from homeassistant.const import (
+    DEGREE,
+    PERCENTAGE,
+    UnitOfLength,
+    UnitOfPower,
+    UnitOfTime,
+)
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_call_later
@@ -43,8 +49,10 @@ THROTTLE_SLACK_S = 0.2
 class RideSensorEntityDescription(SensorEntityDescription):
     """A RideBalance sensor and how to read it from the snapshot."""
 
-    value_fn: Callable[[RideSnapshot], float | None]
+    value_fn: Callable[[RideSnapshot], float | str | None]
     attrs_fn: Callable[[RideSnapshot], dict[str, Any]] | None = None
+    available_fn: Callable[[RideSnapshot], bool] | None = None
+    """Whether the figure is measured at all (None: whenever the source is up)."""
     digits: int = 0
     every_s: float = 1.0
     """Write the state at most this often: slow-moving figures need not churn
@@ -126,6 +134,92 @@ def _minutes(
     )
 
 
+def _dynamics_present(s: RideSnapshot) -> bool:
+    """The pedals send cycling dynamics (a head unit switched them on)."""
+    return s.dynamics is not None and s.dynamics.absent_reason is None
+
+
+def _position(s: RideSnapshot) -> str | None:
+    standing = None if s.dynamics is None else s.dynamics.standing
+    return None if standing is None else "standing" if standing else "seated"
+
+
+def _phase_angle(side: str, end: bool) -> Callable[[RideSnapshot], float | None]:
+    def angle(s: RideSnapshot) -> float | None:
+        if s.dynamics is None:
+            return None
+        phase = s.dynamics.phase_left if side == "left" else s.dynamics.phase_right
+        return None if phase is None else phase[1 if end else 0]
+
+    return angle
+
+
+def _dynamics_figure(
+    key: str,
+    value_fn: Callable[[RideSnapshot], float | None],
+    unit: str,
+    digits: int,
+) -> RideSensorEntityDescription:
+    """A PCO or power phase figure over the last minute; disabled by default."""
+    return RideSensorEntityDescription(
+        key=key,
+        translation_key=key,
+        native_unit_of_measurement=unit,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_registry_enabled_default=False,
+        digits=digits,
+        value_fn=value_fn,
+        available_fn=_dynamics_present,
+        every_s=15.0,
+    )
+
+
+DYNAMICS_SENSORS: tuple[RideSensorEntityDescription, ...] = (
+    RideSensorEntityDescription(
+        key="riding_position",
+        translation_key="riding_position",
+        device_class=SensorDeviceClass.ENUM,
+        options=["seated", "standing"],
+        value_fn=_position,
+        available_fn=_dynamics_present,
+    ),
+    RideSensorEntityDescription(
+        key="time_standing",
+        translation_key="time_standing",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.MINUTES,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        digits=2,
+        value_fn=lambda s: None if s.dynamics is None else s.dynamics.standing_s / 60,
+        available_fn=_dynamics_present,
+        every_s=15.0,
+    ),
+    _dynamics_figure(
+        "pco_left",
+        lambda s: None if s.dynamics is None else s.dynamics.pco_left_mm,
+        UnitOfLength.MILLIMETERS,
+        1,
+    ),
+    _dynamics_figure(
+        "pco_right",
+        lambda s: None if s.dynamics is None else s.dynamics.pco_right_mm,
+        UnitOfLength.MILLIMETERS,
+        1,
+    ),
+    _dynamics_figure(
+        "power_phase_left_start", _phase_angle("left", end=False), DEGREE, 0
+    ),
+    _dynamics_figure("power_phase_left_end", _phase_angle("left", end=True), DEGREE, 0),
+    _dynamics_figure(
+        "power_phase_right_start", _phase_angle("right", end=False), DEGREE, 0
+    ),
+    _dynamics_figure(
+        "power_phase_right_end", _phase_angle("right", end=True), DEGREE, 0
+    ),
+)
+
+
 SENSORS: tuple[RideSensorEntityDescription, ...] = (
     RideSensorEntityDescription(
         key="power",
@@ -196,6 +290,7 @@ SENSORS: tuple[RideSensorEntityDescription, ...] = (
         value_fn=_indoor_vs_outdoor,
         attrs_fn=lambda s: {"bands": [row.to_dict(1) for row in s.indoor_vs_outdoor]},
     ),
+    *DYNAMICS_SENSORS,
 )
 
 
@@ -310,11 +405,17 @@ class RideBalanceSensor(RideBalanceEntity, SensorEntity):
             self._unsub_owed = None
 
     @property
-    def native_value(self) -> float | None:
+    def available(self) -> bool:
+        """Unavailable while the figure is not measured (e.g. no dynamics sent)."""
+        fn = self.entity_description.available_fn
+        return super().available and (fn is None or fn(self.coordinator.data))
+
+    @property
+    def native_value(self) -> float | str | None:
         """The value in the latest snapshot, rounded so noise does not write state."""
         value = self.entity_description.value_fn(self.coordinator.data)
-        if value is None:
-            return None
+        if value is None or isinstance(value, str):
+            return value
         digits = self.entity_description.digits
         return round(value, digits) if digits else round(value)
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from unittest.mock import patch
+from unittest.mock import PropertyMock, patch
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import storage
@@ -54,3 +54,14 @@ def real_storage(hass: HomeAssistant, tmp_path: Path) -> Iterator[Path]:
         for name, method in _REAL_STORE.items():
             stack.enter_context(patch.object(storage.Store, name, method))
         yield tmp_path / ".storage"
+
+
+@pytest.fixture
+def enable_all_entities() -> Generator[None]:
+    """Register entities that are disabled by default as enabled, to show them."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        new_callable=PropertyMock,
+        return_value=True,
+    ):
+        yield

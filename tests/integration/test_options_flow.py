@@ -17,7 +17,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.ridebalance.const import CONF_SPEED, DOMAIN
+from custom_components.ridebalance.const import CONF_DYNAMICS, CONF_SPEED, DOMAIN
 
 VECTOR = "edge810-vector-pedals.fit"
 RUN = "fenix5-run-not-cycling.fit"
@@ -89,6 +89,24 @@ async def test_speed_is_changed_from_the_menu(
     await hass.async_block_till_done()
     assert rider.options[CONF_SPEED] == 5.0
     assert rider.runtime_data.source.diagnostics()["speed"] == 5.0
+    assert rider.runtime_data.source.diagnostics()["cycling_dynamics"] is False
+
+
+async def test_cycling_dynamics_are_switched_on_for_the_simulated_pedals(
+    hass: HomeAssistant, rider: MockConfigEntry
+) -> None:
+    """Asked for, the simulated pedals send dynamics as a head unit would have them."""
+    result = await hass.config_entries.options.async_init(rider.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "settings"}
+    )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_SPEED: 60, CONF_DYNAMICS: True}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert rider.options[CONF_DYNAMICS] is True
+    assert rider.runtime_data.source.diagnostics()["cycling_dynamics"] is True
 
 
 async def test_an_uploaded_ride_is_learnt_and_reported(

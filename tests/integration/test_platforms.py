@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from datetime import timedelta
-from unittest.mock import PropertyMock, patch
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import Platform
@@ -32,17 +31,6 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
 
 # Twelve ride minutes at 60x: the first steady block at about 210 W, 50/50.
 RIDE_S = 12
-
-
-@pytest.fixture
-def enable_all_entities() -> Generator[None]:
-    """Register entities that are disabled by default as enabled, to show them."""
-    with patch(
-        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
-        new_callable=PropertyMock,
-        return_value=True,
-    ):
-        yield
 
 
 async def _set_up_and_ride(
@@ -99,7 +87,7 @@ async def test_detail_sensors_are_disabled_by_default(
     sim_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """3 s power, torque effectiveness, smoothness and last-seen wait until asked."""
+    """3 s power, TE, PS, PCO, power phase and last-seen wait until asked."""
     await _set_up_and_ride(hass, sim_entry, freezer, [Platform.SENSOR])
     disabled = {
         e.entity_id
@@ -115,6 +103,12 @@ async def test_detail_sensors_are_disabled_by_default(
         "sensor.simulated_pedals_last_seen",
         "sensor.simulated_trainer_last_seen",
         "sensor.simulated_heart_rate_strap_last_seen",
+        "sensor.simulated_rider_left_platform_centre_offset",
+        "sensor.simulated_rider_right_platform_centre_offset",
+        "sensor.simulated_rider_left_power_phase_start",
+        "sensor.simulated_rider_left_power_phase_end",
+        "sensor.simulated_rider_right_power_phase_start",
+        "sensor.simulated_rider_right_power_phase_end",
     }
     assert hass.states.get("sensor.simulated_rider_torque_effectiveness_left") is None
     assert await hass.config_entries.async_unload(sim_entry.entry_id)

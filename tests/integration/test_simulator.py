@@ -14,6 +14,13 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 import custom_components.ridebalance as integration
+from custom_components.ridebalance.const import (
+    CONF_DYNAMICS,
+    CONF_SOURCE,
+    CONF_SPEED,
+    DOMAIN,
+    SourceKind,
+)
 from custom_components.ridebalance.sim import RideScript, Segment
 from custom_components.ridebalance.sources.simulator import SimulatorSource
 
@@ -142,4 +149,60 @@ async def test_rest_between_laps_ends_and_restarts_riding(
     await _ride(hass, freezer, 2)  # ride minute 7: the second lap has begun
     assert source.diagnostics()["lap"] == 1
     assert float(_state(hass, "sensor.simulated_rider_power")) > 150
+    await hass.config_entries.async_unload(sim_entry.entry_id)
+
+
+@pytest.mark.usefixtures("enable_all_entities")
+async def test_cycling_dynamics_live_when_the_pedals_send_them(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Position, time standing, PCO and power phase, through pages and trackers."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Simulated rider",
+        unique_id=SourceKind.SIMULATOR.value,
+        data={CONF_SOURCE: SourceKind.SIMULATOR.value},
+        options={CONF_SPEED: 60.0, CONF_DYNAMICS: True},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await _ride(hass, freezer, 30)
+
+    positions = set()
+    for _ in range(20):  # another 20 minutes of riding, a look each minute
+        await _ride(hass, freezer, 1)
+        positions.add(_state(hass, "sensor.simulated_rider_riding_position"))
+    assert positions <= {"seated", "standing"}
+    assert "seated" in positions
+    standing_min = float(_state(hass, "sensor.simulated_rider_time_standing"))
+    assert 0.5 < standing_min < 15
+    pco_left = float(_state(hass, "sensor.simulated_rider_left_platform_centre_offset"))
+    assert -4 < pco_left < 0
+    start = float(_state(hass, "sensor.simulated_rider_right_power_phase_start"))
+    assert start < 30 or start > 330  # around top dead centre
+    session = entry.runtime_data.session_for_export()
+    assert session is not None
+    samples, _start = session
+    assert any(s.rider_position is not None for s in samples)
+    assert caplog.text.count("Cycling dynamics received from the pedals") == 1
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_cycling_dynamics_unavailable_when_not_sent(
+    hass: HomeAssistant, sim_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """Pedals that do not send them: unavailable, never a made-up "seated"."""
+    sim_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(sim_entry.entry_id)
+    await hass.async_block_till_done()
+    await _ride(hass, freezer, 5)
+    assert _state(hass, "sensor.simulated_rider_power") not in (
+        "unavailable",
+        "unknown",
+    )
+    assert _state(hass, "sensor.simulated_rider_riding_position") == "unavailable"
+    assert _state(hass, "sensor.simulated_rider_time_standing") == "unavailable"
     await hass.config_entries.async_unload(sim_entry.entry_id)

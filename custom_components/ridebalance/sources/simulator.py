@@ -62,8 +62,10 @@ class SimulatorSource:
         speed: float = 1.0,
         seed: int = 0,
         script: RideScript | None = None,
+        dynamics: bool = False,
     ) -> None:
         self._hass = hass
+        self._dynamics = dynamics
         self._script = script or demo_ride()
         self._speed = speed
         self._seed = seed
@@ -100,7 +102,8 @@ class SimulatorSource:
     async def async_start(self, listener: SourceListener) -> None:
         """Generate the ride (off the loop) and start the clock."""
         self._rider = SimulatedRider(
-            await self._hass.async_add_executor_job(generate, self._script, self._seed)
+            await self._hass.async_add_executor_job(generate, self._script, self._seed),
+            dynamics=self._dynamics,
         )
         self._prepare_next_lap()
         self._listener = listener
@@ -125,6 +128,7 @@ class SimulatorSource:
         now_s = 0.0 if rider is None else rider.ride_time_s
         return {
             "speed": self._speed,
+            "cycling_dynamics": self._dynamics,
             "lap": 0 if rider is None else rider.lap,
             "readings": 0 if rider is None else rider.emitted,
             "samples": self._samples,
