@@ -230,6 +230,33 @@ def test_usb_io_error_is_reported_and_the_stick_reopened(
     assert connected.diagnostics()["reconnects"] == 1
 
 
+def test_a_flapping_stick_is_logged_once_a_minute_with_a_count(
+    stick: SimulatedStick, recorder: Recorder, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A hub that throws an I/O error three times a (simulated) minute, for three
+    minutes: one warning a minute, saying how often it happened meanwhile."""
+    settings = replace(FAST, clock=stick.clock)
+    receiver = AntReceiver(recorder.deliver, recorder.on_state, settings=settings)
+    receiver.start()
+    try:
+        for flap in range(9):
+            assert wait_for(lambda: receiver.diagnostics()["connects"] > flap)  # noqa: B023
+            stick.clock.advance(20)
+            stick.fail_next_read(errno.EIO)
+        assert wait_for(lambda: receiver.diagnostics()["connects"] > 9)
+    finally:
+        receiver.stop()
+    warnings = [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno >= logging.WARNING and r.name.startswith("custom_components")
+    ]
+    assert len(warnings) == 3
+    assert "Input/output error" in warnings[0]
+    assert warnings[1].endswith("; 2 more outages since the last report")
+    assert recorder.count(ReceiverState.ERROR) == 9  # every outage still shows
+
+
 def test_a_stalled_consumer_gets_the_newest_pages_and_the_loss_is_counted(
     stick: SimulatedStick, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -7,13 +7,13 @@ from dataclasses import replace
 import threading
 import time
 
-from openant.easy.node import Node
 import pytest
 
 from custom_components.ridebalance.ant import (
     receiver as receiver_module,
     stick as stick_module,
 )
+from custom_components.ridebalance.ant.node import GuardedNode, ReadWrapper
 from custom_components.ridebalance.ant.pairing import Pairing
 from custom_components.ridebalance.ant.receiver import AntReceiver
 from custom_components.ridebalance.ant.stick import (
@@ -229,14 +229,14 @@ def test_openants_unread_event_queue_stays_bounded(
 ) -> None:
     """Missed-message events nobody reads would grow openant's queue all ride long;
     housekeeping trims it, and pages keep coming."""
-    nodes: list[Node] = []
+    nodes: list[GuardedNode] = []
 
-    class RecordedNode(Node):  # type: ignore[misc]
-        def __init__(self) -> None:
-            super().__init__()
+    class RecordedNode(GuardedNode):
+        def __init__(self, wrap_read: ReadWrapper) -> None:
+            super().__init__(wrap_read)
             nodes.append(self)
 
-    monkeypatch.setattr(stick_module, "Node", RecordedNode)
+    monkeypatch.setattr(stick_module, "GuardedNode", RecordedNode)
     monkeypatch.setattr(receiver_module, "_HOUSEKEEPING_S", 0.2)
     receiver = AntReceiver(
         recorder.deliver, recorder.on_state, pairing=Pairing(PEDALS), settings=FAST

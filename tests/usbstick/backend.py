@@ -106,10 +106,13 @@ class SimulatedStick(usb.backend.IBackend):  # type: ignore[misc]
         self._cond = threading.Condition()
         self._generation = 0
         self._plugged = True
-        self._in: deque[bytes] = deque()
+        self._in: deque[bytes] = deque()  # one USB transfer each
+        self._held: set[int] = set()  # ids of transfers due a gap after the one before
         self._handles: list[_Handle] = []
         self._kernel_driver = True
         self._split: int = 0
+        self._split_gap_s = 0.0
+        self._held_until = 0.0  # real time before which the IN pipe holds back
         self._write_faults: deque[int] = deque()
         self._read_faults: deque[int] = deque()
         self.open_error: int | None = None  # errno for open_device (EACCES)
@@ -176,6 +179,7 @@ class SimulatedStick(usb.backend.IBackend):  # type: ignore[misc]
         with self._cond:
             self._plugged = False
             self._in.clear()
+            self._held.clear()
             self._cond.notify_all()
 
     def replug(self) -> None:
@@ -187,10 +191,16 @@ class SimulatedStick(usb.backend.IBackend):  # type: ignore[misc]
             self._handles = [h for h in self._handles if not h.closed]
             self.firmware = self._new_firmware()
 
-    def split_frames(self, at: int = 3) -> None:
-        """From now on every frame arrives in two reads, split after ``at`` bytes."""
+    def split_frames(self, at: int = 3, gap_s: float = 0.0) -> None:
+        """From now on every frame arrives in two reads, split after ``at`` bytes.
+
+        With ``gap_s`` the second part arrives that long (real time) after the
+        first, as when the stick is busy: whoever reads meanwhile holds half a
+        frame.
+        """
         with self._cond:
             self._split = at
+            self._split_gap_s = gap_s
 
     def fail_writes(self, code: int, count: int = 1) -> None:
         """The next ``count`` writes fail with this errno (ETIMEDOUT, EIO...)."""
@@ -304,7 +314,9 @@ class SimulatedStick(usb.backend.IBackend):  # type: ignore[misc]
             if not self._plugged:
                 return
             if self._split and len(data) > self._split:
-                self._in.extend([data[: self._split], data[self._split :]])
+                rest = data[self._split :]
+                self._in.extend([data[: self._split], rest])
+                self._held.add(id(rest))
             else:
                 self._in.append(data)
             self._cond.notify_all()
@@ -495,6 +507,8 @@ class SimulatedStick(usb.backend.IBackend):  # type: ignore[misc]
             firmware = self.firmware
         if hook is not None:
             hook()
+            with self._cond:
+                self._check(dev_handle)  # the hook may have pulled the stick
         firmware.host_write(bytes(data))
         with self._cond:
             self._flush_air()
@@ -516,7 +530,11 @@ class SimulatedStick(usb.backend.IBackend):  # type: ignore[misc]
                 self._check(dev_handle)
                 if self._read_faults:
                     raise usb_error(self._read_faults.popleft())
-                if self._in:
+                if self._in and id(self._in[0]) in self._held:
+                    # The second part of a split frame: due a gap after the first.
+                    self._held.discard(id(self._in[0]))
+                    self._held_until = time.monotonic() + self._split_gap_s
+                if self._in and time.monotonic() >= self._held_until:
                     data = self._in.popleft()
                     if len(data) > len(buff):
                         self._in.appendleft(data[len(buff) :])

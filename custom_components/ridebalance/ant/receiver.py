@@ -45,6 +45,27 @@ type Deliver = Callable[[list[RawPage]], None]
 type OnState = Callable[["ReceiverState", str | None], None]
 
 
+class LogThrottle:
+    """Lets a recurring problem through once per interval, counting the rest."""
+
+    def __init__(self, clock: Callable[[], float], every_s: float) -> None:
+        """Allow the first report at once, then one per ``every_s``."""
+        self._clock = clock
+        self._every_s = every_s
+        self._last_s: float | None = None
+        self._suppressed = 0
+
+    def due(self) -> int | None:
+        """How many were held back since the last report; None: hold this one."""
+        now = self._clock()
+        if self._last_s is not None and now - self._last_s < self._every_s:
+            self._suppressed += 1
+            return None
+        self._last_s = now
+        recurred, self._suppressed = self._suppressed, 0
+        return recurred
+
+
 class AntReceiver:
     """Receives raw ANT+ pages in the background and hands them over in batches.
 
@@ -77,6 +98,10 @@ class AntReceiver:
         self._stick: StickInfo | None = None
         self._last_error: AntStickError | None = None
         self._in_outage = False
+        self._outage_log = LogThrottle(
+            self._settings.clock, self._settings.usb_error_log_every_s
+        )
+        self._outage_logged = False
         self._deliver_error_logged = False
 
     # -- public API ----------------------------------------------------------------
@@ -210,11 +235,12 @@ class AntReceiver:
         self._stick = link.info
         self._last_error = None
         self._counters.add("connects")
-        if self._in_outage:
-            self._counters.add("reconnects")
-            _LOGGER.info("ANT+ stick is back, receiving again (%s)", link.mode)
-        else:
+        if not self._in_outage:
             _LOGGER.info("ANT+ stick opened, receiving (%s)", link.mode)
+        else:
+            self._counters.add("reconnects")
+            log = _LOGGER.info if self._outage_logged else _LOGGER.debug
+            log("ANT+ stick is back, receiving again (%s)", link.mode)
         self._in_outage = False
         info = link.info
         if link.mode is ReceiveMode.SCAN:
@@ -229,14 +255,23 @@ class AntReceiver:
 
     def _outage(self, state: ReceiverState, detail: str) -> None:
         if not self._in_outage:
-            # Once per outage; retries are logged at debug level only.
-            _LOGGER.warning(
-                "ANT+ receiver %s: %s (retrying, backoff up to %g s)",
-                state,
-                detail,
-                self._settings.backoff_max_s,
-            )
+            # Once per outage, and a stick that keeps failing (a flaky hub, a
+            # loose cable) once per interval with a count; retries at debug only.
             self._in_outage = True
+            recurred = self._outage_log.due()
+            self._outage_logged = recurred is not None
+            if recurred is not None:
+                _LOGGER.warning(
+                    "ANT+ receiver %s: %s (retrying, backoff up to %g s)%s",
+                    state,
+                    detail,
+                    self._settings.backoff_max_s,
+                    f"; {recurred} more outages since the last report"
+                    if recurred
+                    else "",
+                )
+            else:
+                _LOGGER.debug("ANT+ receiver %s again: %s", state, detail)
         else:
             _LOGGER.debug("ANT+ receiver still %s: %s", state, detail)
         if state is not self._state or (

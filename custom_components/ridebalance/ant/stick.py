@@ -5,8 +5,9 @@ openant 1.3.4 does the USB and channel plumbing; this module adds what it lacks:
 * **Detection, not assumption**: the stick's capabilities answer decides between
   one receive-only continuous-scan channel (hears every device) and one slave
   channel per profile (power 11, FE-C 17, heart rate 120).
-* **A guarded reader**: the :class:`~.framing.FrameGuard` replaces the driver's
-  ``read`` before openant sees a byte.
+* **A guarded reader**: the :class:`~.framing.FrameGuard` wraps the driver's
+  ``read`` before openant's reader thread starts, and a failed open stops that
+  thread and releases the stick (:mod:`.node`).
 * **Health**: :meth:`StickLink.check` names a fault (USB error, a dead openant
   thread) that ends the link; the supervisor in :mod:`.receiver` rebuilds it.
 
@@ -16,10 +17,9 @@ through, and the caller picks. Other device types are dropped (a scan sees all).
 
 openant drops a broadcast that is byte-identical to the previous frame (extended
 data included), so an unchanged repeat of a page is never delivered; repeats carry
-no new event anyway. openant offers no hooks for the guard, the interruptible
-first reply and the queue trimming, so they use its private ``ant._driver``,
-``_responses``/``_events`` and ``_worker_thread`` attributes (checked against
-1.3.4, the pinned version).
+no new event anyway. openant offers no hooks for the interruptible first reply
+and the queue trimming, so they use its private ``_responses``/``_events`` and
+``_worker_thread`` attributes (checked against 1.3.4, the pinned version).
 """
 
 from __future__ import annotations
@@ -35,9 +35,9 @@ from typing import Any, Final
 from openant.base.message import Message
 from openant.devices import ANTPLUS_NETWORK_KEY
 from openant.easy.channel import Channel
-from openant.easy.node import Node
 
 from .framing import Counters, FrameGuard
+from .node import GuardedNode
 from .pages import (
     DEVICE_TYPE_BICYCLE_POWER,
     DEVICE_TYPE_FITNESS_EQUIPMENT,
@@ -102,6 +102,9 @@ class ReceiverSettings:
     network_key: tuple[int, ...] = tuple(ANTPLUS_NETWORK_KEY)
     prefer_scan_mode: bool = True
     reply_timeout_s: float = 5.0  # for the stick's first answer after opening
+    usb_error_log_every_s: float = 60.0  # a recurring stick problem: one line each
+    clock: Callable[[], float] = time.monotonic
+    """Timestamps of received pages and of log throttling (tests simulate it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,11 +153,12 @@ class StickLink:
     def open(self, *, configure: bool = True) -> None:
         """Open the stick and start receiving; raises :class:`AntStickError`."""
         try:
-            self._node = Node()
+            # The guard wraps the driver's read before openant's first read; a
+            # failed open leaves no reader running (see .node).
+            self._node = GuardedNode(self._guarded_read)
         except Exception as err:
             raise classify_open_error(err) from err
         try:
-            self._install_guard()
             self.info = self._query_stick()
             if configure:
                 self._configure()
@@ -249,12 +253,9 @@ class StickLink:
 
     # -- setup -----------------------------------------------------------------
 
-    def _install_guard(self) -> None:
-        driver = self._node.ant._driver  # openant has no hook for this
-        self._guard = FrameGuard(
-            driver.read, self._counters, self._settings.usb_error_pause_s
-        )
-        driver.read = self._guard.read
+    def _guarded_read(self, read: Callable[[], Any]) -> Callable[[], Any]:
+        self._guard = FrameGuard(read, self._counters, self._settings.usb_error_pause_s)
+        return self._guard.read
 
     def _query_stick(self) -> StickInfo:
         caps = self._wait_reply(Message.ID.RESPONSE_CAPABILITIES)
@@ -380,7 +381,7 @@ class StickLink:
                 return
             self._counters.add("pages_received")
             page = RawPage(
-                timestamp_s=time.monotonic(),
+                timestamp_s=self._settings.clock(),
                 device_type=device_type,
                 device_number=device_number,
                 transmission_type=transmission_type,
