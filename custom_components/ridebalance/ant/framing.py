@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import array
 from collections.abc import Callable, Mapping
+import logging
 import threading
 import time
 from typing import Any, Final
@@ -69,6 +70,16 @@ class Counters:
     def add(self, name: str, count: int = 1) -> None:
         with self._lock:
             self._values[name] += count
+
+    def failed(
+        self, name: str, err: Exception, logger: logging.Logger, message: str
+    ) -> None:
+        """Count an error being handled; only the first is logged, with its trace."""
+        with self._lock:
+            self._values[name] += 1
+            first = self._values[name] == 1
+        if first:
+            logger.error("%s (repeats are counted in %s)", message, name, exc_info=err)
 
     def snapshot(self) -> dict[str, int]:
         with self._lock:

@@ -102,7 +102,6 @@ class AntReceiver:
             self._settings.clock, self._settings.usb_error_log_every_s
         )
         self._outage_logged = False
-        self._deliver_error_logged = False
 
     # -- public API ----------------------------------------------------------------
 
@@ -338,11 +337,10 @@ class AntReceiver:
             return
         try:
             self._deliver(batch)
-        except Exception:
-            self._counters.add("deliver_errors")
-            if not self._deliver_error_logged:
-                self._deliver_error_logged = True
-                _LOGGER.exception("Error delivering ANT+ pages")
+        except Exception as err:
+            self._counters.failed(
+                "deliver_errors", err, _LOGGER, "Error delivering ANT+ pages"
+            )
             return
         self._counters.add("pages_delivered", len(batch))
         self._counters.add("batches_delivered")

@@ -144,7 +144,6 @@ class StickLink:
         self._runner: threading.Thread | None = None
         self._run_error: BaseException | None = None
         self._closed = False
-        self._callback_error_logged = False
         self.info: StickInfo | None = None
         self.mode: ReceiveMode | None = None
 
@@ -391,8 +390,7 @@ class StickLink:
                 self._counters.add("pages_filtered")
                 return
             self._on_page(page)
-        except Exception:
-            self._counters.add("callback_errors")
-            if not self._callback_error_logged:
-                self._callback_error_logged = True
-                _LOGGER.exception("Error handling an ANT+ page")
+        except Exception as err:
+            self._counters.failed(
+                "callback_errors", err, _LOGGER, "Error handling an ANT+ page"
+            )

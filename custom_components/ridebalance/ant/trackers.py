@@ -114,6 +114,10 @@ class DeviceTracker:
         self._software_version: str | None = None
         self._serial_number: int | None = None
         self._battery: BatteryState | None = None
+        self._init_state()
+
+    def _init_state(self) -> None:
+        """Each kind of device sets up the state it tracks."""
 
     def update(self, raw: RawPage) -> bool:
         """Take one raw page; True when it carries a new power figure to emit."""
@@ -248,13 +252,8 @@ class _EventPowerTracker(DeviceTracker):
     load (``_cleared_when_coasting``) becomes "not measured".
     """
 
-    def __init__(
-        self,
-        device_number: int,
-        transmission_type: int = 0,
-        config: TrackerConfig | None = None,
-    ) -> None:
-        super().__init__(device_number, transmission_type, config)
+    def _init_state(self) -> None:
+        super()._init_state()
         self._last_event_t: float | None = None
         self.power_w: _Timed[float] = _Timed()
         self.cadence_rpm: _Timed[float] = _Timed()
@@ -294,14 +293,8 @@ class PowerMeterTracker(_EventPowerTracker):
 
     device_type = DEVICE_TYPE_BICYCLE_POWER
 
-    def __init__(
-        self,
-        device_number: int,
-        transmission_type: int = 0,
-        config: TrackerConfig | None = None,
-    ) -> None:
-        """Track one power meter."""
-        super().__init__(device_number, transmission_type, config)
+    def _init_state(self) -> None:
+        super()._init_state()
         self._power_only = _EventPower()
         self._torque_prev: CrankTorquePage | None = None
         self._torque_prev_t = -math.inf
@@ -412,14 +405,8 @@ class TrainerTracker(_EventPowerTracker):
 
     device_type = DEVICE_TYPE_FITNESS_EQUIPMENT
 
-    def __init__(
-        self,
-        device_number: int,
-        transmission_type: int = 0,
-        config: TrackerConfig | None = None,
-    ) -> None:
-        """Track one FE-C trainer."""
-        super().__init__(device_number, transmission_type, config)
+    def _init_state(self) -> None:
+        super()._init_state()
         self._power = _EventPower()
         self.instantaneous_power_w: _Timed[int] = _Timed()
         self.heart_rate_bpm: _Timed[float] = _Timed()
@@ -467,14 +454,8 @@ class HeartRateTracker(DeviceTracker):
 
     device_type = DEVICE_TYPE_HEART_RATE
 
-    def __init__(
-        self,
-        device_number: int,
-        transmission_type: int = 0,
-        config: TrackerConfig | None = None,
-    ) -> None:
-        """Track one heart-rate sensor."""
-        super().__init__(device_number, transmission_type, config)
+    def _init_state(self) -> None:
+        super()._init_state()
         self._beat_count: int | None = None
         self.heart_rate_bpm: _Timed[float] = _Timed()
         self.rr_interval_s: _Timed[float] = _Timed()
