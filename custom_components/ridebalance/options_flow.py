@@ -125,7 +125,7 @@ def _receive(hass: HomeAssistant, file_id: str) -> tuple[Path, list[Path]]:
     try:
         with process_uploaded_file(hass, file_id) as upload:
             return folder, _unpack(upload, folder)
-    except ValueError as err:  # no such upload (expired, or already used)
+    except (ValueError, FileNotFoundError) as err:  # expired, used, or cleaned up
         shutil.rmtree(folder, ignore_errors=True)
         raise UploadError("upload_missing") from err
     except BaseException:

@@ -104,6 +104,9 @@ def prepare_config(target: Path, speed: float) -> None:
     if not shared.exists():
         shutil.copytree(REPO / "blueprints" / "automation" / "ridebalance", shared)
     _scale_history(target / "dashboards" / "ridebalance.yaml", speed)
+    # The real outdoor rides are from 2013 and 2020: trends over their years.
+    with (target / "dashboards" / "ridebalance.yaml").open("a") as dashboard:
+        dashboard.write("  trends_days: 5000\n  trends_period: month\n")
     # Real outdoor rides to import for the indoor-vs-outdoor card.
     rides.mkdir(parents=True, exist_ok=True)
     for name in OUTDOOR_RIDES:
@@ -183,6 +186,11 @@ def home_assistant(config_dir: Path, port: int) -> Iterator[str]:
     # The port as Home Assistant's default: an http: section in YAML would be
     # migrated as a trial configuration that asks to be confirmed in the browser.
     env["SETUP_PORT"] = str(port)
+    # Uploads wait in <tmp>/home-assistant-file_upload, which Home Assistant
+    # empties when it stops: another instance on this machine must not empty ours.
+    tmp = config_dir / "tmp"
+    tmp.mkdir(exist_ok=True)
+    env["TMPDIR"] = str(tmp)
     process = subprocess.Popen(
         [
             str(hass),

@@ -18,10 +18,10 @@ import pytest
 from tests.e2e.browser import (
     FLAGGING_ALERTS,
     alert_labels,
-    luminance,
     missing_requirements,
 )
 from tests.e2e.home_assistant import REPO
+from tests.e2e.page_checks import luminance
 
 pytestmark = pytest.mark.e2e
 

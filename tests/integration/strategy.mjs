@@ -14,6 +14,13 @@ globalThis.customElements = {
   whenDefined: async () => undefined,
 };
 await import(pathToFileURL(input.module).href);
+// What the recorder's websocket command answered, when the test had one.
+input.hass.callWS = async (message) => {
+  if (message.type === "recorder/list_statistic_ids" && input.statistic_ids) {
+    return input.statistic_ids;
+  }
+  throw new Error(`unknown command ${message.type}`);
+};
 // The module registers its elements once the (here: no) app has started.
 await new Promise((resolve) => setTimeout(resolve, 0));
 const strategy = defined.get("ll-strategy-dashboard-ridebalance");

@@ -8,12 +8,7 @@ run in Node.js on what the real entity registry tells the frontend
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-import json
-from pathlib import Path
-import shutil
-import subprocess
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -22,7 +17,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.template import Template
 from homeassistant.setup import async_setup_component
-import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
@@ -34,69 +28,12 @@ from pytest_homeassistant_custom_component.typing import (
 
 from custom_components.ridebalance.const import DOMAIN
 from custom_components.ridebalance.frontend import MODULE
-
-NODE = shutil.which("node")
-RUNNER = Path(__file__).with_name("strategy.mjs")
-
-
-async def _frontend_view(hass: HomeAssistant, ws: WebSocketGenerator) -> dict[str, Any]:
-    """What the frontend's ``hass`` object holds, from the real registries."""
-    assert await async_setup_component(hass, "config", {})
-    client = await ws(hass)
-    await client.send_json_auto_id({"type": "config/entity_registry/list_for_display"})
-    reply = await client.receive_json()
-    assert reply["success"], reply
-    entities = {
-        e["ei"]: {
-            "entity_id": e["ei"],
-            "device_id": e.get("di"),
-            "platform": e["pl"],
-            "translation_key": e.get("tk"),
-        }
-        for e in reply["result"]["entities"]
-    }
-    await client.send_json_auto_id({"type": "config/device_registry/list"})
-    reply = await client.receive_json()
-    assert reply["success"], reply
-    devices = {d["id"]: d for d in reply["result"]}
-    states = {
-        s.entity_id: {"state": s.state, "attributes": dict(s.attributes)}
-        for s in hass.states.async_all()
-    }
-    return {"entities": entities, "devices": devices, "states": states}
-
-
-def _run_strategy(hass_view: dict[str, Any], config: dict[str, Any]) -> Any:
-    if NODE is None:
-        pytest.skip("node is not installed")
-    run = subprocess.run(
-        [NODE, str(RUNNER)],
-        input=json.dumps(
-            {"module": str(MODULE), "hass": hass_view, "config": config},
-            default=str,
-        ),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return json.loads(run.stdout)
-
-
-def _cards(node: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(node, dict):
-        if "type" in node:
-            yield node
-        for value in node.values():
-            yield from _cards(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _cards(item)
+from tests.integration.frontend_view import cards, frontend_view, run_strategy
 
 
 def _entity_ids(node: Any) -> set[str]:
     found: set[str] = set()
-    for card in _cards(node):
+    for card in cards(node):
         for key in ("entity", "baseline_entity"):
             if isinstance(card.get(key), str):
                 found.add(card[key])
@@ -109,7 +46,7 @@ def _entity_ids(node: Any) -> set[str]:
 
 
 def _markdown(dashboard: dict[str, Any], title: str) -> str:
-    for card in _cards(dashboard):
+    for card in cards(dashboard):
         if card["type"] == "markdown" and card.get("title") == title:
             content: str = card["content"]
             return content
@@ -161,11 +98,16 @@ async def test_strategy_shows_every_rider_with_existing_entities(
         assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
 
-    out = _run_strategy(await _frontend_view(hass, hass_ws_client), {})
+    out = run_strategy(await frontend_view(hass, hass_ws_client), {})
     views = out["dashboard"]["views"]
-    assert [v["title"] for v in views] == ["Second rider", "Simulated rider"]
+    assert [v["title"] for v in views] == [
+        "Second rider",
+        "Second rider: trends",
+        "Simulated rider",
+        "Simulated rider: trends",
+    ]
     registry = er.async_get(hass)
-    for view in views:
+    for view in views[::2]:
         wanted = _entity_ids(view)
         assert len(wanted) > 20, view["title"]
         prefixes = {e.split(".")[1].split("_")[0] for e in wanted}
@@ -174,8 +116,11 @@ async def test_strategy_shows_every_rider_with_existing_entities(
             entry = registry.async_get(entity_id)
             assert entry is not None, entity_id
             assert entry.disabled_by is None, entity_id
-        balance = [c for c in _cards(view) if c["type"].endswith("balance-card")]
+        balance = [c for c in cards(view) if c["type"].endswith("balance-card")]
         assert len(balance) == 1
+    for trends in views[1::2]:
+        (note,) = [c for c in cards(trends) if c["type"] == "markdown"]
+        assert note["content"].startswith("No trends yet"), "no recorder here"
     assert out["card_stub"]["entity"].endswith("_left_balance")
     assert [s["type"] for s in out["strategies"]] == ["ridebalance"]
     for entry in (sim_entry, second):
@@ -187,7 +132,7 @@ async def test_strategy_without_a_rider_says_how_to_add_one(
 ) -> None:
     """No rider yet: one view that tells where to add the integration."""
     assert await async_setup_component(hass, DOMAIN, {})
-    out = _run_strategy(await _frontend_view(hass, hass_ws_client), {})
+    out = run_strategy(await frontend_view(hass, hass_ws_client), {})
     (view,) = out["dashboard"]["views"]
     assert "Add integration" in view["cards"][0]["content"]
     assert out["card_stub"] == {"entity": ""}
@@ -203,11 +148,11 @@ async def test_session_and_comparison_cards_render_the_integration_data(
     sim_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(sim_entry.entry_id)
     await hass.async_block_till_done()
-    out = _run_strategy(
-        await _frontend_view(hass, hass_ws_client), {"hours_to_show": 0.25}
+    out = run_strategy(
+        await frontend_view(hass, hass_ws_client), {"hours_to_show": 0.25}
     )
     dashboard = out["dashboard"]
-    graphs = [c for c in _cards(dashboard) if c["type"] == "history-graph"]
+    graphs = [c for c in cards(dashboard) if c["type"] == "history-graph"]
     assert graphs
     assert {c["hours_to_show"] for c in graphs} == {0.25}
 

@@ -7,6 +7,8 @@ as the frontend's file picker sends them, and real rides from ../shared/fit.
 from __future__ import annotations
 
 from pathlib import Path
+import shutil
+import tempfile
 from typing import Any
 import zipfile
 
@@ -21,6 +23,14 @@ from custom_components.ridebalance.const import CONF_DYNAMICS, CONF_SPEED, DOMAI
 
 VECTOR = "edge810-vector-pedals.fit"
 RUN = "fenix5-run-not-cycling.fit"
+
+
+@pytest.fixture(autouse=True)
+def _own_upload_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Uploads wait in <tmp>/home-assistant-file_upload, which Home Assistant
+    empties when it stops; this test's own <tmp> keeps other runs out of it."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
 
 
 @pytest.fixture
@@ -233,3 +243,19 @@ async def test_a_rider_that_is_not_running_cannot_import(
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "not_loaded"
+
+
+async def test_an_upload_whose_file_was_cleaned_up_is_reported(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    rider: MockConfigEntry,
+) -> None:
+    """The temporary upload folder emptied meanwhile: choose the file again."""
+    flow_id = await _import_form(hass, rider)
+    file_id = await _upload(hass_client, "ride.fit", b"\x0e\x10")
+    folder = Path(tempfile.gettempdir()) / "home-assistant-file_upload" / file_id
+    await hass.async_add_executor_job(shutil.rmtree, folder)
+    result = await hass.config_entries.options.async_configure(
+        flow_id, {"file": file_id, "context": "auto"}
+    )
+    assert result["errors"] == {"file": "upload_missing"}

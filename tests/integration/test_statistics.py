@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
+import re
 import shutil
 from typing import Any
 
@@ -30,9 +31,11 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.ridebalance.const import DOMAIN
 from custom_components.ridebalance.statistics import band_key, statistic_id
+from tests.integration.frontend_view import cards, frontend_view, run_strategy
 
 RIDES = ("edge810-vector-pedals.fit", "edge530-powertap-p1-pedals.fit")
 ENTRY = "sim_entry_id"
@@ -214,3 +217,27 @@ async def test_a_reset_baseline_stays_reset_when_a_session_is_deleted(
     # The trends keep the remaining ride: a reset forgets the baseline, not rides.
     await async_wait_recording_done(hass)
     assert len((await _rows(hass, OUTDOOR_LEFT))[OUTDOOR_LEFT]) == 1
+
+
+async def test_the_trends_view_graphs_every_series(
+    hass: HomeAssistant,
+    hass_ws_client: WebSocketGenerator,
+    rider: MockConfigEntry,
+    shared_fit: Path,
+    tmp_path: Path,
+) -> None:
+    """The strategy's trends view graphs the rider's series, bands in order."""
+    await _import(hass, shared_fit, tmp_path)
+    out = run_strategy(await frontend_view(hass, hass_ws_client), {})
+    trends = out["dashboard"]["views"][1]
+    assert trends["title"] == "Trends"
+    graphs = {c["title"]: c for c in cards(trends) if c["type"] == "statistics-graph"}
+    overall = graphs["Left share per session, indoor and outdoor"]
+    assert overall["entities"] == [{"entity": OUTDOOR_LEFT, "name": "Outdoor"}]
+    bands = [e["name"] for e in graphs["Outdoor left share per power band"]["entities"]]
+    watts = [float(re.findall(r"\d+", name)[0]) for name in bands]
+    assert bands[0].startswith("<")
+    assert watts == sorted(watts)
+    assert "Indoor left share per power band" not in graphs
+    shown = {e["entity"] for g in graphs.values() for e in g["entities"]}
+    assert shown == set(await _ids(hass))

@@ -256,6 +256,86 @@ const rideSections = (rider, options) => {
   ];
 };
 
+// The rider's long-term statistics (statistics.py): one series per figure and
+// context, ids "ridebalance:<entry id>_<indoor|outdoor>_<figure>".
+const trendSeries = async (hass, rider) => {
+  const device = (hass.devices || {})[rider.deviceId] || {};
+  const entries = device.config_entries || [];
+  if (!entries.length) return [];
+  const prefix = `${DOMAIN}:${entries[0].toLowerCase()}_`;
+  let found;
+  try {
+    found = await hass.callWS({ type: "recorder/list_statistic_ids", statistic_type: "mean" });
+  } catch (_err) {
+    return []; // no recorder: no trends
+  }
+  return found
+    .filter((s) => s.statistic_id.startsWith(prefix))
+    .map((s) => {
+      const [context, ...rest] = s.statistic_id.slice(prefix.length).split("_");
+      return { id: s.statistic_id, context, figure: rest.join("_"), name: s.name || "" };
+    });
+};
+
+// Power bands in ascending order: "under_100w" first, "300w_plus" last.
+const bandOrder = (figure) => {
+  if (figure.includes("under_")) return -1;
+  const watts = Number.parseFloat(figure.replace(/^left_share_/, ""));
+  return Number.isFinite(watts) ? watts : 1e9;
+};
+
+const trendsSections = (series, options) => {
+  const days = Number(options.trends_days) || 365;
+  const period = options.trends_period || "day";
+  const graph = (title, lines, unit) =>
+    lines.length > 0 && {
+      type: "statistics-graph",
+      title,
+      entities: lines.map((s) => ({ entity: s.id, name: s.label })),
+      stat_types: ["mean"],
+      chart_type: "line",
+      period,
+      days_to_show: days,
+      ...(unit ? { unit } : {}),
+      grid_options: { columns: 12 },
+    };
+  const pick = (test, label) =>
+    series.filter(test).map((s) => ({ ...s, label: label(s) }));
+  const where = (s) => (s.context === "outdoor" ? "Outdoor" : "Indoor");
+  const bandLabel = (s) => s.name.split(" left share ").pop();
+  const overall = pick((s) => s.figure === "left_share", where);
+  const bands = (context) =>
+    pick((s) => s.context === context && s.figure.startsWith("left_share_"), bandLabel).sort(
+      (a, b) => bandOrder(a.figure) - bandOrder(b.figure),
+    );
+  const drift = pick((s) => s.figure === "drift_onset", where);
+  const technique = pick(
+    (s) => /^(te|ps)_(left|right)$/.test(s.figure),
+    (s) => `${where(s)} ${s.name.split(` ${s.context} `).pop()}`,
+  );
+  const cards = [
+    graph("Left share per session, indoor and outdoor", overall),
+    graph("Indoor left share per power band", bands("indoor")),
+    graph("Outdoor left share per power band", bands("outdoor")),
+    graph("Minutes until the balance drifted", drift),
+    graph("Torque effectiveness and pedal smoothness", technique),
+  ].filter(Boolean);
+  if (cards.length === 0) {
+    cards.push({
+      type: "markdown",
+      content:
+        "No trends yet. Every finished session and every imported ride adds a point here, at the date it was ridden.",
+    });
+  }
+  return [
+    {
+      type: "grid",
+      column_span: 3,
+      cards: [{ type: "heading", heading: "Over the months", icon: "mdi:chart-timeline-variant" }, ...cards],
+    },
+  ];
+};
+
 class RideBalanceDashboardStrategy extends HTMLElement {
   static async generate(config, hass) {
     const riders = rideEntities(hass);
@@ -277,15 +357,28 @@ class RideBalanceDashboardStrategy extends HTMLElement {
         ],
       };
     }
-    const views = riders.map((rider) => ({
-      title: riders.length === 1 ? "Ride" : rider.name,
-      path: rider.slug,
-      icon: "mdi:bike",
-      type: "sections",
-      max_columns: 3,
-      dense_section_placement: true,
-      sections: rideSections(rider, config || {}),
-    }));
+    const options = config || {};
+    const views = [];
+    for (const rider of riders) {
+      const one = riders.length === 1;
+      views.push({
+        title: one ? "Ride" : rider.name,
+        path: rider.slug,
+        icon: "mdi:bike",
+        type: "sections",
+        max_columns: 3,
+        dense_section_placement: true,
+        sections: rideSections(rider, options),
+      });
+      views.push({
+        title: one ? "Trends" : `${rider.name}: trends`,
+        path: `${rider.slug}-trends`,
+        icon: "mdi:chart-timeline-variant",
+        type: "sections",
+        max_columns: 3,
+        sections: trendsSections(await trendSeries(hass, rider), options),
+      });
+    }
     return { title: "RideBalance", views };
   }
 }
