@@ -43,7 +43,7 @@ from .const import (
     SourceKind,
 )
 from .coordinator import RideBalanceConfigEntry
-from .services import RIDE_SUFFIXES, ImportReport, async_import_rides
+from .ride_import import RIDE_SUFFIXES, ImportReport, async_import_rides
 
 CONF_FILE = "file"
 CONF_CONTEXT = "context"
@@ -206,7 +206,12 @@ class RideBalanceOptionsFlow(OptionsFlowWithReload):
         folder, files = await hass.async_add_executor_job(_receive, hass, file_id)
         try:
             return await async_import_rides(
-                hass, self.config_entry.runtime_data, files, context
+                hass,
+                self.config_entry.runtime_data,
+                files,
+                context,
+                # Only what was unpacked from the upload, into this folder.
+                allowed=lambda real: real.is_relative_to(folder.resolve()),
             )
         finally:
             await hass.async_add_executor_job(shutil.rmtree, folder, True)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from homeassistant.components import persistent_notification
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import (
     HomeAssistant,
@@ -22,17 +20,17 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 import probatio
 
-from .analysis import SessionSummary
 from .const import DOMAIN
 from .coordinator import RideBalanceConfigEntry, RideCoordinator
 from .model import Sample
-from .rides import Ride, RideFileError, read_ride
-from .rides.analyze import analyse_ride
+from .ride_import import async_import_rides
+from .rides import Ride
 from .rides.fit_writer import encode_fit
 
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
 ATTR_CONTEXT = "context"
 ATTR_PATHS = "paths"
+ATTR_KEEP_TRUNCATED = "keep_truncated"
 
 SERVICE_START_SESSION = "start_session"
 SERVICE_STOP_SESSION = "stop_session"
@@ -42,7 +40,6 @@ SERVICE_EXPORT_SESSION = "export_session"
 SERVICE_DELETE_SESSION = "delete_session"
 ATTR_STARTED = "started"
 
-RIDE_SUFFIXES = frozenset({".fit", ".csv"})
 EXPORT_DIR = "ridebalance/exports"
 
 _ENTRY = {probatio.Optional(ATTR_CONFIG_ENTRY_ID): cv.string}
@@ -58,6 +55,7 @@ IMPORT_SCHEMA = probatio.Schema(
         probatio.Optional(ATTR_CONTEXT, default="auto"): probatio.In(
             ["auto", "indoor", "outdoor"]
         ),
+        probatio.Optional(ATTR_KEEP_TRUNCATED, default=False): cv.boolean,
     }
 )
 
@@ -85,143 +83,38 @@ def _coordinator(hass: HomeAssistant, call: ServiceCall) -> RideCoordinator:
     return entries[0].runtime_data
 
 
-@dataclass(slots=True)
-class ImportReport:
-    """What an import did, file by file."""
-
-    imported: list[dict[str, Any]] = field(default_factory=list)
-    skipped: list[dict[str, str]] = field(default_factory=list)
-
-    def as_response(self) -> dict[str, Any]:
-        """The action's response data."""
-        return {"imported": self.imported, "skipped": self.skipped}
-
-    def message(self) -> str:
-        """The persistent notification's text."""
-        lines = [f"Imported {len(self.imported)} ride(s)."]
-        lines += [
-            f"- {r['file']}: {r['context']}, {r['minutes']:.0f} min, "
-            f"left {r['balance_left_pct']} %"
-            for r in self.imported
-        ]
-        if self.skipped:
-            lines.append(f"Skipped {len(self.skipped)}:")
-            lines += [f"- {s['file']}: {s['reason']}" for s in self.skipped]
-        return "\n".join(lines)
-
-
-def _ride_files(paths: list[Path]) -> list[Path]:
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files += sorted(
-                p for p in path.iterdir() if p.suffix.lower() in RIDE_SUFFIXES
-            )
-        else:
-            files.append(path)
-    return files
-
-
-def _read_and_analyse(
-    coordinator: RideCoordinator, paths: list[Path], context: str
-) -> tuple[ImportReport, list[tuple[str, SessionSummary, datetime | None]]]:
-    """Blocking part of an import: read and analyse each file (executor)."""
-    report = ImportReport()
-    learnt: list[tuple[str, SessionSummary, datetime | None]] = []
-    settings = coordinator.analysis_settings()
-    for path in _ride_files(paths):
-        try:
-            ride = read_ride(path, allow_truncated=True)
-        except RideFileError as err:
-            report.skipped.append({"file": path.name, "reason": str(err)})
-            continue
-        if ride.balance_side != "right":
-            report.skipped.append(
-                {
-                    "file": path.name,
-                    "reason": "the file's balance has no side (or there is none), "
-                    "so it cannot be used as left/right",
-                }
-            )
-            continue
-        where = context
-        if where == "auto":
-            if ride.indoor is None:
-                report.skipped.append(
-                    {
-                        "file": path.name,
-                        "reason": "the file does not say whether it was ridden "
-                        "indoors; import it with context indoor or outdoor",
-                    }
-                )
-                continue
-            where = "indoor" if ride.indoor else "outdoor"
-        try:
-            summary = analyse_ride(ride, settings, coordinator.baseline(where), where)
-        except RideFileError as err:
-            report.skipped.append({"file": path.name, "reason": str(err)})
-            continue
-        learnt.append((where, summary, ride.start_time))
-        report.imported.append(
-            {
-                "file": path.name,
-                "context": where,
-                "minutes": round(summary.riding_s / 60.0, 1),
-                "balance_left_pct": None
-                if summary.balance_left_pct is None
-                else round(summary.balance_left_pct, 1),
-            }
-        )
-    return report, learnt
-
-
-async def _import_rides(hass: HomeAssistant, call: ServiceCall) -> ServiceResponse:
-    coordinator = _coordinator(hass, call)
-    paths = [Path(p) for p in call.data[ATTR_PATHS]]
-    for path in paths:
-        if not hass.config.is_allowed_path(str(path)):
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="path_not_allowed",
-                translation_placeholders={"path": str(path)},
-            )
-    missing = [str(p) for p in paths if not await hass.async_add_executor_job(p.exists)]
+def _check_paths(hass: HomeAssistant, paths: list[Path]) -> None:
+    """Each given path exists and its real path (links followed) is allowed."""
+    missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="path_missing",
             translation_placeholders={"path": ", ".join(missing)},
         )
-    report = await async_import_rides(hass, coordinator, paths, call.data[ATTR_CONTEXT])
-    return report.as_response()
+    for path in paths:
+        if not hass.config.is_allowed_path(str(path.resolve())):
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="path_not_allowed",
+                translation_placeholders={"path": str(path)},
+            )
 
 
-async def async_import_rides(
-    hass: HomeAssistant, coordinator: RideCoordinator, paths: list[Path], context: str
-) -> ImportReport:
-    """Read, analyse and learn ride files (checked paths); tell the rider.
-
-    The import action and the options flow's upload both import through here.
-    """
-    try:
-        report, learnt = await hass.async_add_executor_job(
-            _read_and_analyse, coordinator, paths, context
-        )
-    except OSError as err:  # a folder that cannot be listed
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="import_failed",
-            translation_placeholders={"error": str(err)},
-        ) from err
-    for where, summary, started in learnt:
-        coordinator.async_learn(where, summary, started=started)
-    persistent_notification.async_create(
+async def _import_rides(hass: HomeAssistant, call: ServiceCall) -> ServiceResponse:
+    coordinator = _coordinator(hass, call)
+    paths = [Path(p) for p in call.data[ATTR_PATHS]]
+    # Resolving paths touches the disk: off the event loop.
+    await hass.async_add_executor_job(_check_paths, hass, paths)
+    report = await async_import_rides(
         hass,
-        report.message(),
-        title="RideBalance import",
-        notification_id=f"{DOMAIN}_import",
+        coordinator,
+        paths,
+        call.data[ATTR_CONTEXT],
+        allowed=lambda real: hass.config.is_allowed_path(str(real)),
+        keep_truncated=call.data[ATTR_KEEP_TRUNCATED],
     )
-    return report
+    return report.as_response()
 
 
 def _write_export(target: Path, samples: Sequence[Sample], start: datetime) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 import io
 import json
 from pathlib import Path
@@ -320,7 +320,8 @@ def _paused_ride_fit(path: Path, rider: Rider, seed: int) -> Path:
         timer_running=~paused,
         indoor=rider.left_above_pct == rider.left_below_pct,
     )
-    write_fit(path, ride)
+    # Rides of other days: a file's identity is its device and start time.
+    write_fit(path, ride, start_time=datetime(2026, 11, seed, 7, 0, tzinfo=UTC))
     return path
 
 

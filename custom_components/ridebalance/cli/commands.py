@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Mapping
 import json
+import sys
 from typing import IO
 
 from ..analysis.compare import MIN_BLOCKS, RESOLUTION_PTS, Z95
@@ -194,9 +195,11 @@ def cmd_analyze(args: argparse.Namespace, out: IO[str]) -> int:
     baseline = None
     if args.baseline:
         progress = Progress(len(args.baseline), progress_enabled(args))
-        baseline = learn_baseline(
+        baseline, left_out = learn_baseline(
             args.baseline, settings, args.allow_truncated, progress
         )
+        for note in left_out:
+            sys.stderr.write(f"ridebalance analyze: --baseline: {note}; not learnt\n")
     result = analyse_file(
         args.ride, settings, indoor_flag(args), args.allow_truncated, baseline
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 import sys
 from typing import IO, Any
@@ -21,8 +21,9 @@ from ..analysis import (
 )
 from ..analysis.compare import compare_baselines
 from ..analysis.dynamics import DynamicsReport
-from ..rides import Ride, RideFileWarning, read_ride
+from ..rides import Ride, RideFileWarning, read_rides
 from ..rides.analyze import analyse_dynamics, analyse_ride
+from ..rides.learn import rides_to_learn
 from ..rides.summary import SessionFigures, session_figures
 
 
@@ -71,10 +72,19 @@ def settings_from_args(args: argparse.Namespace) -> AnalysisSettings:
 
 
 def _load(path: Path, indoor: bool | None, allow_truncated: bool) -> Ride:
+    """The file's first ride; what else the file holds is named in its warnings."""
     with warnings.catch_warnings():
         # The ride records the warning itself; the CLI prints it once.
         warnings.simplefilter("ignore", RideFileWarning)
-        return read_ride(path, indoor=indoor, allow_truncated=allow_truncated)
+        found = read_rides(path, indoor=indoor, allow_truncated=allow_truncated)
+    first, others = found.rides[0], len(found.rides) - 1
+    notes = [f"skipped {reason}" for reason in found.skipped]
+    if others:
+        notes.append(
+            f"the file holds {others} more ride(s) (a chained or multisport file); "
+            "this is the first, --baseline and the import learn from each"
+        )
+    return replace(first, warnings=(*first.warnings, *notes)) if notes else first
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,15 +124,33 @@ def learn_baseline(
     settings: AnalysisSettings,
     allow_truncated: bool,
     progress: Progress,
-) -> Baseline:
-    """The rider's usual balance per power band, learnt from ``paths`` in order."""
+) -> tuple[Baseline, list[str]]:
+    """The rider's usual balance per power band, learnt from ``paths`` in order.
+
+    The rides are chosen as the import action chooses them (each ride once, at
+    least five minutes of riding, a sided balance); the second value names each
+    ride left out and why.
+    """
     baseline = Baseline(power_edges_w=settings.effective_power_edges())
+    seen: set[str] = set()
+    notes: list[str] = []
     for path in paths:
-        ride = _load(path, None, allow_truncated)
-        ride.require_balance()
-        baseline.learn(analyse_ride(ride, settings, baseline))
+        found = rides_to_learn(
+            path,
+            settings,
+            context=None,
+            baseline=lambda _context: baseline,
+            allow_truncated=allow_truncated,
+            learnt=seen,
+        )
+        notes += [f"{path.name}: {reason}" for reason in found.skipped]
+        for ride in found.candidates:
+            if ride.refused is not None or ride.summary is None:
+                notes.append(f"{ride.name}: {ride.refused or 'not analysed'}")
+            else:
+                baseline.learn(ride.summary)
         progress.step(path.name)
-    return baseline
+    return baseline, notes
 
 
 def _side_baseline(results: Sequence[Analysis], settings: AnalysisSettings) -> Baseline:

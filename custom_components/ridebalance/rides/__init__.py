@@ -43,21 +43,28 @@ __all__ = [
 
 
 def read_rides(
-    path: str | Path, *, indoor: bool | None = None, allow_truncated: bool = False
+    path: str | Path,
+    *,
+    indoor: bool | None = None,
+    allow_truncated: bool = False,
+    data: bytes | None = None,
 ) -> RideFile:
     """Every ride a FIT (by content: ``.FIT`` at byte 8) or CSV file holds.
 
     ``indoor`` overrides what the file says (a FIT sub-sport such as
     ``indoor_cycling``); ``allow_truncated`` returns what a cut-off FIT file
     holds, with a warning and ``Ride.truncated`` set, instead of raising
-    :class:`TruncatedFileError`. A multisport file gives one ride per cycling
-    session and names the other sessions in ``RideFile.skipped``.
+    :class:`TruncatedFileError`. ``data``: the file's bytes, when already read.
+    A multisport file gives one ride per cycling session and names the other
+    sessions in ``RideFile.skipped``.
     """
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise RideFileError(f"cannot read {path.name}: {err.strerror or err}") from err
+    if data is None:  # else the caller read (and checked) the bytes
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            reason = err.strerror or type(err).__name__
+            raise RideFileError(f"cannot read {path.name}: {reason}") from err
     if data[8:12] == FIT_MAGIC or path.suffix.lower() == ".fit":
         # Named .fit but without the magic: the header check gives the reason.
         return read_fit_rides(

@@ -19,7 +19,9 @@ measured"):
 
 A balance column in a CSV always names its side, so ``balance_side`` is
 ``"right"`` (the FIT convention: the side the share is stated for is known).
-Any parse problem raises :class:`CsvFormatError` naming the line.
+Any parse problem raises :class:`CsvFormatError` naming the line, in one line
+that never quotes the file's text (a cell that is not a number is named by its
+column, not shown).
 """
 
 from __future__ import annotations
@@ -70,15 +72,13 @@ def _rows(reader: Any) -> Iterator[tuple[int, list[str]]]:
 
 
 def _number(name: str, cell: str, line: int) -> float:
-    """One cell as a checked number (the value is quoted short in errors)."""
+    """One cell as a checked number (text is never quoted back in an error)."""
     try:
         number = float(cell)
     except ValueError:
-        raise CsvFormatError(
-            f"{name} is {one_line(repr(cell), 40)}, not a number", line
-        ) from None
+        raise CsvFormatError(f"{name} is not a number", line) from None
     if not math.isfinite(number):
-        raise CsvFormatError(f"{name} is {cell!r}, not a finite number", line)
+        raise CsvFormatError(f"{name} is not a finite number", line)
     if name in _PERCENT and not 0.0 <= number <= 100.0:
         raise CsvFormatError(f"{name} is {number:g}, outside 0-100 %", line)
     if name != "time_s" and number < 0:
@@ -99,8 +99,12 @@ def read_csv_text(
         raise CsvFormatError("the file is empty; a header row is required", 1) from None
     names = [h.strip().lower().lstrip("\ufeff") for h in header]
     if "time_s" not in names:
-        found = one_line(", ".join(names), 80) or "nothing"
-        raise CsvFormatError(f"the header row has no time_s column (found: {found})", 1)
+        # The names are not echoed: an error never carries a file's contents.
+        raise CsvFormatError(
+            f"the header row has no time_s column (it has {len(names)} other "
+            f"column{'s' if len(names) != 1 else ''})",
+            1,
+        )
     index = {name: names.index(name) for name in COLUMNS if name in names}
     values: dict[str, list[float]] = {name: [] for name in index}
     last_t = -math.inf

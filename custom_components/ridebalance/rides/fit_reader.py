@@ -72,7 +72,7 @@ def parse_header(data: bytes, offset: int = 0) -> FitHeader:
     magic = data[offset + 8 : offset + 12]
     if magic != FIT_MAGIC:
         raise CorruptHeaderError(
-            f"FIT header{where} has magic {magic!r} instead of b'.FIT'"
+            f"FIT header{where} lacks the '.FIT' magic at byte {offset + 8}"
         )
     (data_size,) = struct.unpack_from("<I", data, offset + 4)
     if header_size == 14:
