@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 import pytest
 
 from custom_components.ridebalance.analysis.cleaning import CleanValues, clean_values
@@ -20,6 +20,8 @@ from custom_components.ridebalance.ant.trackers import (
     TrainerTracker,
 )
 from custom_components.ridebalance.model import Sample
+from custom_components.ridebalance.sim.emulators import PedalEncoder
+from tests.usbstick.air import CrankTorqueModel, Effort
 
 from .page_streams import (
     FEC,
@@ -43,8 +45,18 @@ from .page_streams import (
 def test_vector_average_power_from_accumulated() -> None:
     tracker = PowerMeterTracker(PEDALS)
     assert not tracker.update(raw(0.0, POWER, PEDALS, "10 00 00 00 00 00 00 00"))
-    assert tracker.update(raw(0.25, POWER, PEDALS, "10 01 00 00 11 22 00 00"))
-    assert tracker.reading(0.25).power_w == 8721
+    assert tracker.update(raw(0.25, POWER, PEDALS, "10 01 00 00 2B 01 00 00"))
+    assert tracker.reading(0.25).power_w == 299
+
+
+def test_an_average_no_rider_can_produce_is_not_a_reading() -> None:
+    """The notes' vector (8721 W in one event) is a counter glitch on a bike."""
+    tracker = PowerMeterTracker(PEDALS)
+    assert not tracker.update(raw(0.0, POWER, PEDALS, "10 00 00 00 00 00 00 00"))
+    assert not tracker.update(raw(0.25, POWER, PEDALS, "10 01 00 00 11 22 00 00"))
+    assert tracker.reading(0.25).power_w is None
+    assert tracker.update(raw(0.5, POWER, PEDALS, "10 02 00 5A 3D 23 00 00"))
+    assert tracker.reading(0.5).power_w == 300  # measured from the glitch on
 
 
 def test_vector_crank_torque_power_and_cadence() -> None:
@@ -253,12 +265,26 @@ def test_metrics_go_stale_one_by_one() -> None:
     for page in pedal_ride(0.0, 2, 200):
         tracker.update(page)
     tracker.update(raw(2.0, POWER, PEDALS, "13 08 91 95 2D 2F FF FF"))
-    assert tracker.reading(6.5).power_w == 200.0
-    assert tracker.reading(6.8).power_w is None
-    assert tracker.reading(6.8).te_left_pct == 72.5
-    assert tracker.reading(7.1).te_left_pct is None
+    assert tracker.reading(4.5).power_w == 200.0
+    assert tracker.reading(4.5).te_left_pct == 72.5
     assert tracker.connected(7.0)
     assert not tracker.connected(7.1)
+    assert tracker.reading(7.1).power_w is None
+    assert tracker.reading(7.1).te_left_pct is None
+
+
+def test_coasting_is_judged_by_time_not_by_repeats() -> None:
+    """openant drops the repeats: other pages, or none, must do."""
+    tracker = PowerMeterTracker(PEDALS)
+    for page in pedal_ride(0.0, 2, 200):
+        tracker.update(page)
+    last_event = 1.75
+    assert tracker.reading(last_event + 2.9).power_w == 200.0
+    reading = tracker.reading(last_event + 3.0)  # not one page since
+    assert (reading.power_w, reading.cadence_rpm) == (0.0, 0.0)
+    # A TE/PS page (no repeat of 0x10) while coasting: a 0 W figure to emit.
+    assert tracker.update(raw(5.0, POWER, PEDALS, "13 08 91 95 2D 2F FF FF"))
+    assert tracker.reading(5.0).power_w == 0.0
 
 
 def test_strap_repeating_an_old_beat_goes_stale() -> None:
@@ -434,3 +460,94 @@ def test_trackers_count_and_drop_bad_pages(
         counters = tracker.counters
         assert counters.pages == len(steps)
         assert counters.malformed + counters.unknown <= counters.pages
+
+
+# --- no spikes, and 0 W by time: whatever the meter and the radio do ----------------
+
+_SEGMENTS = st.lists(
+    st.tuples(
+        st.sampled_from(("ride", "coast", "lost")),  # lost: riding, pages not heard
+        st.floats(0.25, 45.0),
+        st.floats(0.0, 2500.0),
+        st.floats(15.0, 200.0),
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+def _ride_through(
+    meter: str, segments: list[tuple[str, float, float, float]]
+) -> list[tuple[float, float | None, float | None, float | None]]:
+    """(time, power, cadence, last crank turn heard) after every page heard."""
+    tracker = PowerMeterTracker(PEDALS)
+    crank = CrankTorqueModel(time_synchronous=meter == "time-synchronous")
+    pedals = PedalEncoder(PEDALS, common_every=0)
+    t, heard_t, last_count = 0.0, -math.inf, None
+    turn_t: float | None = None
+    out: list[tuple[float, float | None, float | None, float | None]] = []
+    for kind, seconds, watts, rpm in segments:
+        effort = Effort(power_w=watts, cadence_rpm=0.0 if kind == "coast" else rpm)
+        for _ in range(int(seconds * 4)):
+            t += 0.25
+            if meter == "power-only":
+                data = pedals.page(t, effort.power_w, 50.0, effort.cadence_rpm).data
+                count = data[1]  # a power event
+            else:
+                crank.advance(t, effort)
+                data, count = crank.page(), crank.ticks  # a crank turn
+            if kind == "lost":
+                continue
+            if count != last_count or t - heard_t > TrackerConfig().max_gap_s:
+                turn_t = t  # a turn (or a fresh start after a gap) was heard
+            last_count, heard_t = count, t
+            tracker.update(RawPage(t, POWER, PEDALS, 5, data))
+            reading = tracker.reading(t)
+            out.append((t, reading.power_w, reading.cadence_rpm, turn_t))
+    return out
+
+
+@settings(derandomize=True, max_examples=150, deadline=None)
+@given(st.sampled_from(("power-only", "crank torque", "time-synchronous")), _SEGMENTS)
+def test_no_page_sequence_makes_power_spike_or_hang_on(
+    meter: str, segments: list[tuple[str, float, float, float]]
+) -> None:
+    """Gaps, coasts of any length, lost pages: never above 3000 W or 250 rpm, and
+    0 W at the latest 3 s after the last crank turn heard, pages or no pages."""
+    for t, power, cadence, turn_t in _ride_through(meter, segments):
+        assert power is None or 0 <= power <= 3000
+        assert cadence is None or 0 <= cadence <= 250
+        if turn_t is not None and t - turn_t >= 3.0:
+            assert (power, cadence) == (0.0, 0.0)
+
+
+def test_the_first_turn_after_a_32_s_coast_is_no_spike() -> None:
+    """The crank period wraps every 32 s; a turn 32.05 s after the last would
+    read 0.05 s: 1200 rpm and 3300 W."""
+    tracker = PowerMeterTracker(PEDALS)
+    tracker.update(raw(0.0, POWER, PEDALS, "12 10 10 5A 00 10 00 20"))
+    tracker.update(raw(0.67, POWER, PEDALS, "12 11 11 5A 56 15 50 23"))
+    for step in range(1, 129):  # the same page while the cranks stand still
+        tracker.update(raw(0.67 + step / 4, POWER, PEDALS, "12 11 11 5A 56 15 50 23"))
+    assert tracker.reading(32.5).power_w == 0.0
+    assert tracker.update(raw(32.72, POWER, PEDALS, "12 12 12 5A BC 15 A0 26"))
+    reading = tracker.reading(32.72)
+    assert reading.cadence_rpm is not None
+    assert reading.cadence_rpm < 2
+    assert reading.power_w is not None
+    assert reading.power_w < 10
+
+
+def test_a_time_synchronous_meter_reads_0_w_when_the_cranks_stop() -> None:
+    """Events keep coming on its timer; ticks and period stand: 0 W, not unknown."""
+    tracker = PowerMeterTracker(PEDALS)
+    crank = CrankTorqueModel(time_synchronous=True)
+    riding, stopped = Effort(power_w=220, cadence_rpm=80), Effort(cadence_rpm=0.0)
+    for step in range(1, 81):
+        t = step / 4
+        crank.advance(t, riding if t <= 10 else stopped)
+        tracker.update(RawPage(t, POWER, PEDALS, 5, crank.page()))
+        if t == 10:
+            assert tracker.reading(t).power_w == pytest.approx(220, rel=0.05)
+    reading = tracker.reading(20.0)  # 10 s standing, pages all the while
+    assert (reading.power_w, reading.cadence_rpm) == (0.0, 0.0)

@@ -210,6 +210,23 @@ def _delta(new: int, old: int, modulus: int) -> int:
     return (new - old) % modulus
 
 
+MAX_POWER_W = 3000.0
+"""Above this no rider produces power: a figure beyond it is a counter glitch."""
+MAX_CADENCE_RPM = 250.0
+CRANK_PERIOD_WRAP_S = 65536 / 2048
+"""The crank-period counter (1/2048 s, 16 bits) wraps every 32 s."""
+
+
+def _crank_period(delta_period: int, elapsed_s: float) -> int:
+    """The crank period since the last turn, with the 32 s wraps put back.
+
+    A coast of 32 s or more wraps the counter unseen; the time the pages took to
+    come says how many times (the period cannot be much longer than that time).
+    """
+    wraps = round((elapsed_s * 2048 - delta_period) / 65536)
+    return delta_period + 65536 * max(0, wraps)
+
+
 class _EventPower:
     """Average power from an event count (mod 256) and accumulated power (mod 2^16).
 
@@ -261,6 +278,14 @@ class _EventPowerTracker(DeviceTracker):
     def _cleared_when_coasting(self) -> tuple[_Timed[float], ...]:
         return ()
 
+    def update(self, raw: RawPage) -> bool:
+        """Any page of the device, not only a repeat, can say the rider coasts.
+
+        openant passes a repeated page on only when another frame came between,
+        so coasting is judged by the time since the last power event.
+        """
+        return super().update(raw) or self._coast(raw.timestamp_s)
+
     def _power_event(
         self, average: float | None, reference: bool, t_s: float, cadence: int | None
     ) -> bool:
@@ -268,16 +293,24 @@ class _EventPowerTracker(DeviceTracker):
         if average is None:
             if reference:
                 self._last_event_t = t_s
-                return False
-            return self._coast(t_s)
+            return False
         self._last_event_t = t_s
+        if average > MAX_POWER_W:
+            return False  # a counter glitch, not a measurement
         self.power_w.set(average, t_s)
-        self.cadence_rpm.set(None if cadence is None else float(cadence), t_s)
+        self.cadence_rpm.set(
+            None if cadence is None or cadence > MAX_CADENCE_RPM else float(cadence),
+            t_s,
+        )
         return True
 
+    def _coasting_now(self, now_s: float) -> None:
+        """For a reading: a device still heard but without events is coasting."""
+        if self.connected(now_s):
+            self._coast(now_s)
+
     def _coast(self, t_s: float) -> bool:
-        """Repeated page: after the coasting timeout, power is a real zero."""
-        # Every reference page sets the last event time, so it is set by now.
+        """No power event for the coasting timeout: power is a real zero."""
         last = self._last_event_t
         if last is None or t_s - last < self.config.coasting_timeout_s:
             return False
@@ -360,14 +393,15 @@ class PowerMeterTracker(_EventPowerTracker):
             if torque_primary:
                 return False
             return self._power_event(None, self._power_only.reference, t_s, None)
-        if not torque_primary:
-            self._power_event(average, False, t_s, page.cadence_rpm)
+        emitted = not torque_primary and self._power_event(
+            average, False, t_s, page.cadence_rpm
+        )
         # Only bit 7 says the share is the right pedal's; a share of an unknown
         # side cannot become a left/right balance. Below the rider's power floor
         # the analysis blanks it, as it does for every source.
         right = page.right_pct
         self.right_pct.set(None if right is None else float(right), t_s)
-        return not torque_primary
+        return emitted
 
     def _apply_crank_torque(self, page: CrankTorquePage, t_s: float) -> bool:
         self._torque_seen_t = t_s
@@ -380,21 +414,30 @@ class PowerMeterTracker(_EventPowerTracker):
             return False
         delta_events = _delta(page.event_count, prev.event_count, 256)
         if not delta_events:
-            return self._coast(t_s)
+            return False  # a repeat; update() judges coasting by time
         self._torque_prev = page
-        self._last_event_t = t_s
+        delta_ticks = _delta(page.crank_ticks, prev.crank_ticks, 256)
         delta_period = _delta(page.crank_period, prev.crank_period, 65536)
-        if not delta_period:
-            # New events over no time cannot be turned into power or cadence.
+        if not delta_ticks or not delta_period:
+            # A time-synchronous meter sends events while the cranks stand
+            # still: no turn, so no figure, and coasting is judged by time.
             return False
+        assert self._last_event_t is not None  # set with the first reference
+        period = _crank_period(delta_period, t_s - self._last_event_t)
+        self._last_event_t = t_s
         delta_torque = _delta(page.accumulated_torque, prev.accumulated_torque, 65536)
-        self.power_w.set(128 * math.pi * delta_torque / delta_period, t_s)
-        self.cadence_rpm.set(60 * delta_events * 2048 / delta_period, t_s)
+        power = 128 * math.pi * delta_torque / period
+        cadence = 60 * delta_ticks * 2048 / period
+        if power > MAX_POWER_W or cadence > MAX_CADENCE_RPM:
+            return False  # a counter glitch, not a measurement
+        self.power_w.set(power, t_s)
+        self.cadence_rpm.set(cadence, t_s)
         return True
 
     def reading(self, now_s: float) -> PowerReading:
         """Current figures; anything not refreshed within the window is None."""
         stale = self.config.stale_after_s
+        self._coasting_now(now_s)
         return self._read(
             PowerReading, now_s, dynamics=self.dynamics.reading(now_s, stale)
         )
@@ -446,6 +489,7 @@ class TrainerTracker(_EventPowerTracker):
 
     def reading(self, now_s: float) -> TrainerReading:
         """Current figures; anything not refreshed within the window is None."""
+        self._coasting_now(now_s)
         return self._read(TrainerReading, now_s)
 
 
