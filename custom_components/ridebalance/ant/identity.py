@@ -88,6 +88,35 @@ def describe_heard(device_type: int, pages: Mapping[int, bytes]) -> str | None:
     return None if manufacturer_id is None else manufacturer_name(manufacturer_id)
 
 
+PROFILE_NAMES: Final[Mapping[int, str]] = {
+    DEVICE_TYPE_BICYCLE_POWER: "bicycle_power",
+    DEVICE_TYPE_FITNESS_EQUIPMENT: "fitness_equipment",
+    DEVICE_TYPE_HEART_RATE: "heart_rate",
+    121: "speed_cadence",
+    122: "cadence",
+    123: "speed",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AntDevice:
+    """One ANT+ device on the air: its type, number and transmission type."""
+
+    device_type: int
+    device_number: int
+    transmission_type: int
+
+    @property
+    def profile(self) -> str:
+        """Profile name of the device type (``"unknown"`` for other types)."""
+        return PROFILE_NAMES.get(self.device_type, "unknown")
+
+    @property
+    def extended_device_number(self) -> int:
+        """20-bit device number: the transmission type's high nibble extends it."""
+        return ((self.transmission_type & 0xF0) << 12) | (self.device_number & 0xFFFF)
+
+
 ROLE_LABELS: Final[Mapping[DeviceRole, str]] = {
     DeviceRole.PEDALS: "pedals",
     DeviceRole.TRAINER: "trainer",

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 
 from custom_components.ridebalance.model import PowerSource, Sample
 
-from .identity import DeviceIdentity
+from .identity import AntDevice, DeviceIdentity
 from .pages import (
     DEVICE_TYPE_BICYCLE_POWER,
     DEVICE_TYPE_FITNESS_EQUIPMENT,
@@ -30,12 +30,9 @@ from .trackers import (
 
 
 @dataclass(frozen=True, slots=True)
-class DeviceState:
-    """One device as the entities see it."""
+class DeviceState(AntDevice):
+    """One tracked device as the entities see it."""
 
-    device_type: int
-    device_number: int
-    transmission_type: int
     role: DeviceRole
     connected: bool
     last_seen_s: float | None

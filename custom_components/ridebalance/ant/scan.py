@@ -7,14 +7,12 @@ from dataclasses import dataclass, field
 import logging
 import threading
 import time
-from typing import Final
 
 from .framing import Counters
+from .identity import AntDevice
 from .pages import (
     COMMON_PAGE_MANUFACTURER,
     COMMON_PAGE_PRODUCT,
-    DEVICE_TYPE_BICYCLE_POWER,
-    DEVICE_TYPE_FITNESS_EQUIPMENT,
     DEVICE_TYPE_HEART_RATE,
     RawPage,
 )
@@ -23,38 +21,16 @@ from .usb_errors import AntStickError, AntStickNotFoundError
 
 _LOGGER = logging.getLogger(__name__)
 
-PROFILE_NAMES: Final[Mapping[int, str]] = {
-    DEVICE_TYPE_BICYCLE_POWER: "bicycle_power",
-    DEVICE_TYPE_FITNESS_EQUIPMENT: "fitness_equipment",
-    DEVICE_TYPE_HEART_RATE: "heart_rate",
-    121: "speed_cadence",
-    122: "cadence",
-    123: "speed",
-}
-
 type Describe = Callable[[int, Mapping[int, bytes]], str | None]
 
 
 @dataclass(frozen=True, slots=True)
-class HeardDevice:
+class HeardDevice(AntDevice):
     """One device heard during :func:`scan`."""
 
-    device_type: int
-    device_number: int
-    transmission_type: int
     page_count: int
     pages: Mapping[int, bytes] = field(default_factory=dict)  # latest by page no.
     description: str | None = None
-
-    @property
-    def profile(self) -> str:
-        """Profile name of the device type (``"unknown"`` for other types)."""
-        return PROFILE_NAMES.get(self.device_type, "unknown")
-
-    @property
-    def extended_device_number(self) -> int:
-        """20-bit device number (transmission type high nibble on top)."""
-        return ((self.transmission_type & 0xF0) << 12) | self.device_number
 
     @property
     def manufacturer_page(self) -> bytes | None:
