@@ -115,7 +115,7 @@ def test_a_silent_stick_that_does_not_answer_is_rebuilt(
     assert wait_for(lambda: connected.state is ReceiverState.CONNECTED)
     stick.queue_broadcast(11, PEDALS, power_page(1))
     assert wait_for(lambda: len(recorder.pages) == 1)
-    assert connected.diagnostics()["stale_events"] == 1
+    assert connected.diagnostics()["stale_links"] == 1
     assert stick.drivers_opened == 2
 
 

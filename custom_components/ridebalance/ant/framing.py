@@ -58,7 +58,7 @@ class Counters:
         "deliver_errors",
         "callback_errors",
         "usb_errors",
-        "stale_events",
+        "stale_links",
         "connects",
         "reconnects",
     )

@@ -307,7 +307,7 @@ class AntReceiver:
             elif link.last_rx >= probe_sent:
                 probe_sent = None
             elif now - probe_sent >= settings.probe_timeout_s:
-                self._counters.add("stale_events")
+                self._counters.add("stale_links")
                 silent = now - link.last_rx
                 return (
                     ReceiverState.STALE,

@@ -65,7 +65,8 @@ _EXT_FLAG_CHANNEL_ID: Final = 0x80
 _CAP_EXT_MESSAGES: Final = 0x02  # advanced options 2 (capabilities byte 4)
 _CAP_SCAN_MODE: Final = 0x04
 _PAGE_LENGTH: Final = 8
-_OPENANT_QUEUE_LIMIT: Final = 64  # openant keeps every reply and event it never uses
+# openant keeps every reply and channel event it never uses; this many are kept.
+_OPENANT_QUEUE_LIMIT: Final = 64
 
 
 class ReceiverState(StrEnum):
@@ -236,7 +237,7 @@ class StickLink:
         self._node.ant.request_message(0, Message.ID.RESPONSE_CHANNEL_STATUS)
 
     def housekeeping(self) -> None:
-        """Trim openant's reply and event queues, which nothing else empties."""
+        """Trim openant's reply and channel-event queues; nothing else empties them."""
         node = self._node
         for cond_name, queue_name in (
             ("_responses_cond", "_responses"),
