@@ -101,10 +101,13 @@ async def test_links_out_of_the_allowed_folder_are_not_followed(
 async def test_a_fifo_and_a_device_are_refused_without_reading(
     hass: HomeAssistant, loaded: MockConfigEntry, tmp_path: Path
 ) -> None:
-    """A FIFO named ride.fit does not block; a link to /dev/zero is not read."""
+    """A FIFO named ride.fit does not block; a link to /dev/zero is not read;
+    a link to nothing is named."""
     os.mkfifo(tmp_path / "ride.fit")
     (tmp_path / "zero.fit").symlink_to("/dev/zero")
     hass.config.allowlist_external_dirs = {str(tmp_path), "/dev"}
+
+    (tmp_path / "gone.fit").symlink_to(tmp_path / "deleted.fit")
 
     response = await _import(hass, tmp_path, context="indoor")
 
@@ -112,6 +115,7 @@ async def test_a_fifo_and_a_device_are_refused_without_reading(
     skipped = _skipped(response)
     assert skipped["ride.fit"] == "not a regular file (a folder, FIFO or device)"
     assert skipped["zero.fit"] == "not a regular file (a folder, FIFO or device)"
+    assert skipped["gone.fit"] == "the file or the link's target does not exist"
 
 
 async def test_a_file_over_the_size_cap_is_refused(
