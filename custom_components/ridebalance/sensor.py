@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -83,17 +83,18 @@ def _indoor_vs_outdoor(s: RideSnapshot) -> float | None:
     return sum(diffs) / len(diffs) if diffs else None
 
 
-def _live_metric(
+def _measurement(
     key: str,
-    fn: Callable[[LiveMetrics], float | None],
+    value_fn: Callable[[RideSnapshot], float | None],
     every_s: float,
     *,
     unit: str = PERCENTAGE,
     digits: int = 1,
     enabled: bool = True,
     attrs_fn: Callable[[RideSnapshot], dict[str, Any]] | None = None,
+    available_fn: Callable[[RideSnapshot], bool] | None = None,
 ) -> RideSensorEntityDescription:
-    """A figure of the running session (unknown while none runs)."""
+    """A measured figure, written at most every ``every_s``."""
     return RideSensorEntityDescription(
         key=key,
         translation_key=key,
@@ -101,10 +102,18 @@ def _live_metric(
         state_class=SensorStateClass.MEASUREMENT,
         entity_registry_enabled_default=enabled,
         digits=digits,
-        value_fn=_live(fn),
+        value_fn=value_fn,
         attrs_fn=attrs_fn,
+        available_fn=available_fn,
         every_s=every_s,
     )
+
+
+def _pedal_stroke(
+    key: str, fn: Callable[[LiveMetrics], float | None]
+) -> RideSensorEntityDescription:
+    """Torque effectiveness or pedal smoothness: whole percent, for the curious."""
+    return _measurement(key, _live(fn), 15.0, digits=0, enabled=False)
 
 
 def _usual_balance(s: RideSnapshot) -> dict[str, Any]:
@@ -139,6 +148,10 @@ def _dynamics_present(s: RideSnapshot) -> bool:
     return s.dynamics is not None and s.dynamics.absent_reason is None
 
 
+def _standing_minutes(s: RideSnapshot) -> float | None:
+    return None if s.dynamics is None else s.dynamics.standing_s / 60
+
+
 def _position(s: RideSnapshot) -> str | None:
     standing = None if s.dynamics is None else s.dynamics.standing
     return None if standing is None else "standing" if standing else "seated"
@@ -161,16 +174,14 @@ def _dynamics_figure(
     digits: int,
 ) -> RideSensorEntityDescription:
     """A PCO or power phase figure over the last minute; disabled by default."""
-    return RideSensorEntityDescription(
-        key=key,
-        translation_key=key,
-        native_unit_of_measurement=unit,
-        state_class=SensorStateClass.MEASUREMENT,
-        entity_registry_enabled_default=False,
+    return _measurement(
+        key,
+        value_fn,
+        15.0,
+        unit=unit,
         digits=digits,
-        value_fn=value_fn,
+        enabled=False,
         available_fn=_dynamics_present,
-        every_s=15.0,
     )
 
 
@@ -183,15 +194,10 @@ DYNAMICS_SENSORS: tuple[RideSensorEntityDescription, ...] = (
         value_fn=_position,
         available_fn=_dynamics_present,
     ),
-    RideSensorEntityDescription(
-        key="time_standing",
-        translation_key="time_standing",
-        device_class=SensorDeviceClass.DURATION,
-        native_unit_of_measurement=UnitOfTime.MINUTES,
-        state_class=SensorStateClass.MEASUREMENT,
+    replace(
+        _minutes("time_standing", _standing_minutes),
         suggested_display_precision=1,
         digits=2,
-        value_fn=lambda s: None if s.dynamics is None else s.dynamics.standing_s / 60,
         available_fn=_dynamics_present,
         every_s=15.0,
     ),
@@ -254,22 +260,25 @@ SENSORS: tuple[RideSensorEntityDescription, ...] = (
         value_fn=lambda s: s.sample.heart_rate_bpm if s.sample else None,
         every_s=5.0,
     ),
-    _live_metric("left_balance", lambda m: m.balance_10s_left_pct, 5.0),
-    _live_metric("left_balance_1min", lambda m: m.balance_1min_left_pct, 15.0),
-    _live_metric("left_balance_session", lambda m: m.balance_session_left_pct, 60.0),
-    _live_metric(
+    _measurement("left_balance", _live(lambda m: m.balance_10s_left_pct), 5.0),
+    _measurement("left_balance_1min", _live(lambda m: m.balance_1min_left_pct), 15.0),
+    _measurement(
+        "left_balance_session", _live(lambda m: m.balance_session_left_pct), 60.0
+    ),
+    _measurement(
         "balance_vs_baseline",
-        lambda m: m.vs_baseline_pts,
+        _live(lambda m: m.vs_baseline_pts),
         15.0,
         unit=UNIT_POINTS,
         attrs_fn=_usual_balance,
     ),
-    # Torque effectiveness and pedal smoothness: whole percent, for the curious.
-    _live_metric("te_left", lambda m: m.te_left_pct, 15.0, digits=0, enabled=False),
-    _live_metric("te_right", lambda m: m.te_right_pct, 15.0, digits=0, enabled=False),
-    _live_metric("ps_left", lambda m: m.ps_left_pct, 15.0, digits=0, enabled=False),
-    _live_metric("ps_right", lambda m: m.ps_right_pct, 15.0, digits=0, enabled=False),
-    _live_metric("cadence_drift", lambda m: m.cadence_drift_rpm, 15.0, unit=UNIT_RPM),
+    _pedal_stroke("te_left", lambda m: m.te_left_pct),
+    _pedal_stroke("te_right", lambda m: m.te_right_pct),
+    _pedal_stroke("ps_left", lambda m: m.ps_left_pct),
+    _pedal_stroke("ps_right", lambda m: m.ps_right_pct),
+    _measurement(
+        "cadence_drift", _live(lambda m: m.cadence_drift_rpm), 15.0, unit=UNIT_RPM
+    ),
     _minutes("riding_time", _live(lambda m: m.riding_s / 60.0)),
     _minutes("time_since_posture_break", lambda s: s.minutes_since_break),
     RideSensorEntityDescription(
