@@ -11,8 +11,10 @@ figures for its tracker.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from types import MappingProxyType
+from typing import Any, ClassVar, Literal
 
 from ..model import RiderPosition
 
@@ -203,29 +205,11 @@ def encode_dynamics(page: DynamicsPage) -> bytes:
 # --- the latest figures of one power meter ----------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class DynamicsReading:
-    """A power meter's latest cycling dynamics (None = not sent lately).
-
-    Field names are those of :class:`~..model.Sample` (``DYNAMICS_FIELDS``).
-    """
-
-    rider_position: RiderPosition | None = None
-    pco_left_mm: float | None = None
-    pco_right_mm: float | None = None
-    phase_left_start_deg: float | None = None
-    phase_left_end_deg: float | None = None
-    phase_right_start_deg: float | None = None
-    phase_right_end_deg: float | None = None
-    peak_left_start_deg: float | None = None
-    peak_left_end_deg: float | None = None
-    peak_right_start_deg: float | None = None
-    peak_right_end_deg: float | None = None
-    torque_barycentre_deg: float | None = None
-
-
 class PedalDynamics:
-    """Keeps each dynamics figure with the time it was last sent."""
+    """Keeps each dynamics figure with the time it was last sent.
+
+    Figures are named as the :class:`~..model.Sample` fields (``DYNAMICS_FIELDS``).
+    """
 
     def __init__(self) -> None:
         self._values: dict[str, tuple[float, object]] = {}
@@ -252,11 +236,12 @@ class PedalDynamics:
         for name, value in figures.items():
             self._values[name] = (t_s, value)
 
-    def reading(self, now_s: float, stale_after_s: float) -> DynamicsReading:
-        """What was sent within ``stale_after_s`` of ``now_s``."""
-        fresh = {
-            name: value
-            for name, (t_s, value) in self._values.items()
-            if now_s - t_s <= stale_after_s and value is not None
-        }
-        return DynamicsReading(**fresh)  # type: ignore[arg-type]
+    def reading(self, now_s: float, stale_after_s: float) -> Mapping[str, Any]:
+        """What was sent within ``stale_after_s`` of ``now_s``, by Sample field."""
+        return MappingProxyType(
+            {
+                name: value
+                for name, (t_s, value) in self._values.items()
+                if now_s - t_s <= stale_after_s and value is not None
+            }
+        )

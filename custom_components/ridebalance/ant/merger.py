@@ -7,7 +7,7 @@ the devices heard and emits a Sample for each new power event.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from custom_components.ridebalance.model import PowerSource, Sample
 
@@ -194,7 +194,7 @@ class RiderMerger:
                 ps_left_pct=reading.ps_left_pct,
                 ps_right_pct=reading.ps_right_pct,
                 power_source=PowerSource.PEDALS,
-                **asdict(reading.dynamics),
+                **reading.dynamics,
             )
         power = None if self.trainer is None else self.trainer.power_w.get(t_s, stale)
         return Sample(

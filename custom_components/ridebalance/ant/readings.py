@@ -5,9 +5,11 @@ None in a figure means "not known right now" (never measured, or gone stale).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
 
-from .dynamics import DynamicsReading
 from .pages import BatteryStatus, FeState
 
 
@@ -53,8 +55,8 @@ class PowerReading:
     ps_right_pct: float | None
     ps_combined_pct: float | None
     instantaneous_power_w: int | None
-    dynamics: DynamicsReading = field(default_factory=DynamicsReading)
-    """Cycling dynamics, when a head unit has switched them on."""
+    dynamics: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    """Cycling dynamics by Sample field, when a head unit has switched them on."""
 
     @property
     def left_pct(self) -> float | None:

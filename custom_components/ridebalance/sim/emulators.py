@@ -11,7 +11,6 @@ from dataclasses import replace
 from typing import Literal
 
 from ..ant.dynamics import (
-    DynamicsReading,
     ForceAnglePage,
     PedalPositionPage,
     TorqueBarycentrePage,
@@ -35,6 +34,7 @@ from ..ant.pages import (
     RawPage,
     TorqueEffectivenessPage,
 )
+from ..model import Sample
 
 # ANT+ sensors use transmission type 5: independent channel, common pages in use.
 DEFAULT_TRANSMISSION_TYPE = 0x05
@@ -148,12 +148,13 @@ class PedalEncoder:
         te_right_pct: float | None = None,
         ps_left_pct: float | None = None,
         ps_right_pct: float | None = None,
-        dynamics: DynamicsReading | None = None,
+        dynamics: Sample | None = None,
         torque_nm: float = 0.0,
     ) -> RawPage:
         """The next broadcast at ``t_s`` for the rider's current output.
 
-        With ``dynamics`` (a head unit has switched them on), every
+        With ``dynamics`` (a reading of the cycling-dynamics fields, as when a
+        head unit has switched them on), every
         ``dynamics_every``-th message is a cycling-dynamics page, 0xE2, 0xE0,
         0xE1 and 0x14 in turn; ``torque_nm`` is each leg's average torque.
         """
@@ -211,7 +212,7 @@ class PedalEncoder:
         )
 
     def _dynamics_bytes(
-        self, d: DynamicsReading, cadence_rpm: float | None, torque_nm: float
+        self, d: Sample, cadence_rpm: float | None, torque_nm: float
     ) -> bytes:
         turn = self._dynamics_turn % 4
         self._dynamics_turn += 1

@@ -14,8 +14,7 @@ import math
 import random
 from typing import Final
 
-from ..ant.dynamics import DynamicsReading
-from ..model import RiderPosition
+from ..model import RiderPosition, Sample
 
 SPELL_EVERY_S: Final = (180.0, 420.0)
 SPELL_LENGTH_S: Final = (15.0, 40.0)
@@ -49,8 +48,8 @@ class RiderMovement:
             return True, True
         return False, False
 
-    def at(self, t_s: float, power_w: float) -> DynamicsReading:
-        """What the pedals report at ``t_s`` seconds into the lap."""
+    def at(self, t_s: float, power_w: float) -> Sample:
+        """What the pedals report at ``t_s`` seconds into the lap (the dynamics)."""
         if power_w > 0:
             alpha = min(1.0, (t_s - self._last_t) / 300.0)
             self._mean_w = (
@@ -69,11 +68,12 @@ class RiderMovement:
         else:
             position = RiderPosition.STANDING if standing else RiderPosition.SEATED
         if power_w <= 0:
-            return DynamicsReading(rider_position=position)
+            return Sample(t_s, rider_position=position)
         gauss = self._rng.gauss
         creep = RIGHT_PCO_CREEP_MM if t_s >= RIGHT_PCO_CREEP_AFTER_S else 0.0
         later = 10.0 if standing else 0.0
-        return DynamicsReading(
+        return Sample(
+            t_s,
             rider_position=position,
             pco_left_mm=float(round(-2.0 + gauss(0, 1.0))),
             pco_right_mm=float(round(1.0 + creep + gauss(0, 1.0))),
