@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from ..angles import circular_mean_deg
-from ..model import Sample
+from ..model import DYNAMICS_FIELDS, Sample
 
 ABSENT_AFTER_S = 10.0
 REAL_CHANGE_S = 10.0
@@ -49,14 +49,8 @@ class DynamicsNow:
     phase_right: tuple[float, float] | None
 
 
-_WINDOW_FIELDS = (
-    "pco_left_mm",
-    "pco_right_mm",
-    "phase_left_start_deg",
-    "phase_left_end_deg",
-    "phase_right_start_deg",
-    "phase_right_end_deg",
-)
+# Averaged over the last minute: PCO and the power phase (not its peak).
+_WINDOW_FIELDS = tuple(n for n in DYNAMICS_FIELDS if n.startswith(("pco_", "phase_")))
 
 
 class DynamicsTracker:
