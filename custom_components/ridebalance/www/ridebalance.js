@@ -165,6 +165,8 @@ const rideSections = (rider, options) => {
     tile("binary_sensor.cadence_drift", "Cadence drift"),
     tile("sensor.cadence_drift", "Cadence change"),
     tile("sensor.time_since_posture_break", "Since a break"),
+    tile("sensor.riding_position", "Position"),
+    tile("sensor.time_standing", "Time standing"),
   ]);
 
   const alerts = keep([
