@@ -1,7 +1,8 @@
 """Seed a Home Assistant config folder with a RideBalance simulator entry.
 
 Used by ``scripts/develop`` and the browser check so that RideBalance is already
-set up on first start. An existing entry is left alone (its speed is updated).
+set up on first start, its pedals sending cycling dynamics. An existing entry is
+left alone (its speed is updated, and cycling dynamics switched on).
 """
 
 from __future__ import annotations
