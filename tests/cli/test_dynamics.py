@@ -8,9 +8,23 @@ import json
 from pathlib import Path
 import re
 import subprocess
+from typing import Any
 
 import pytest
 
+from custom_components.ridebalance.analysis import AnalysisSettings
+from custom_components.ridebalance.analysis.dynamics import (
+    DynamicsDrift,
+    DynamicsFigures,
+    DynamicsReport,
+    PhaseFigures,
+)
+from custom_components.ridebalance.cli.dynamics import (
+    compare_dynamics,
+    render_dynamics,
+    render_dynamics_comparison,
+)
+from custom_components.ridebalance.cli.rides import analyse_file
 from custom_components.ridebalance.rides.fit_writer import write_fit
 from tests.dynamics_rides import dynamics_ride
 
@@ -126,3 +140,140 @@ def test_compare_says_when_one_side_has_no_dynamics(tmp_path: Path) -> None:
     assert doc["in_words"][0] == (
         "The indoor rides carry no cycling dynamics to compare"
     )
+
+
+def _figures(**values: Any) -> DynamicsFigures:
+    base: dict[str, Any] = {
+        "seated_s": 3000.0,
+        "standing_s": 300.0,
+        "stand_count": 6,
+        "stands_per_hour": 6.0,
+        "pco_left_mm": -2.0,
+        "pco_right_mm": 1.0,
+        "phase_left": PhaseFigures(352.0, 228.0, 236.0),
+        "phase_right": PhaseFigures(6.0, 233.0, 227.0),
+        "peak_left": None,
+        "peak_right": None,
+        "balance_seated_left_pct": 50.5,
+        "balance_standing_left_pct": 52.0,
+    }
+    return DynamicsFigures(**{**base, **values})
+
+
+def _words(indoor: DynamicsFigures, outdoor: DynamicsFigures) -> list[str]:
+    pooled = {"indoor": DynamicsReport(indoor), "outdoor": DynamicsReport(outdoor)}
+    doc = compare_dynamics([], [], pooled)
+    assert doc is not None
+    words: list[str] = doc["in_words"]
+    return words
+
+
+@pytest.mark.parametrize(
+    ("indoor", "outdoor", "said"),
+    [
+        (0.0, 0.0, "You stay seated indoors and outdoors"),
+        (0.0, 5.0, "Outdoors you stand 5.0 times an hour; indoors you stay seated"),
+        (9.0, 3.0, f"Outdoors you stand 3.0{TIMES} less often (3.0 vs 9.0"),
+        (6.0, 6.5, "You stand about as often indoors and outdoors (6.5 vs 6.0"),
+    ],
+)
+def test_how_often_you_stand_in_words(indoor: float, outdoor: float, said: str) -> None:
+    words = _words(_figures(stands_per_hour=indoor), _figures(stands_per_hour=outdoor))
+    assert words[0].startswith(said)
+
+
+def test_foot_and_stroke_differences_in_words() -> None:
+    words = _words(
+        _figures(),
+        _figures(
+            pco_left_mm=-4.5,
+            phase_left=PhaseFigures(358.0, 226.0, 228.0),
+            phase_right=PhaseFigures(2.0, 240.0, 238.0),
+            balance_standing_left_pct=48.0,
+        ),
+    )
+    assert "Outdoors your left foot presses 2 mm further inwards (-4.5 vs -2.0 mm)" in (
+        words
+    )
+    assert (
+        "Outdoors your left power phase starts 6° later and ends at the same angle "
+        "(arc 228° vs 236°)" in words
+    )
+    assert (
+        "Outdoors your right power phase starts 4° earlier and ends 7° later "
+        "(arc 238° vs 227°)" in words
+    )
+    assert (
+        "Indoors, standing puts 1.5 points more on your left leg than seated "
+        "(L 52.0 % vs 50.5 %)" in words
+    )
+    assert (
+        "Outdoors, standing puts 2.5 points more on your right leg than seated "
+        "(L 48.0 % vs 50.5 %)" in words
+    )
+
+
+def test_drifts_in_words(tmp_path: Path) -> None:
+    ride, _ = dynamics_ride(seed=5, stands=4)
+    write_fit(path := tmp_path / "ride.fit", ride)
+    result = analyse_file(path, AnalysisSettings(), True, False)
+    assert result.dynamics is not None
+    drifted = replace(
+        result,
+        dynamics=replace(
+            result.dynamics,
+            drifts=(
+                DynamicsDrift("standing_pct", 5.0, -12.0, 1800.0),
+                DynamicsDrift("phase_left_end_deg", 228.0, 6.0, 2700.0),
+                DynamicsDrift("pco_left_mm", -2.0, -3.0, 3000.0),
+            ),
+        ),
+    )
+    doc = compare_dynamics([drifted], [], {"indoor": result.dynamics, "outdoor": None})
+    assert doc is not None
+    assert doc["in_words"] == [
+        "The outdoor rides carry no cycling dynamics to compare",
+        "Indoors you stand 12 points less of the time after 30 minutes "
+        "(1 of 1 indoor rides)",
+        "Indoors your left power phase ends 6° later after 45 minutes "
+        "(1 of 1 indoor rides)",
+        "Indoors your left PCO moves 3 mm inwards after 50 minutes "
+        "(1 of 1 indoor rides)",
+    ]
+    assert [d["figure"] for d in doc["drifts"]["indoor"]] == [
+        "standing_pct",
+        "phase_left_end_deg",
+        "pco_left_mm",
+    ]
+    assert compare_dynamics([], [], {"indoor": None, "outdoor": None}) is None
+
+
+def test_figures_not_measured_are_left_out(tmp_path: Path) -> None:
+    empty = _figures(
+        stands_per_hour=None,
+        pco_left_mm=None,
+        pco_right_mm=None,
+        phase_left=None,
+        phase_right=None,
+        balance_standing_left_pct=None,
+    )
+    assert _words(empty, empty) == []
+    pooled = {"indoor": DynamicsReport(empty), "outdoor": DynamicsReport(_figures())}
+    table = render_dynamics_comparison(compare_dynamics([], [], pooled))
+    phase_row = next(line for line in table if "phase left" in line)
+    assert phase_row.split()[-2:] == ["-", "352°-228°"]
+    assert render_dynamics_comparison(None) == []
+    # In analyze: a PCO-only meter has no peak phase, a standing drift is in points.
+    ride, _ = dynamics_ride(seed=5, stands=4)
+    write_fit(path := tmp_path / "ride.fit", ride)
+    result = analyse_file(path, AnalysisSettings(), True, False)
+    assert result.dynamics is not None
+    report = replace(
+        result.dynamics,
+        ride=replace(result.dynamics.ride, peak_left=None),
+        drifts=(DynamicsDrift("standing_pct", 5.0, -12.0, 1800.0),),
+    )
+    text = "\n".join(render_dynamics(replace(result, dynamics=report)))
+    assert "Peak phase  L -  R" in text
+    assert "Drift: time standing -12.0 points from 0:30:00" in text
+    assert "(5.0 %)" in text

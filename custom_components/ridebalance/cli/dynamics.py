@@ -230,7 +230,8 @@ def _drift_words(side: str, figure: str, drifts: list[DynamicsDrift], of: int) -
         way = "outwards" if change > 0 else "inwards"
         what = f"your {figure[4:-3]} PCO moves {abs(change):.0f} mm {way}"
     elif figure == "standing_pct":
-        what = f"you stand {abs(change):.0f} points {'more' if change > 0 else 'less'}"
+        more = "more" if change > 0 else "less"
+        what = f"you stand {abs(change):.0f} points {more} of the time"
     else:
         words = _FIGURE_WORDS[figure].rsplit(" ", 1)
         way = "later" if change > 0 else "earlier"
