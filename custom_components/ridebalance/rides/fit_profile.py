@@ -12,6 +12,13 @@ from typing import cast
 
 from fitdecode import profile
 
+FIT_EPOCH_UNIX = 631065600
+"""FIT ``date_time`` values count seconds from 1989-12-31T00:00:00Z."""
+RIGHT_BIT = 0x80
+"""``record.left_right_balance``: set = the low 7 bits are the right pedal's %."""
+SESSION_RIGHT_BIT = 0x8000
+"""``session``/``lap`` ``left_right_balance``: set = the right pedal's share."""
+
 # Values added to the FIT profile after 21.171 (profile 21.218), by type.
 _NEWER: dict[str, dict[int, str]] = {
     "sport": {

@@ -32,7 +32,7 @@ import numpy as np
 
 from .errors import NotCyclingError, RideFileError
 from .fit_dynamics import read_dynamics
-from .fit_profile import enum_name
+from .fit_profile import FIT_EPOCH_UNIX, RIGHT_BIT, SESSION_RIGHT_BIT, enum_name
 from .ride import (
     BalanceSide,
     BoolArray,
@@ -43,11 +43,8 @@ from .ride import (
     indoor_from_sub_sport,
 )
 
-FIT_EPOCH_UNIX = 631065600  # 1989-12-31T00:00:00Z
-RIGHT_BIT = 0x80
 SHARE_MASK = 0x7F
 INVALID_U8 = 0xFF
-SESSION_RIGHT_BIT = 0x8000
 SESSION_SHARE_MASK = 0x3FFF
 INVALID_U16 = 0xFFFF
 INVALID_U32Z = 0

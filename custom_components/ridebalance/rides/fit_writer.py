@@ -45,11 +45,10 @@ from .fit_encoder import (
     FitEncoder,
     Value,
 )
-from .fit_profile import enum_value
+from .fit_profile import FIT_EPOCH_UNIX, RIGHT_BIT, SESSION_RIGHT_BIT, enum_value
 from .ride import FloatArray, Ride
 from .summary import SessionFigures, power_weighted_right_pct, session_figures
 
-FIT_EPOCH_UNIX = 631065600  # 1989-12-31T00:00:00Z
 MANUFACTURER_DEVELOPMENT = 255
 PRODUCT_ID = 1
 
@@ -188,7 +187,7 @@ def _record_value(name: str, value: float) -> int | None:
     if not math.isfinite(value):
         return None
     if name == "left_pct":
-        return 0x80 | min(100, max(0, round(100.0 - value)))
+        return RIGHT_BIT | min(100, max(0, round(100.0 - value)))
     if name.startswith(("te_", "ps_")):
         return _u8_half(value)
     limit = 0xFFFE if name == "power_w" else 0xFE
@@ -202,7 +201,7 @@ def _opt_round(value: float | None, scale: float = 1.0) -> int | None:
 def _session_balance(right_pct: float | None) -> int | None:
     if right_pct is None:
         return None
-    return 0x8000 | min(10000, max(0, round(right_pct * 100)))
+    return SESSION_RIGHT_BIT | min(10000, max(0, round(right_pct * 100)))
 
 
 def encode_fit(
