@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from custom_components.ridebalance.analysis.dynamics import analyze_dynamics
-from custom_components.ridebalance.rides import Ride, read_fit
+from custom_components.ridebalance.rides import Ride, read_ride
 from custom_components.ridebalance.rides.dynamics import DynamicsSummary
 from custom_components.ridebalance.rides.fit_writer import encode_fit
 from tests.dynamics_rides import dynamics_ride
@@ -33,7 +33,7 @@ def _messages(data: bytes, name: str) -> list[dict[str, Any]]:
 
 
 def _read(data: bytes) -> Ride:
-    return read_fit(Path("ride.fit"), data=data)
+    return read_ride(Path("ride.fit"), data=data)
 
 
 @pytest.mark.parametrize("seed", [3, 11, 29])
@@ -193,7 +193,7 @@ def test_shared_head_unit_files_carry_no_dynamics() -> None:
     path = SHARED / "edge810-vector-pedals.fit"
     if not path.exists():
         pytest.skip("../shared/fit is not present")
-    assert read_fit(path).dynamics is None
+    assert read_ride(path).dynamics is None
 
 
 def test_running_keeps_dynamics_aligned() -> None:

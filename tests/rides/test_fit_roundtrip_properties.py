@@ -7,8 +7,7 @@ from pathlib import Path
 from hypothesis import given, settings, strategies as st
 import numpy as np
 
-from custom_components.ridebalance.rides import Ride
-from custom_components.ridebalance.rides.fit_reader import read_fit
+from custom_components.ridebalance.rides import Ride, read_ride
 from custom_components.ridebalance.rides.fit_writer import encode_fit
 
 row = st.tuples(
@@ -42,7 +41,7 @@ def test_round_trip_within_resolution(
         te_left_pct=te,
         ps_right_pct=ps,
     )
-    back = read_fit(Path("p.fit"), data=encode_fit(ride))
+    back = read_ride(Path("p.fit"), data=encode_fit(ride))
     assert len(back) == len(rows)
 
     def close(ours: np.ndarray, theirs: np.ndarray, tol: float) -> None:

@@ -169,9 +169,7 @@ def test_empty_ride_is_refused() -> None:
 
 
 def read_ride_bytes(data: bytes) -> Ride:
-    from custom_components.ridebalance.rides.fit_reader import read_fit
-
-    return read_fit(Path("memory.fit"), data=data)
+    return read_ride(Path("memory.fit"), data=data)
 
 
 def test_raw_fields_hold_the_encoded_values(tmp_path: Path) -> None:

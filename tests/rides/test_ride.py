@@ -7,8 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from custom_components.ridebalance.rides import NoBalanceError, Ride
-from custom_components.ridebalance.rides.fit_reader import read_fit
+from custom_components.ridebalance.rides import NoBalanceError, Ride, read_ride
 from custom_components.ridebalance.rides.fit_writer import encode_fit
 from custom_components.ridebalance.rides.ride import HeadUnitSummary
 
@@ -40,7 +39,7 @@ def test_paused_records_are_left_out_of_samples_and_analyses() -> None:
 
 def test_pause_written_as_timer_events_and_read_back() -> None:
     ride = _paused_ride()
-    back = read_fit(Path("paused.fit"), data=encode_fit(ride))
+    back = read_ride(Path("paused.fit"), data=encode_fit(ride))
     assert back.timer_running.tolist() == ride.timer_running.tolist()
     assert back.timer_t_s[-1] == pytest.approx(19.0, abs=1)
 
@@ -71,7 +70,7 @@ def test_live_samples_export_to_fit_and_back() -> None:
     start = datetime(2026, 2, 1, 7, 0, tzinfo=UTC)
     ride = Ride.from_samples(samples, indoor=True, start_time=start)
     assert len(ride) == 2400
-    back = read_fit(Path("export.fit"), data=encode_fit(ride))
+    back = read_ride(Path("export.fit"), data=encode_fit(ride))
     assert len(back) == 600
     assert back.start_time == start
     assert back.indoor is True

@@ -18,7 +18,7 @@ from .errors import (
     RideFileWarning,
     TruncatedFileError,
 )
-from .fit_reader import FIT_MAGIC, read_fit, read_fit_rides
+from .fit_reader import FIT_MAGIC, read_fit_rides
 from .ride import HeadUnitSummary, Ride, RideFile
 
 __all__ = [
@@ -35,7 +35,6 @@ __all__ = [
     "TruncatedFileError",
     "read_csv",
     "read_csv_text",
-    "read_fit",
     "read_fit_rides",
     "read_ride",
     "read_rides",
@@ -78,7 +77,12 @@ def read_rides(
 
 
 def read_ride(
-    path: str | Path, *, indoor: bool | None = None, allow_truncated: bool = False
+    path: str | Path,
+    *,
+    indoor: bool | None = None,
+    allow_truncated: bool = False,
+    data: bytes | None = None,
 ) -> Ride:
     """The first ride of a file (see :func:`read_rides` for every ride)."""
-    return read_rides(path, indoor=indoor, allow_truncated=allow_truncated).rides[0]
+    found = read_rides(path, indoor=indoor, allow_truncated=allow_truncated, data=data)
+    return found.rides[0]

@@ -162,20 +162,6 @@ def read_fit_rides(
     return RideFile(tuple(rides), tuple(skipped))
 
 
-def read_fit(
-    path: Path,
-    *,
-    data: bytes | None = None,
-    indoor: bool | None = None,
-    allow_truncated: bool = False,
-) -> Ride:
-    """The first ride of a FIT file (see :func:`read_fit_rides`)."""
-    found = read_fit_rides(
-        path, data=data, indoor=indoor, allow_truncated=allow_truncated
-    )
-    return found.rides[0]
-
-
 def _decode(path: Path, data: bytes, *, truncated: bool) -> Messages:
     """Raw field values of the messages the ride needs, by message name.
 
