@@ -74,24 +74,22 @@ class StickState(StrEnum):
     SIMULATED = "simulated"  # --simulate: the demo rider, no stick
 
 
+def _checked(value: str, pattern: re.Pattern[str], what: str, rule: str) -> str:
+    if not pattern.fullmatch(value):
+        raise ValueError(f"{what} {value!r} is not usable: {rule}")
+    return value
+
+
 def check_gateway_id(gateway_id: str) -> str:
     """The id itself, or ``ValueError`` saying what a valid one looks like."""
-    if not _ID_RE.fullmatch(gateway_id):
-        raise ValueError(
-            f"gateway id {gateway_id!r} is not usable: 1-64 letters, digits, "
-            "'_', '.' or '-', starting with a letter or digit"
-        )
-    return gateway_id
+    rule = "1-64 letters, digits, '_', '.' or '-', starting with a letter or digit"
+    return _checked(gateway_id, _ID_RE, "gateway id", rule)
 
 
 def check_topic_prefix(prefix: str) -> str:
     """The prefix itself, or ``ValueError`` (no wildcards, no empty levels)."""
-    if not _PREFIX_RE.fullmatch(prefix):
-        raise ValueError(
-            f"topic prefix {prefix!r} is not usable: levels of letters, digits, "
-            "'_', '.' or '-' separated by single '/'"
-        )
-    return prefix
+    rule = "levels of letters, digits, '_', '.' or '-' separated by single '/'"
+    return _checked(prefix, _PREFIX_RE, "topic prefix", rule)
 
 
 def status_topic(prefix: str, gateway_id: str) -> str:
