@@ -92,7 +92,32 @@ class _CommonPages:
         return encode_page(page)
 
 
-class PedalEncoder:
+class _Channel:
+    """One device's channel on the air: its identity and its message count."""
+
+    def __init__(self, device_number: int, transmission_type: int) -> None:
+        self.device_number = device_number
+        self.transmission_type = transmission_type
+        self._messages = 0
+
+    def _next_message(self) -> int:
+        """The number of the message about to be sent (0, 1, 2, ...)."""
+        n = self._messages
+        self._messages += 1
+        return n
+
+    def _raw(self, t_s: float, device_type: int, data: bytes) -> RawPage:
+        return RawPage(
+            t_s, device_type, self.device_number, self.transmission_type, data
+        )
+
+
+def _turn(n: int, every: int) -> bool:
+    """Whether message ``n`` is an ``every``-th one (never when ``every`` is 0)."""
+    return bool(every) and n % every == every - 1
+
+
+class PedalEncoder(_Channel):
     """Dual-sided power pedals: 0x10 each message, 0x13 and common pages between.
 
     Every ``te_ps_every``-th message is a TE/PS page (when TE or PS is given) and
@@ -120,8 +145,7 @@ class PedalEncoder:
         accumulated_power_w: int = 0,
     ) -> None:
         """A pedal pair with the given identity and starting counters."""
-        self.device_number = device_number
-        self.transmission_type = transmission_type
+        super().__init__(device_number, transmission_type)
         self.te_ps_every = te_ps_every
         self.common_every = common_every
         self.dynamics_every = dynamics_every
@@ -132,7 +156,6 @@ class PedalEncoder:
             ProductPage(software_main, None, serial_number),
             BatteryPage(None, operating_time_s, battery_voltage_v, battery_status),
         )
-        self._messages = 0
         self._pedal_byte = 0xFF
         self._cadence: int | None = None
         self._instantaneous = 0
@@ -158,21 +181,14 @@ class PedalEncoder:
         ``dynamics_every``-th message is a cycling-dynamics page, 0xE2, 0xE0,
         0xE1 and 0x14 in turn; ``torque_nm`` is each leg's average torque.
         """
-        n = self._messages
-        self._messages += 1
+        n = self._next_message()
         data: bytes
-        if self.common_every and n % self.common_every == self.common_every - 1:
+        if _turn(n, self.common_every):
             data = self._common.next_bytes()
-        elif (
-            dynamics is not None
-            and self.dynamics_every
-            and n % self.dynamics_every == self.dynamics_every - 1
-        ):
+        elif dynamics is not None and _turn(n, self.dynamics_every):
             data = self._dynamics_bytes(dynamics, cadence_rpm, torque_nm)
-        elif (
-            self.te_ps_every
-            and n % self.te_ps_every == self.te_ps_every - 1
-            and any(v is not None for v in (te_left_pct, te_right_pct, ps_left_pct))
+        elif _turn(n, self.te_ps_every) and any(
+            v is not None for v in (te_left_pct, te_right_pct, ps_left_pct)
         ):
             data = encode_page(
                 TorqueEffectivenessPage(
@@ -203,13 +219,7 @@ class PedalEncoder:
                 + self._events.accumulated_w.to_bytes(2, "little")
                 + self._instantaneous.to_bytes(2, "little")
             )
-        return RawPage(
-            t_s,
-            DEVICE_TYPE_BICYCLE_POWER,
-            self.device_number,
-            self.transmission_type,
-            data,
-        )
+        return self._raw(t_s, DEVICE_TYPE_BICYCLE_POWER, data)
 
     def _dynamics_bytes(
         self, d: Sample, cadence_rpm: float | None, torque_nm: float
@@ -241,7 +251,7 @@ class PedalEncoder:
         )
 
 
-class TrainerEncoder:
+class TrainerEncoder(_Channel):
     """An FE-C smart trainer, plus the Bicycle Power channel trainers also send.
 
     FE-C: a common page (0x50/0x51) every ``common_every``-th message, general
@@ -267,24 +277,19 @@ class TrainerEncoder:
         accumulated_power_w: int = 0,
     ) -> None:
         """A trainer with the given identity and starting counters."""
-        self.device_number = device_number
-        self.transmission_type = transmission_type
+        super().__init__(device_number, transmission_type)
         self.general_every = general_every
         self.common_every = common_every
         self.power_channel = power_channel
         self._fe_events = _PowerEvents(event_count, accumulated_power_w)
         self._power_events = _PowerEvents(event_count, accumulated_power_w)
-        self._common = _CommonPages(
-            ManufacturerPage(hardware_revision, manufacturer_id, model_number),
-            ProductPage(software_main, None, serial_number),
-            None,
+        # Both channels say the same about the trainer, each in its own turn.
+        manufacturer = ManufacturerPage(
+            hardware_revision, manufacturer_id, model_number
         )
-        self._power_common = _CommonPages(
-            ManufacturerPage(hardware_revision, manufacturer_id, model_number),
-            ProductPage(software_main, None, serial_number),
-            None,
-        )
-        self._messages = 0
+        product = ProductPage(software_main, None, serial_number)
+        self._common = _CommonPages(manufacturer, product, None)
+        self._power_common = _CommonPages(manufacturer, product, None)
         self._start_s: float | None = None
         self._last_s: float | None = None
         self._distance_m = 0.0
@@ -309,13 +314,12 @@ class TrainerEncoder:
         if self._last_s is not None:
             self._distance_m += max(0.0, speed_mps) * max(0.0, t_s - self._last_s)
         self._last_s = t_s
-        n = self._messages
-        self._messages += 1
+        n = self._next_message()
         coasting = _coasting(power_w, cadence_rpm)
         data: bytes
-        if self.common_every and n % self.common_every == self.common_every - 1:
+        if _turn(n, self.common_every):
             data = self._common.next_bytes()
-        elif self.general_every and n % self.general_every == self.general_every - 1:
+        elif _turn(n, self.general_every):
             heart = None if heart_rate_bpm is None else round(heart_rate_bpm)
             data = encode_page(
                 FeGeneralPage(
@@ -346,15 +350,7 @@ class TrainerEncoder:
                     lap_toggle=False,
                 )
             )
-        out = [
-            RawPage(
-                t_s,
-                DEVICE_TYPE_FITNESS_EQUIPMENT,
-                self.device_number,
-                self.transmission_type,
-                data,
-            )
-        ]
+        out = [self._raw(t_s, DEVICE_TYPE_FITNESS_EQUIPMENT, data)]
         if self.power_channel:
             out.append(self._power_page(t_s, n, power_w, cadence_rpm, coasting))
         return out
@@ -367,7 +363,7 @@ class TrainerEncoder:
         cadence_rpm: float | None,
         coasting: bool,
     ) -> RawPage:
-        if self.common_every and n % self.common_every == self.common_every - 1:
+        if _turn(n, self.common_every):
             data = self._power_common.next_bytes()
         else:
             if not coasting:
@@ -384,16 +380,10 @@ class TrainerEncoder:
                     self._pm_instantaneous,
                 )
             )
-        return RawPage(
-            t_s,
-            DEVICE_TYPE_BICYCLE_POWER,
-            self.device_number,
-            self.transmission_type,
-            data,
-        )
+        return self._raw(t_s, DEVICE_TYPE_BICYCLE_POWER, data)
 
 
-class HeartRateEncoder:
+class HeartRateEncoder(_Channel):
     """A heart-rate strap: page 4 (or legacy page 0) with background pages.
 
     Beats are generated at the given rate; the page toggle bit flips every four
@@ -419,8 +409,7 @@ class HeartRateEncoder:
         background_every: int = 65,
     ) -> None:
         """A strap with the given identity; ``legacy`` sends page 0 only."""
-        self.device_number = device_number
-        self.transmission_type = transmission_type
+        super().__init__(device_number, transmission_type)
         self.legacy = legacy
         self.background_every = background_every
         self._background = [
@@ -439,7 +428,6 @@ class HeartRateEncoder:
             ),
         ]  # fmt: skip
         self._next_background = 0
-        self._messages = 0
         self._beat_count = 0
         self._last_beat_s: float | None = None
         self._previous_beat_s: float | None = None
@@ -462,8 +450,7 @@ class HeartRateEncoder:
     def page(self, t_s: float, heart_rate_bpm: float | None) -> RawPage:
         """The next broadcast at ``t_s`` for the rider's current heart rate."""
         self._beat_until(t_s, heart_rate_bpm)
-        n = self._messages
-        self._messages += 1
+        n = self._next_message()
         beat_time = round((self._last_beat_s or 0.0) * 1024) % 65536
         toggle = (n // 4) % 2 == 1
         page: HeartRatePage
@@ -471,9 +458,7 @@ class HeartRateEncoder:
             page = HeartRatePage(
                 0, False, beat_time, self._beat_count, self._heart_rate
             )
-        elif self.background_every and n % self.background_every == (
-            self.background_every - 1
-        ):
+        elif _turn(n, self.background_every):
             template = self._background[self._next_background % len(self._background)]
             self._next_background += 1
             page = replace(
@@ -493,10 +478,4 @@ class HeartRateEncoder:
                 self._heart_rate,
                 previous_beat_time=previous,
             )
-        return RawPage(
-            t_s,
-            DEVICE_TYPE_HEART_RATE,
-            self.device_number,
-            self.transmission_type,
-            encode_page(page),
-        )
+        return self._raw(t_s, DEVICE_TYPE_HEART_RATE, encode_page(page))
