@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from homeassistant.const import EntityCategory
 from homeassistant.core import callback
@@ -77,10 +78,33 @@ class RideBalanceControlEntity(RideBalanceEntity):
         """Available while the coordinator runs."""
         return self.coordinator.last_update_success
 
+
+@dataclass(frozen=True, kw_only=True)
+class RiderSettingEntityDescription[V](EntityDescription):
+    """One of the rider's settings: how to read it, how to change it."""
+
+    entity_category: EntityCategory | None = EntityCategory.CONFIG
+    value_fn: Callable[[RiderSettings], V]
+    set_fn: Callable[[RiderSettings, V], RiderSettings]
+
+
+class RiderSettingEntity[V](RideBalanceControlEntity):
+    """Shows one of the rider's settings and changes it (numbers, switches)."""
+
+    entity_description: RiderSettingEntityDescription[V]
+
+    @property
+    def setting(self) -> V:
+        """The setting as the rider's settings hold it now."""
+        return self.entity_description.value_fn(self.coordinator.data.settings)
+
     @callback
-    def change_settings(self, change: Callable[[RiderSettings], RiderSettings]) -> None:
-        """Use and keep the rider's settings as ``change`` makes them."""
-        self.coordinator.async_update_settings(change(self.coordinator.data.settings))
+    def set_setting(self, value: V) -> None:
+        """Use and keep the rider's settings with this one changed."""
+        settings = self.coordinator.data.settings
+        self.coordinator.async_update_settings(
+            self.entity_description.set_fn(settings, value)
+        )
 
 
 class SensorDeviceEntity(CoordinatorEntity[RideCoordinator]):

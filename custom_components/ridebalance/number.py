@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from homeassistant.components.number import (
@@ -11,25 +10,23 @@ from homeassistant.components.number import (
     NumberEntityDescription,
     NumberMode,
 )
-from homeassistant.const import EntityCategory, UnitOfPower, UnitOfTime
+from homeassistant.const import UnitOfPower, UnitOfTime
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .analysis.session import RiderSettings
 from .coordinator import RideBalanceConfigEntry
-from .entity import RideBalanceControlEntity
+from .entity import RiderSettingEntity, RiderSettingEntityDescription
 
 PARALLEL_UPDATES = 0
 
 
 @dataclass(frozen=True, kw_only=True)
-class RideNumberEntityDescription(NumberEntityDescription):
-    """One of the rider's settings as a number: how to read it, how to change it."""
+class RideNumberEntityDescription(
+    RiderSettingEntityDescription[float], NumberEntityDescription
+):
+    """One of the rider's settings as a number, typed in a box."""
 
-    entity_category: EntityCategory | None = EntityCategory.CONFIG
     mode: NumberMode = NumberMode.BOX
-    value_fn: Callable[[RiderSettings], float]
-    set_value_fn: Callable[[RiderSettings, float], RiderSettings]
 
 
 NUMBERS: tuple[RideNumberEntityDescription, ...] = (
@@ -41,7 +38,7 @@ NUMBERS: tuple[RideNumberEntityDescription, ...] = (
         native_step=0.5,
         native_unit_of_measurement="pts",
         value_fn=lambda s: s.analysis.asymmetry_threshold_pts,
-        set_value_fn=lambda s, v: s.with_analysis(asymmetry_threshold_pts=v),
+        set_fn=lambda s, v: s.with_analysis(asymmetry_threshold_pts=v),
     ),
     RideNumberEntityDescription(
         key="minimum_duration",
@@ -52,7 +49,7 @@ NUMBERS: tuple[RideNumberEntityDescription, ...] = (
         native_step=5,
         native_unit_of_measurement=UnitOfTime.SECONDS,
         value_fn=lambda s: s.analysis.min_duration_s,
-        set_value_fn=lambda s, v: s.with_analysis(min_duration_s=v),
+        set_fn=lambda s, v: s.with_analysis(min_duration_s=v),
     ),
     RideNumberEntityDescription(
         key="cooldown",
@@ -63,7 +60,7 @@ NUMBERS: tuple[RideNumberEntityDescription, ...] = (
         native_step=30,
         native_unit_of_measurement=UnitOfTime.SECONDS,
         value_fn=lambda s: s.analysis.cooldown_s,
-        set_value_fn=lambda s, v: s.with_analysis(cooldown_s=v),
+        set_fn=lambda s, v: s.with_analysis(cooldown_s=v),
     ),
     RideNumberEntityDescription(
         key="target_cadence_low",
@@ -73,7 +70,7 @@ NUMBERS: tuple[RideNumberEntityDescription, ...] = (
         native_step=1,
         native_unit_of_measurement="rpm",
         value_fn=lambda s: s.analysis.cadence_low_rpm,
-        set_value_fn=lambda s, v: s.with_analysis(cadence_low_rpm=v),
+        set_fn=lambda s, v: s.with_analysis(cadence_low_rpm=v),
     ),
     RideNumberEntityDescription(
         key="target_cadence_high",
@@ -83,7 +80,7 @@ NUMBERS: tuple[RideNumberEntityDescription, ...] = (
         native_step=1,
         native_unit_of_measurement="rpm",
         value_fn=lambda s: s.analysis.cadence_high_rpm,
-        set_value_fn=lambda s, v: s.with_analysis(cadence_high_rpm=v),
+        set_fn=lambda s, v: s.with_analysis(cadence_high_rpm=v),
     ),
     RideNumberEntityDescription(
         key="posture_reminder_interval",
@@ -94,7 +91,7 @@ NUMBERS: tuple[RideNumberEntityDescription, ...] = (
         native_step=1,
         native_unit_of_measurement=UnitOfTime.MINUTES,
         value_fn=lambda s: s.posture_interval_min,
-        set_value_fn=lambda s, v: replace(s, posture_interval_min=v),
+        set_fn=lambda s, v: replace(s, posture_interval_min=v),
     ),
     RideNumberEntityDescription(
         key="power_floor",
@@ -105,7 +102,7 @@ NUMBERS: tuple[RideNumberEntityDescription, ...] = (
         native_step=5,
         native_unit_of_measurement=UnitOfPower.WATT,
         value_fn=lambda s: s.analysis.power_floor_w,
-        set_value_fn=lambda s, v: s.with_analysis(power_floor_w=v),
+        set_fn=lambda s, v: s.with_analysis(power_floor_w=v),
     ),
 )
 
@@ -119,7 +116,7 @@ async def async_setup_entry(
     async_add_entities(RideNumber(entry.runtime_data, d) for d in NUMBERS)
 
 
-class RideNumber(RideBalanceControlEntity, NumberEntity):
+class RideNumber(RiderSettingEntity[float], NumberEntity):
     """One of the rider's settings, stored with the rider's data."""
 
     entity_description: RideNumberEntityDescription
@@ -127,8 +124,8 @@ class RideNumber(RideBalanceControlEntity, NumberEntity):
     @property
     def native_value(self) -> float:
         """The current setting."""
-        return self.entity_description.value_fn(self.coordinator.data.settings)
+        return self.setting
 
     async def async_set_native_value(self, value: float) -> None:
         """Store the new setting; the engine uses it from now on."""
-        self.change_settings(lambda s: self.entity_description.set_value_fn(s, value))
+        self.set_setting(value)

@@ -2,42 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
-from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .analysis.session import RiderSettings
 from .coordinator import RideBalanceConfigEntry
-from .entity import RideBalanceControlEntity
+from .entity import RiderSettingEntity, RiderSettingEntityDescription
 
 PARALLEL_UPDATES = 0
 
 
 @dataclass(frozen=True, kw_only=True)
-class RideSwitchEntityDescription(SwitchEntityDescription):
-    """One of the rider's on/off settings: how to read it, how to change it."""
-
-    entity_category: EntityCategory | None = EntityCategory.CONFIG
-    is_on_fn: Callable[[RiderSettings], bool]
-    set_fn: Callable[[RiderSettings, bool], RiderSettings]
+class RideSwitchEntityDescription(
+    RiderSettingEntityDescription[bool], SwitchEntityDescription
+):
+    """One of the rider's on/off settings."""
 
 
 SWITCHES: tuple[RideSwitchEntityDescription, ...] = (
     RideSwitchEntityDescription(
         key="alerts",
         translation_key="alerts",
-        is_on_fn=lambda s: s.alerts_enabled,
+        value_fn=lambda s: s.alerts_enabled,
         set_fn=lambda s, on: replace(s, alerts_enabled=on),
     ),
     RideSwitchEntityDescription(
         key="posture_reminders",
         translation_key="posture_reminders",
-        is_on_fn=lambda s: s.posture_reminders_enabled,
+        value_fn=lambda s: s.posture_reminders_enabled,
         set_fn=lambda s, on: replace(s, posture_reminders_enabled=on),
     ),
 )
@@ -52,7 +47,7 @@ async def async_setup_entry(
     async_add_entities(RideSwitch(entry.runtime_data, d) for d in SWITCHES)
 
 
-class RideSwitch(RideBalanceControlEntity, SwitchEntity):
+class RideSwitch(RiderSettingEntity[bool], SwitchEntity):
     """Turns a kind of alert on or off."""
 
     entity_description: RideSwitchEntityDescription
@@ -60,12 +55,12 @@ class RideSwitch(RideBalanceControlEntity, SwitchEntity):
     @property
     def is_on(self) -> bool:
         """The current setting."""
-        return self.entity_description.is_on_fn(self.coordinator.data.settings)
+        return self.setting
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Enable."""
-        self.change_settings(lambda s: self.entity_description.set_fn(s, True))
+        self.set_setting(True)
 
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Disable."""
-        self.change_settings(lambda s: self.entity_description.set_fn(s, False))
+        self.set_setting(False)
