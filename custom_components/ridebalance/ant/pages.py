@@ -11,6 +11,7 @@ layouts: see ANT_NOTES.md; byte 0 is the page number, little-endian fields.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from enum import IntEnum
 from typing import ClassVar
@@ -348,14 +349,11 @@ def _battery(data: bytes) -> BatteryPage:
     )
 
 
-def _common(device_type: int, page_number: int, data: bytes) -> Page:
-    if page_number == COMMON_PAGE_MANUFACTURER:
-        return _manufacturer(data)
-    if page_number == COMMON_PAGE_PRODUCT:
-        return _product(data)
-    if page_number == COMMON_PAGE_BATTERY:
-        return _battery(data)
-    raise UnknownPage(device_type, page_number)
+_COMMON_PAGES: dict[int, Callable[[bytes], Page]] = {
+    COMMON_PAGE_MANUFACTURER: _manufacturer,
+    COMMON_PAGE_PRODUCT: _product,
+    COMMON_PAGE_BATTERY: _battery,
+}
 
 
 # --- bicycle power ---------------------------------------------------------------
@@ -421,21 +419,6 @@ def _calibration(data: bytes) -> CalibrationResponsePage:
         auto_zero_enabled=None if auto_zero not in (0, 1) else auto_zero == 1,
         calibration_value=int.from_bytes(data[6:8], "little", signed=True),
     )
-
-
-def _bicycle_power(data: bytes) -> Page:
-    page_number = data[0]
-    if page_number == 0x10:
-        return _power_only(data)
-    if page_number == 0x12:
-        return _crank_torque(data)
-    if page_number == 0x13:
-        return _te_ps(data)
-    if page_number == 0x01:
-        return _calibration(data)
-    if page_number in DYNAMICS_PAGES:
-        return decode_dynamics(data)
-    return _common(DEVICE_TYPE_BICYCLE_POWER, page_number, data)
 
 
 # --- fitness equipment -----------------------------------------------------------
@@ -510,19 +493,6 @@ def _fe_trainer_torque(data: bytes) -> FeTrainerTorquePage:
     )
 
 
-def _fitness_equipment(data: bytes) -> Page:
-    page_number = data[0]
-    if page_number == 0x10:
-        return _fe_general(data)
-    if page_number == 0x11:
-        return _fe_settings(data)
-    if page_number == 0x19:
-        return _fe_trainer(data)
-    if page_number == 0x1A:
-        return _fe_trainer_torque(data)
-    return _common(DEVICE_TYPE_FITNESS_EQUIPMENT, page_number, data)
-
-
 # --- heart rate ------------------------------------------------------------------
 
 
@@ -530,7 +500,7 @@ def _heart_rate(data: bytes) -> Page:
     page_number = data[0] & 0x7F
     if COMMON_PAGE_MANUFACTURER <= page_number <= COMMON_PAGE_BATTERY:
         # Newer straps interleave the common pages; the toggle bit may ride on them.
-        return _common(DEVICE_TYPE_HEART_RATE, page_number, data)
+        return _COMMON_PAGES[page_number](data)
     if page_number not in (0, 1, 2, 3, 4, 7):
         raise UnknownPage(DEVICE_TYPE_HEART_RATE, page_number)
     page = HeartRatePage(
@@ -568,6 +538,25 @@ def _heart_rate(data: bytes) -> Page:
 
 # --- entry points ----------------------------------------------------------------
 
+# Page decoders by device type and page number (heart rate: ``_heart_rate``).
+_DECODERS: dict[int, dict[int, Callable[[bytes], Page]]] = {
+    DEVICE_TYPE_BICYCLE_POWER: {
+        0x01: _calibration,
+        0x10: _power_only,
+        0x12: _crank_torque,
+        0x13: _te_ps,
+        **dict.fromkeys(DYNAMICS_PAGES, decode_dynamics),
+        **_COMMON_PAGES,
+    },
+    DEVICE_TYPE_FITNESS_EQUIPMENT: {
+        0x10: _fe_general,
+        0x11: _fe_settings,
+        0x19: _fe_trainer,
+        0x1A: _fe_trainer_torque,
+        **_COMMON_PAGES,
+    },
+}
+
 
 def decode_page(device_type: int, data: bytes) -> Page:
     """Decode one 8-byte payload of the given ANT+ device type.
@@ -577,13 +566,12 @@ def decode_page(device_type: int, data: bytes) -> Page:
     """
     if len(data) != PAGE_LENGTH:
         raise MalformedPage(f"page has {len(data)} bytes, expected {PAGE_LENGTH}")
-    if device_type == DEVICE_TYPE_BICYCLE_POWER:
-        return _bicycle_power(data)
-    if device_type == DEVICE_TYPE_FITNESS_EQUIPMENT:
-        return _fitness_equipment(data)
     if device_type == DEVICE_TYPE_HEART_RATE:
         return _heart_rate(data)
-    raise UnknownPage(device_type, data[0])
+    decoder = _DECODERS.get(device_type, {}).get(data[0])
+    if decoder is None:
+        raise UnknownPage(device_type, data[0])
+    return decoder(data)
 
 
 def page_to_dict(page: Page) -> dict[str, object]:
