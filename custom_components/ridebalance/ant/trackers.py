@@ -7,7 +7,7 @@ pages are counted and dropped.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -526,19 +526,14 @@ class HeartRateTracker(DeviceTracker):
             self._hardware_revision = page.hardware_version
             self._software_version = str(page.software_version)
         elif page.page_number == 1:
-            previous = self._battery or BatteryState()
-            self._battery = BatteryState(
-                voltage_v=previous.voltage_v,
-                status=previous.status,
-                operating_time_s=page.operating_time_s,
-                level_pct=previous.level_pct,
+            self._battery = replace(
+                self._battery or BatteryState(), operating_time_s=page.operating_time_s
             )
         elif page.page_number == 7:
-            previous = self._battery or BatteryState()
-            self._battery = BatteryState(
+            self._battery = replace(
+                self._battery or BatteryState(),
                 voltage_v=page.battery_voltage_v,
                 status=page.battery_status,
-                operating_time_s=previous.operating_time_s,
                 level_pct=page.battery_pct,
             )
         return False
