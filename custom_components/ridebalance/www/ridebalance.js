@@ -288,7 +288,8 @@ const bandOrder = (figure) => {
 
 const trendsSections = (series, options) => {
   const days = Number(options.trends_days) || 365;
-  const period = options.trends_period || "day";
+  // Weekly means join up for a rider who rides most weeks; days would be dots.
+  const period = options.trends_period || "week";
   const graph = (title, lines, unit) =>
     lines.length > 0 && {
       type: "statistics-graph",
