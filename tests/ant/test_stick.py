@@ -104,7 +104,9 @@ def test_falls_back_to_one_channel_per_profile_without_scan_mode(
     assert stick.open_channels == [(0, 11, PEDALS), (1, 17, 0), (2, 120, 0)]
     periods = [int.from_bytes(c[1:3], "little") for c in stick.commands(0x43)]
     assert periods == [8182, 8192, 8070]
-    assert [c[1] for c in stick.commands(0x44)] == [0xFF, 0xFF, 0xFF]
+    # Searches at low priority only, 30 s at a time (reopened after a timeout).
+    assert [c[1] for c in stick.commands(0x44)] == [0, 0, 0]
+    assert [c[1] for c in stick.commands(0x63)] == [12, 12, 12]
     assert [c[1] for c in stick.commands(0x45)] == [57, 57, 57]
     assert stick.commands(ENABLE_EXT) == [bytes([0, 1])]
 

@@ -222,7 +222,7 @@ class SimulatedStick(usb.backend.IBackend):  # type: ignore[misc]
     def queue_broadcast(
         self, device_type: int, device_number: int, page: bytes, tt: int = 0
     ) -> None:
-        """One page on the air now; it waits until some channel is open."""
+        """One page on the air; it waits until a host has the stick and listens."""
         assert len(page) == 8, "an ANT+ page is 8 bytes"
         with self._cond:
             self._pending_air.append(
@@ -283,8 +283,9 @@ class SimulatedStick(usb.backend.IBackend):  # type: ignore[misc]
         listening = firmware.scanning or any(
             ch.status >= ChannelStatus.SEARCHING for ch in firmware.channels
         )
-        if not self._plugged or not listening or not self._pending_air:
-            return
+        claimed = any(h.claimed and not h.closed for h in self._live_handles())
+        if not self._plugged or not listening or not claimed or not self._pending_air:
+            return  # nobody reads the stick now: the pages wait on the air
         sent, self._pending_air = self._pending_air, []
         for tx in sent:
             if not firmware.radio([tx], tx.t_s):

@@ -291,6 +291,7 @@ class AntReceiver:
             fault = link.check()
             if fault is not None:
                 return fault
+            link.tend()
             now = time.monotonic()
             if probe_sent is None:
                 if now - link.last_rx >= settings.stale_after_s:

@@ -98,6 +98,7 @@ def scan(
                 if state is ReceiverState.DISCONNECTED:
                     raise AntStickNotFoundError(detail)
                 raise AntStickError(detail)
+            link.tend()
     finally:
         link.close()
     heard = []

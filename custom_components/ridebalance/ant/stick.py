@@ -36,6 +36,7 @@ from openant.base.message import Message
 from openant.devices import ANTPLUS_NETWORK_KEY
 from openant.easy.channel import Channel
 
+from .channels import ChannelPlan
 from .framing import Counters, FrameGuard
 from .node import GuardedNode
 from .pages import (
@@ -60,7 +61,6 @@ CHANNEL_PERIODS: Final[Mapping[int, int]] = {
     DEVICE_TYPE_HEART_RATE: 8070,
 }
 
-_INFINITE_SEARCH: Final = 0xFF
 _EXT_FLAG_CHANNEL_ID: Final = 0x80
 _CAP_EXT_MESSAGES: Final = 0x02  # advanced options 2 (capabilities byte 4)
 _CAP_SCAN_MODE: Final = 0x04
@@ -142,6 +142,7 @@ class StickLink:
         self._pairing = pairing  # None: deliver every device (scan)
         self._node: Any = None
         self._guard: FrameGuard | None = None
+        self._plan: ChannelPlan | None = None
         self._runner: threading.Thread | None = None
         self._run_error: BaseException | None = None
         self._closed = False
@@ -236,6 +237,15 @@ class StickLink:
         """
         self._node.ant.request_message(0, Message.ID.RESPONSE_CHANNEL_STATUS)
 
+    def tend(self) -> None:
+        """Keep per-profile searches useful (see :mod:`.channels`)."""
+        if self._plan is None:
+            return
+        try:
+            self._plan.tend()
+        except Exception as err:
+            _LOGGER.debug("Tending the ANT+ channels: %r", err)
+
     def housekeeping(self) -> None:
         """Trim openant's reply and channel-event queues; nothing else empties them."""
         node = self._node
@@ -321,26 +331,28 @@ class StickLink:
             channel.open_rx_scan_mode()  # openant always scans on channel 0
             self.mode = ReceiveMode.SCAN
             return
-        pairing = self._pairing or Pairing()
-        ext_enabled = False
-        for device_type, period in CHANNEL_PERIODS.items():
-            number = pairing.number_for(device_type) or 0
-            channel = node.new_channel(receive_only)
-            self._bind(channel, (device_type, number & 0xFFFF))
-            channel.set_id(number & 0xFFFF, device_type, 0)
-            channel.set_period(period)
-            channel.set_search_timeout(_INFINITE_SEARCH)  # keep searching, never close
-            channel.set_rf_freq(settings.rf_channel)
-            if self.info.extended_messages and not ext_enabled:
+        # A setup scan (no pairing) moves its channels on from device to device.
+        plan = ChannelPlan(
+            node, self._pairing, info.capabilities, rotate=self._pairing is None
+        )
+        self._plan = plan
+        guard = self._guard
+        extended = info.extended_messages
+
+        def prepare(channel: Any) -> None:
+            if extended and channel.id == 0:
                 channel.enable_extended_messages(1)  # stick-wide setting
-                ext_enabled = True
-            self._guard.channel_count = channel.id + 1
-            channel.open()
+            guard.channel_count = channel.id + 1
+
+        for device_type, period in CHANNEL_PERIODS.items():
+            plan.open(device_type, period, settings.rf_channel, self._bind, prepare)
         self.mode = ReceiveMode.CHANNELS
 
     def _bind(self, channel: Any, identity: tuple[int, int] | None) -> None:
+        channel_id = channel.id
+
         def on_data(data: Any) -> None:
-            self._on_data(identity, data)
+            self._on_data(identity, data, channel_id)
 
         def ignore(_data: Any) -> None:
             return
@@ -358,7 +370,9 @@ class StickLink:
 
     # -- data (runs in the node thread) -------------------------------------------
 
-    def _on_data(self, identity: tuple[int, int] | None, data: Any) -> None:
+    def _on_data(
+        self, identity: tuple[int, int] | None, data: Any, channel_id: int
+    ) -> None:
         # An exception escaping here would end openant's start(): catch all.
         try:
             payload = bytes(data)
@@ -380,6 +394,8 @@ class StickLink:
                 self._counters.add("malformed_pages")
                 return
             self._counters.add("pages_received")
+            if self._plan is not None:
+                self._plan.heard(channel_id, device_type, device_number)
             page = RawPage(
                 timestamp_s=self._settings.clock(),
                 device_type=device_type,
