@@ -72,6 +72,43 @@ def _coasting(power_w: float, cadence_rpm: float | None) -> bool:
     return power_w <= 0 and not cadence_rpm
 
 
+class _PowerOnlyPages:
+    """Power-only pages 0x10 of one Bicycle Power channel (pedals, a trainer's).
+
+    Each page while the rider pedals is a new power event; while coasting the
+    last page is repeated.
+    """
+
+    def __init__(self, events: int, accumulated_w: int) -> None:
+        self._events = _PowerEvents(events, accumulated_w)
+        self._right_pct: int | None = None
+        self._cadence: int | None = None
+        self._instantaneous = 0
+
+    @property
+    def events(self) -> int:
+        return self._events.events
+
+    def next_bytes(
+        self, power_w: float, cadence_rpm: float | None, right_pct: float | None
+    ) -> bytes:
+        if not _coasting(power_w, cadence_rpm):
+            self._events.add(power_w)
+            self._right_pct = None if right_pct is None else round(right_pct)
+            self._cadence = _cadence_byte(cadence_rpm)
+            self._instantaneous = min(0xFFFF, max(0, round(power_w)))
+        return encode_page(
+            PowerOnlyPage(
+                self._events.events,
+                self._right_pct,
+                None,
+                self._cadence,
+                self._events.accumulated_w,
+                self._instantaneous,
+            )
+        )
+
+
 class _CommonPages:
     """Common pages 0x50/0x51 (and 0x52 for battery devices) in rotation."""
 
@@ -150,15 +187,12 @@ class PedalEncoder(_Channel):
         self.common_every = common_every
         self.dynamics_every = dynamics_every
         self._dynamics_turn = 0
-        self._events = _PowerEvents(event_count, accumulated_power_w)
+        self._power = _PowerOnlyPages(event_count, accumulated_power_w)
         self._common = _CommonPages(
             ManufacturerPage(hardware_revision, manufacturer_id, model_number),
             ProductPage(software_main, None, serial_number),
             BatteryPage(None, operating_time_s, battery_voltage_v, battery_status),
         )
-        self._pedal_byte = 0xFF
-        self._cadence: int | None = None
-        self._instantaneous = 0
 
     def page(
         self,
@@ -192,7 +226,7 @@ class PedalEncoder(_Channel):
         ):
             data = encode_page(
                 TorqueEffectivenessPage(
-                    self._events.events,
+                    self._power.events,
                     te_left_pct,
                     te_right_pct,
                     ps_left_pct,
@@ -201,24 +235,8 @@ class PedalEncoder(_Channel):
                 )
             )
         else:
-            if not _coasting(power_w, cadence_rpm):
-                self._events.add(power_w)
-                right = None if left_pct is None else round(100 - left_pct)
-                self._pedal_byte = 0xFF if right is None else 0x80 | right
-                self._cadence = _cadence_byte(cadence_rpm)
-                self._instantaneous = min(0xFFFF, max(0, round(power_w)))
-            data = (
-                bytes(
-                    (
-                        0x10,
-                        self._events.events,
-                        self._pedal_byte,
-                        0xFF if self._cadence is None else self._cadence,
-                    )
-                )
-                + self._events.accumulated_w.to_bytes(2, "little")
-                + self._instantaneous.to_bytes(2, "little")
-            )
+            right = None if left_pct is None else 100 - left_pct
+            data = self._power.next_bytes(power_w, cadence_rpm, right)
         return self._raw(t_s, DEVICE_TYPE_BICYCLE_POWER, data)
 
     def _dynamics_bytes(
@@ -226,7 +244,7 @@ class PedalEncoder(_Channel):
     ) -> bytes:
         turn = self._dynamics_turn % 4
         self._dynamics_turn += 1
-        events = self._events.events
+        events = self._power.events
         if turn == 0 and d.rider_position is not None:
             pco = (d.pco_left_mm, d.pco_right_mm)
             left, right = (None if v is None else round(v) for v in pco)
@@ -282,7 +300,7 @@ class TrainerEncoder(_Channel):
         self.common_every = common_every
         self.power_channel = power_channel
         self._fe_events = _PowerEvents(event_count, accumulated_power_w)
-        self._power_events = _PowerEvents(event_count, accumulated_power_w)
+        self._power = _PowerOnlyPages(event_count, accumulated_power_w)
         # Both channels say the same about the trainer, each in its own turn.
         manufacturer = ManufacturerPage(
             hardware_revision, manufacturer_id, model_number
@@ -295,8 +313,6 @@ class TrainerEncoder(_Channel):
         self._distance_m = 0.0
         self._cadence: int | None = None
         self._instantaneous = 0
-        self._pm_cadence: int | None = None
-        self._pm_instantaneous = 0
 
     def pages(
         self,
@@ -315,7 +331,6 @@ class TrainerEncoder(_Channel):
             self._distance_m += max(0.0, speed_mps) * max(0.0, t_s - self._last_s)
         self._last_s = t_s
         n = self._next_message()
-        coasting = _coasting(power_w, cadence_rpm)
         data: bytes
         if _turn(n, self.common_every):
             data = self._common.next_bytes()
@@ -334,7 +349,7 @@ class TrainerEncoder(_Channel):
                 )
             )
         else:
-            if not coasting:
+            if not _coasting(power_w, cadence_rpm):
                 self._fe_events.add(power_w)
                 self._cadence = _cadence_byte(cadence_rpm)
                 self._instantaneous = min(0xFFE, max(0, round(power_w)))
@@ -352,34 +367,17 @@ class TrainerEncoder(_Channel):
             )
         out = [self._raw(t_s, DEVICE_TYPE_FITNESS_EQUIPMENT, data)]
         if self.power_channel:
-            out.append(self._power_page(t_s, n, power_w, cadence_rpm, coasting))
+            out.append(self._power_page(t_s, n, power_w, cadence_rpm))
         return out
 
     def _power_page(
-        self,
-        t_s: float,
-        n: int,
-        power_w: float,
-        cadence_rpm: float | None,
-        coasting: bool,
+        self, t_s: float, n: int, power_w: float, cadence_rpm: float | None
     ) -> RawPage:
         if _turn(n, self.common_every):
             data = self._power_common.next_bytes()
         else:
-            if not coasting:
-                self._power_events.add(power_w)
-                self._pm_cadence = _cadence_byte(cadence_rpm)
-                self._pm_instantaneous = min(0xFFFF, max(0, round(power_w)))
-            data = encode_page(
-                PowerOnlyPage(
-                    self._power_events.events,
-                    None,
-                    None,
-                    self._pm_cadence,
-                    self._power_events.accumulated_w,
-                    self._pm_instantaneous,
-                )
-            )
+            # A trainer's power channel sends no balance.
+            data = self._power.next_bytes(power_w, cadence_rpm, None)
         return self._raw(t_s, DEVICE_TYPE_BICYCLE_POWER, data)
 
 
