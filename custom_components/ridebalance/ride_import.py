@@ -33,7 +33,7 @@ RIDE_SUFFIXES = frozenset({".fit", ".csv"})
 # Ten hours of 1 Hz FIT records are about 5 MB; a CSV twice that.
 MAX_FILE_BYTES = 64 * 1024 * 1024
 KEEP_TRUNCATED_HINT = (
-    "; import it with 'Keep truncated rides' to use the records before the cut"
+    "; the import_rides action with keep_truncated uses the records before the cut"
 )
 
 type PathCheck = Callable[[Path], bool]

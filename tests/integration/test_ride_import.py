@@ -148,7 +148,7 @@ async def test_a_truncated_file_is_refused_unless_the_rider_keeps_it(
     assert refused["imported"] == []
     reason = _skipped(refused)["cut.fit"]
     assert "truncated" in reason
-    assert "Keep truncated rides" in reason
+    assert "keep_truncated" in reason
     assert coordinator.baseline("indoor").sessions == 0
 
     whole = tmp_path / "whole.fit"
