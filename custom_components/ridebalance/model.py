@@ -40,6 +40,10 @@ class RiderPosition(IntEnum):
         return self in (RiderPosition.STANDING, RiderPosition.TRANSITION_TO_STANDING)
 
 
+# The positions out of the saddle, as the float codes ride arrays hold.
+STANDING_CODES: tuple[float, ...] = tuple(float(p) for p in RiderPosition if p.standing)
+
+
 # Cycling dynamics per reading (NaN / None = not measured): the rider position
 # (a RiderPosition value), platform centre offset per side in mm (+ = towards the
 # outside of the pedal), and the power phase and its peak per side as start/end

@@ -34,7 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..angles import angle_change_deg, arc_deg, circular_mean_deg
-from ..model import RiderPosition
+from ..model import STANDING_CODES
 from .settings import AnalysisSettings, band_index, band_labels
 
 type FloatArray = npt.NDArray[np.float64]
@@ -53,10 +53,6 @@ DRIFT_RULES: dict[str, tuple[float, float]] = {
     "phase_right_start_deg": (5.0, DRIFT_WINDOW_S),
     "phase_right_end_deg": (5.0, DRIFT_WINDOW_S),
 }
-_STANDING = (
-    float(RiderPosition.STANDING),
-    float(RiderPosition.TRANSITION_TO_STANDING),
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,7 +267,7 @@ def analyze_dynamics(
         return None
     s = settings or AnalysisSettings()
     position = columns["rider_position"]
-    standing = np.isin(position, _STANDING)
+    standing = np.isin(position, STANDING_CODES)
     before = np.concatenate(([False], standing[:-1]))
     dt = _durations(t_s, s.max_gap_s)
     arrays = _Arrays(

@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..angles import circular_mean_deg
-from ..model import DYNAMICS_FIELDS, RiderPosition
+from ..model import DYNAMICS_FIELDS, STANDING_CODES
 
 if TYPE_CHECKING:
     from .ride import Ride
@@ -36,10 +36,6 @@ type Phase = tuple[float, float]
 type ByPosition = tuple[float | None, float | None]
 """A figure seated and standing (FIT arrays indexed by rider position)."""
 
-STANDING_CODES = (
-    float(RiderPosition.STANDING),
-    float(RiderPosition.TRANSITION_TO_STANDING),
-)
 PHASES = ("phase_left", "phase_right", "peak_left", "peak_right")
 
 
