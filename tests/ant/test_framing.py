@@ -1,17 +1,20 @@
-"""The frame guard, through a receiver on the fake stick: damaged, split and odd
-traffic never stops reception."""
+"""The frame guard, through a receiver on the simulated stick: damaged, split and
+odd traffic never stops reception, and repeats openant drops still arrive."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 import time
 
 import pytest
 
-from custom_components.ridebalance.ant.pairing import Pairing
+from custom_components.ridebalance.ant.merger import RiderMerger
+from custom_components.ridebalance.ant.pairing import DeviceRole, Pairing
 from custom_components.ridebalance.ant.receiver import AntReceiver
 from custom_components.ridebalance.ant.stick import (
     ReceiverState,
 )
+from tests.usbstick.air import Effort, Pedals
 from tests.usbstick.backend import SimulatedStick
 
 from .receiver_kit import (
@@ -111,3 +114,34 @@ def test_odd_but_harmless_traffic_does_not_disturb_reception(
         assert receiver.state is ReceiverState.CONNECTED
     finally:
         receiver.stop()
+
+
+def test_a_coasting_riders_pedals_stay_heard_and_read_0_w(
+    stick: SimulatedStick, recorder: Recorder
+) -> None:
+    """Pedals alone in range, the rider stops: every page is then a repeat,
+    which openant drops. The pedals stay connected and read 0 W within 3 s."""
+    settings = replace(FAST, clock=stick.clock, stale_after_s=5.0, probe_timeout_s=3.0)
+    receiver = AntReceiver(
+        recorder.deliver, recorder.on_state, pairing=Pairing(PEDALS), settings=settings
+    )
+    receiver.start()
+    try:
+        assert wait_for(lambda: receiver.state is ReceiverState.CONNECTED)
+        stick.air.add(Pedals(PEDALS, common_every=0))
+        stick.air.effort = Effort(power_w=200, cadence_rpm=85, left_pct=49)
+        stick.run(10)
+        stopped_at = stick.clock()
+        stick.air.effort = Effort(power_w=0, cadence_rpm=0, left_pct=None)
+        stick.run(8)
+        end = stick.clock()
+        assert wait_for(lambda: recorder.pages[-1].timestamp_s >= end - 0.5)
+    finally:
+        receiver.stop()
+    merger = RiderMerger(Pairing(PEDALS))
+    samples = merger.feed(recorder.pages)
+    late = [s.power_w for s in samples if s.t_s >= stopped_at + 3.25]
+    assert late
+    assert set(late) == {0.0}
+    pedals = next(d for d in merger.device_states(end) if d.role is DeviceRole.PEDALS)
+    assert pedals.connected

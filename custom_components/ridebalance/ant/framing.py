@@ -33,6 +33,7 @@ _MIN_LENGTH: Final[Mapping[int, int]] = {
     Message.ID.RESPONSE_CAPABILITIES: 6,
     Message.ID.RESPONSE_SERIAL_NUMBER: 4,
 }
+_BROADCAST: Final = Message.ID.BROADCAST_DATA
 _DATA_MESSAGES: Final = frozenset(
     {
         Message.ID.BROADCAST_DATA,
@@ -92,6 +93,11 @@ class FrameGuard:
     It runs in openant's reader thread. USB errors are recorded (for the
     supervisor) instead of raised, after a short pause, so openant neither spins
     nor floods the log while the supervisor tears the node down.
+
+    openant drops a broadcast whose bytes equal the frame before it: a coasting
+    meter's repeated page, and with one device in range every repeat. The guard
+    hands exactly those to ``on_repeat`` (channel number, page with its extended
+    data), so a coasting rider's pedals are still heard.
     """
 
     def __init__(
@@ -104,6 +110,8 @@ class FrameGuard:
         self.channel_count = 0  # data frames for higher channels are dropped
         self.last_rx = time.monotonic()
         self.fault: BaseException | None = None
+        self.on_repeat: Callable[[int, bytes], None] | None = None
+        self._last_passed = b""  # what openant compares the next message with
 
     def read(self) -> array.array[int]:
         try:
@@ -160,6 +168,10 @@ class FrameGuard:
             if frame[2] in _DATA_MESSAGES and (frame[3] & 0x1F) >= self.channel_count:
                 self._counters.add("stray_frames")
                 continue
+            data = frame[3:-1]
+            if frame[2] == _BROADCAST and data == self._last_passed and self.on_repeat:
+                self.on_repeat(data[0] & 0x1F, data[1:])
+            self._last_passed = data
             out += frame
         return bytes(out)
 

@@ -143,6 +143,7 @@ class StickLink:
         self._node: Any = None
         self._guard: FrameGuard | None = None
         self._plan: ChannelPlan | None = None
+        self._identities: dict[int, tuple[int, int] | None] = {}  # by channel
         self._runner: threading.Thread | None = None
         self._run_error: BaseException | None = None
         self._closed = False
@@ -265,7 +266,13 @@ class StickLink:
 
     def _guarded_read(self, read: Callable[[], Any]) -> Callable[[], Any]:
         self._guard = FrameGuard(read, self._counters, self._settings.usb_error_pause_s)
+        self._guard.on_repeat = self._on_repeat
         return self._guard.read
+
+    def _on_repeat(self, channel_id: int, data: bytes) -> None:
+        # Runs in openant's reader thread, for the repeats openant drops.
+        if channel_id in self._identities:
+            self._on_data(self._identities[channel_id], data, channel_id)
 
     def _query_stick(self) -> StickInfo:
         caps = self._wait_reply(Message.ID.RESPONSE_CAPABILITIES)
@@ -350,6 +357,7 @@ class StickLink:
 
     def _bind(self, channel: Any, identity: tuple[int, int] | None) -> None:
         channel_id = channel.id
+        self._identities[channel_id] = identity
 
         def on_data(data: Any) -> None:
             self._on_data(identity, data, channel_id)
