@@ -259,3 +259,21 @@ async def test_an_upload_whose_file_was_cleaned_up_is_reported(
         flow_id, {"file": file_id, "context": "auto"}
     )
     assert result["errors"] == {"file": "upload_missing"}
+
+
+async def test_the_same_ride_uploaded_twice_is_learnt_once(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    rider: MockConfigEntry,
+    shared_fit: Path,
+) -> None:
+    """The second upload of a ride says "already imported" and teaches nothing."""
+    data = (shared_fit / VECTOR).read_bytes()
+    await _import(hass, hass_client, rider, VECTOR, data)
+    coordinator = rider.runtime_data
+    assert coordinator.baseline("outdoor").sessions == 1
+    result = await _import(hass, hass_client, rider, VECTOR, data)
+    shown = result["description_placeholders"]["result"]
+    assert shown.startswith("Imported 0 ride(s).")
+    assert f"- {VECTOR}: already imported" in shown
+    assert coordinator.baseline("outdoor").sessions == 1
