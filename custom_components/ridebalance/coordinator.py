@@ -109,6 +109,14 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
     async def async_start(self) -> None:
         """Load what was stored, start the source and the clocks."""
         await self._async_load()
+        # Sessions kept before trends existed (or while the recorder was off)
+        # reach the statistics too; rows are replaced, never doubled.
+        statistics.async_add_all(
+            self.hass,
+            self.config_entry.entry_id,
+            self.config_entry.title,
+            self._sessions,
+        )
         await self.source.async_start(
             SourceListener(self._on_samples, self._on_status, self._on_devices)
         )

@@ -181,5 +181,18 @@ def async_rebuild(
     stale = set(series(entry_id, title, before))
     if stale:
         get_instance(hass).async_clear_statistics(sorted(stale))
-    for found in series(entry_id, title, after).values():
+    async_add_all(hass, entry_id, title, after)
+
+
+@callback
+def async_add_all(
+    hass: HomeAssistant,
+    entry_id: str,
+    title: str,
+    sessions: Iterable[SessionRecord],
+) -> None:
+    """Every session's rows (an hour's row is replaced if it exists)."""
+    if not _recording(hass):
+        return
+    for found in series(entry_id, title, sessions).values():
         async_add_external_statistics(hass, found.metadata, found.rows)

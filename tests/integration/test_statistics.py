@@ -22,6 +22,7 @@ from homeassistant.components.recorder.statistics import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -241,3 +242,22 @@ async def test_the_trends_view_graphs_every_series(
     assert "Indoor left share per power band" not in graphs
     shown = {e["entity"] for g in graphs.values() for e in g["entities"]}
     assert shown == set(await _ids(hass))
+
+
+async def test_stored_sessions_reach_the_trends_when_the_rider_starts(
+    hass: HomeAssistant,
+    rider: MockConfigEntry,
+    shared_fit: Path,
+    tmp_path: Path,
+) -> None:
+    """Sessions kept before the statistics were (here: cleared) come back."""
+    await _import(hass, shared_fit, tmp_path)
+    await hass.config_entries.async_unload(rider.entry_id)
+    get_instance(hass).async_clear_statistics(sorted(await _ids(hass)))
+    await async_wait_recording_done(hass)
+    assert await _ids(hass) == {}
+
+    assert await hass.config_entries.async_setup(rider.entry_id)
+    await hass.async_block_till_done()
+    await async_wait_recording_done(hass)
+    assert len((await _rows(hass, OUTDOOR_LEFT))[OUTDOOR_LEFT]) == 2
