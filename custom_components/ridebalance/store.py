@@ -9,7 +9,7 @@ field), which is several times smaller in JSON than a list of objects.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 import json
 import math
@@ -39,6 +39,10 @@ RECENT_SESSIONS = 20
 # A save is written this long after it was asked for, so a burst of changes
 # (a rider turning a number up step by step) is one write.
 SAVE_DELAY_S = 1.0
+# Flagged episodes kept per stored session: a ride that flags more (a loose
+# pedal all afternoon) keeps the first ones and the count of the rest, so every
+# session stays a few kilobytes however long it ran.
+STORED_EPISODES = 40
 COLUMNS: tuple[str, ...] = ("t_s", *READING_FIELDS, *DYNAMICS_FIELDS)
 
 type Columns = dict[str, list[float | None]]
@@ -61,15 +65,28 @@ class SessionRecord:
     """A finished or imported session as kept in the Store.
 
     Its summary is a few kilobytes whatever the ride's length (figures per band,
-    the baseline's block statistics, one line per flagged episode), so every
-    session can be kept. ``learnt`` is whether the rider's baseline still holds
-    it: a baseline reset forgets every session learnt before it.
+    the baseline's block statistics, at most ``STORED_EPISODES`` flagged
+    episodes), so every session can be kept. ``learnt`` is whether the rider's
+    baseline still holds it: a baseline reset forgets every session learnt
+    before it. ``episodes_not_kept`` counts the episodes past the cap.
     """
 
     started: str
     ended: str
     summary: SessionSummary
     learnt: bool = True
+    episodes_not_kept: int = 0
+
+    def __post_init__(self) -> None:
+        extra = len(self.summary.episodes) - STORED_EPISODES
+        if extra > 0:
+            kept = replace(
+                self.summary, episodes=self.summary.episodes[:STORED_EPISODES]
+            )
+            object.__setattr__(self, "summary", kept)
+            object.__setattr__(
+                self, "episodes_not_kept", self.episodes_not_kept + extra
+            )
 
     @property
     def context(self) -> str:
@@ -82,6 +99,7 @@ class SessionRecord:
             "started": self.started,
             "ended": self.ended,
             "learnt": self.learnt,
+            "episodes_not_kept": self.episodes_not_kept,
             **self.summary.to_dict(),
         }
 
@@ -93,6 +111,7 @@ class SessionRecord:
             ended=str(data["ended"]),
             summary=SessionSummary.from_dict(dict(data)),
             learnt=bool(data.get("learnt", True)),
+            episodes_not_kept=int(data.get("episodes_not_kept", 0)),
         )
 
     def card(self) -> SessionCard:
@@ -103,7 +122,7 @@ class SessionRecord:
             duration_min=round(s.riding_s / 60.0, 1),
             avg_power_w=None if s.avg_power_w is None else round(s.avg_power_w),
             balance_left_pct=_round(s.balance_left_pct, 1),
-            episodes=len(s.episodes),
+            episodes=len(s.episodes) + self.episodes_not_kept,
             context=s.context,
         )
 

@@ -19,6 +19,7 @@ from custom_components.ridebalance.analysis import (
     Baselines,
     StreamingAnalyzer,
 )
+from custom_components.ridebalance.analysis.results import Episode, EpisodeKind
 from custom_components.ridebalance.analysis.session import RiderSettings
 from custom_components.ridebalance.const import DOMAIN
 from custom_components.ridebalance.model import RiderPosition, Sample
@@ -26,6 +27,7 @@ from custom_components.ridebalance.sim import demo_ride, generate
 from custom_components.ridebalance.store import (
     RECENT_SESSIONS,
     STORAGE_VERSION,
+    STORED_EPISODES,
     RiderData,
     RiderStore,
     RunningSession,
@@ -174,6 +176,42 @@ async def test_every_session_is_kept(
     _, back = await _loaded(hass)
     assert [s.started for s in back.sessions] == starts
     assert len(starts) > RECENT_SESSIONS
+
+
+async def test_a_session_that_flags_all_afternoon_stays_small(
+    hass: HomeAssistant, ride: list[Sample], real_storage: Path
+) -> None:
+    """A loose cleat flagging every minute for five hours keeps its file small.
+
+    The first episodes are kept whole, the rest only counted, and the session's
+    card still says how many there were.
+    """
+    record = _record(ride[:1200], "2026-11-01T07:00:00+00:00")
+    flags = [
+        Episode(
+            kind=EpisodeKind.ASYMMETRY,
+            onset_s=60.0 * minute,
+            detected_s=60.0 * minute + 40.0,
+            magnitude=4.5,
+            unit="pts",
+            reference=50.5,
+            power_band="150-200",
+            reason="left share 4.5 points above your usual at this effort",
+            end_s=60.0 * minute + 55.0,
+        )
+        for minute in range(300)
+    ]
+    flagged = replace(record, summary=replace(record.summary, episodes=flags))
+    assert len(flagged.summary.episodes) == STORED_EPISODES
+    store, _ = await _loaded(hass)
+    await store.async_save(RiderData(sessions=(flagged,)))
+    _, back = await _loaded(hass)
+
+    (session,) = back.sessions
+    assert session.card().episodes == 300
+    assert session.summary.episodes == flags[:STORED_EPISODES]
+    small = len(json.dumps(record.to_dict()))
+    assert len(json.dumps(session.to_dict())) < small + 250 * STORED_EPISODES
 
 
 async def test_a_running_session_without_readings_is_not_resumed(
