@@ -49,6 +49,8 @@ def test_analyze_json_and_plot(shared_fit: Path, tmp_path: Path) -> None:
         "warnings",
         "dynamics",
         "head_unit_dynamics",
+        "rides",
+        "skipped",
     }
     assert doc["ride"]["balance_side"] == "right"
     assert doc["figures"]["balance_right_pct"] == pytest.approx(49.84, abs=0.3)

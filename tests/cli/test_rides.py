@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 import io
 import json
 from pathlib import Path
 import shutil
+import subprocess
 
 import pytest
 
@@ -13,9 +15,9 @@ from custom_components.ridebalance.analysis import AnalysisSettings
 from custom_components.ridebalance.cli import Progress
 from custom_components.ridebalance.cli.rides import learn_baseline
 from custom_components.ridebalance.sim import Rider
-from tests.rides.fit_files import chained_newest_first, triathlon
+from tests.rides.fit_files import START, chained_newest_first, duathlon, triathlon
 
-from .conftest import ride_csv, run
+from .conftest import PNG_MAGIC, ride_csv, run
 
 
 def test_progress_bar_draws_on_request() -> None:
@@ -64,16 +66,84 @@ def test_baseline_learns_each_ride_once(
     )
 
 
-def test_analyze_names_what_else_a_file_holds(tmp_path: Path) -> None:
+def test_analyze_reports_each_cycling_session_of_a_multisport_file(
+    tmp_path: Path,
+) -> None:
+    """Bike, run, bike: both rides analysed with their own balance, the run named."""
+    path = tmp_path / "duathlon.fit"
+    path.write_bytes(duathlon())
+    doc = json.loads(run("analyze", str(path), "--json")[1])
+    rides = doc["rides"]
+    assert [r["ride"]["start_time"] for r in rides] == [
+        START.isoformat(),
+        (START + timedelta(minutes=40)).isoformat(),
+    ]
+    # Each ride's balance is its own (written 47 % and 52 % left).
+    assert rides[0]["figures"]["balance_left_pct"] == pytest.approx(47.0, abs=0.5)
+    assert rides[1]["figures"]["balance_left_pct"] == pytest.approx(52.0, abs=0.5)
+    assert rides[1]["figures"]["timer_s"] == pytest.approx(899.0, abs=1.0)
+    assert doc["skipped"] == ["session 2: a running activity, not a ride"]
+    # The top level stays the first ride, as for a file of one ride.
+    assert doc["figures"] == rides[0]["figures"]
+    assert "file" not in rides[0]
+
+    code, table = run("analyze", str(path))
+    assert code == 0
+    assert "=== Ride 1 of 2: started 2026-03-14 07:00 UTC, cycling" in table
+    assert "=== Ride 2 of 2: started 2026-03-14 07:40 UTC" in table
+    assert table.count("Balance by power band") == 2
+    assert "Skipped: session 2: a running activity, not a ride" in table
+
+
+def test_analyze_splits_a_chained_file_into_its_rides(tmp_path: Path) -> None:
+    """Two whole files appended (the later ride first): two rides, two reports."""
+    data, early, late = chained_newest_first()
+    path = tmp_path / "chained.fit"
+    path.write_bytes(data)
+    script = Path(__file__).resolve().parents[2] / "scripts" / "ridebalance"
+    done = subprocess.run(
+        [str(script), "analyze", str(path), "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    doc = json.loads(done.stdout)
+    assert [r["ride"]["start_time"] for r in doc["rides"]] == [
+        str(late.start_time and late.start_time.isoformat()),
+        str(early.start_time and early.start_time.isoformat()),
+    ]
+    assert [r["ride"]["records"] for r in doc["rides"]] == [len(late), len(early)]
+    assert [r["figures"]["balance_left_pct"] for r in doc["rides"]] == [
+        pytest.approx(51.0, abs=0.5),
+        pytest.approx(47.0, abs=0.5),
+    ]
+    assert doc["warnings"] == []
+    assert doc["skipped"] == []
+
+    plot = tmp_path / "chained.png"
+    code, table = run("analyze", str(path), "--plot", str(plot))
+    assert code == 0
+    assert table.count("=== Ride ") == 2
+    second = tmp_path / "chained-2.png"
+    assert f"Plot written to {second}" in table
+    assert second.read_bytes().startswith(PNG_MAGIC)
+
+
+def test_analyze_of_one_ride_keeps_its_shape(tmp_path: Path) -> None:
+    """A triathlon has one ride: no headings; the swim and run are named."""
     tri = tmp_path / "tri.fit"
     tri.write_bytes(triathlon())
     doc = json.loads(run("analyze", str(tri), "--json")[1])
     assert doc["ride"]["sport"] == "cycling"
-    assert doc["warnings"] == [
-        "skipped session 1: a swimming activity, not a ride",
-        "skipped session 3: a running activity, not a ride",
+    assert len(doc["rides"]) == 1
+    assert doc["rides"][0]["analysis"] == doc["analysis"]
+    assert doc["skipped"] == [
+        "session 1: a swimming activity, not a ride",
+        "session 3: a running activity, not a ride",
     ]
-    chained = tmp_path / "chained.fit"
-    chained.write_bytes(chained_newest_first()[0])
-    (note,) = json.loads(run("analyze", str(chained), "--json")[1])["warnings"]
-    assert "1 more ride(s)" in note
+    table = run("analyze", str(tri))[1]
+    assert "=== Ride" not in table
+    assert "Skipped: session 1: a swimming activity, not a ride" in table

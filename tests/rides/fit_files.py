@@ -65,6 +65,16 @@ def triathlon() -> bytes:
     return wrap(b"".join(body(encode_fit(r)) for r in (swim, bike, run)))
 
 
+def duathlon() -> bytes:
+    """Bike, run, bike in one file: two cycling sessions around a run."""
+    first = ride(1200, sport="cycling", left=47.0, seed=6, start=START)
+    run = ride(600, sport="running", start=START + timedelta(minutes=25))
+    second = ride(
+        900, sport="cycling", left=52.0, seed=7, start=START + timedelta(minutes=40)
+    )
+    return wrap(b"".join(body(encode_fit(r)) for r in (first, run, second)))
+
+
 def chained_newest_first() -> tuple[bytes, Ride, Ride]:
     """Two whole FIT files appended, the later ride first."""
     early = ride(900, left=47.0, seed=4, start=START)

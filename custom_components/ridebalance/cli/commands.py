@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Mapping
 import json
+from pathlib import Path
 import sys
-from typing import IO
+from typing import IO, Any
 
 from ..analysis.compare import MIN_BLOCKS, RESOLUTION_PTS, Z95
 from ..ant.pages import (
@@ -34,8 +35,10 @@ from .plots import plot_analysis, plot_comparison
 from .render import JSON_VERSION, analysis_json, render_analysis, render_comparison
 from .rides import (
     Analysis,
+    FileAnalysis,
     Progress,
     analyse_file,
+    analyse_rides,
     compare_sides,
     indoor_flag,
     learn_baseline,
@@ -189,8 +192,34 @@ def cmd_simulate(args: argparse.Namespace, out: IO[str]) -> int:
     return 0
 
 
+def _plot_path(plot: Path, index: int) -> Path:
+    """The first ride's plot where asked; the next rides' beside it (-2, -3...)."""
+    return plot if index == 0 else plot.with_stem(f"{plot.stem}-{index + 1}")
+
+
+def _ride_heading(index: int, found: FileAnalysis) -> str:
+    ride = found.rides[index].ride
+    started = "start unknown"
+    if ride.start_time is not None:
+        started = f"started {ride.start_time:%Y-%m-%d %H:%M} UTC"
+    sport = f"{ride.sport or 'ride'}{'/' + ride.sub_sport if ride.sub_sport else ''}"
+    session = "" if ride.session is None else f", session {ride.session}"
+    return f"=== Ride {index + 1} of {len(found.rides)}: {started}, {sport}{session}"
+
+
+def analyze_json(found: FileAnalysis) -> dict[str, Any]:
+    """The first ride's document (as for a file of one ride), every ride's under
+    ``rides`` and the sessions that are not rides under ``skipped``."""
+    docs = [{**analysis_json(r), **dynamics_json(r)} for r in found.rides]
+    per_ride = [
+        {key: value for key, value in doc.items() if key not in ("version", "file")}
+        for doc in docs
+    ]
+    return {**docs[0], "rides": per_ride, "skipped": list(found.skipped)}
+
+
 def cmd_analyze(args: argparse.Namespace, out: IO[str]) -> int:
-    """Analyse one ride."""
+    """Analyse every ride of a file."""
     settings = settings_from_args(args)
     baseline = None
     if args.baseline:
@@ -200,19 +229,29 @@ def cmd_analyze(args: argparse.Namespace, out: IO[str]) -> int:
         )
         for note in left_out:
             sys.stderr.write(f"ridebalance analyze: --baseline: {note}; not learnt\n")
-    result = analyse_file(
+    found = analyse_rides(
         args.ride, settings, indoor_flag(args), args.allow_truncated, baseline
     )
+    plots: list[Path] = []
     if args.plot is not None:
-        plot_analysis(result, args.plot, settings.power_floor_w)
+        for index, result in enumerate(found.rides):
+            plots.append(_plot_path(args.plot, index))
+            plot_analysis(result, plots[-1], settings.power_floor_w)
     if args.json:
-        json.dump({**analysis_json(result), **dynamics_json(result)}, out, indent=2)
+        json.dump(analyze_json(found), out, indent=2)
         out.write("\n")
-    else:
-        out.write("\n".join([render_analysis(result), *render_dynamics(result)]))
-        out.write("\n")
-        if args.plot is not None:
-            out.write(f"Plot written to {args.plot}\n")
+        return 0
+    blocks: list[str] = []
+    for index, result in enumerate(found.rides):
+        lines = [render_analysis(result), *render_dynamics(result)]
+        if len(found.rides) > 1:
+            lines.insert(0, _ride_heading(index, found))
+        blocks.append("\n".join(lines))
+    out.write("\n\n".join(blocks) + "\n")
+    for reason in found.skipped:
+        out.write(f"Skipped: {reason}\n")
+    for plot in plots:
+        out.write(f"Plot written to {plot}\n")
     return 0
 
 

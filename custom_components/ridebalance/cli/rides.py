@@ -21,7 +21,7 @@ from ..analysis import (
 )
 from ..analysis.compare import compare_baselines
 from ..analysis.dynamics import DynamicsReport
-from ..rides import Ride, RideFileWarning, read_rides
+from ..rides import NoPowerError, Ride, RideFileWarning, read_rides
 from ..rides.analyze import analyse_dynamics, analyse_ride
 from ..rides.learn import rides_to_learn
 from ..rides.summary import SessionFigures, session_figures
@@ -71,22 +71,6 @@ def settings_from_args(args: argparse.Namespace) -> AnalysisSettings:
     return AnalysisSettings(**kwargs)
 
 
-def _load(path: Path, indoor: bool | None, allow_truncated: bool) -> Ride:
-    """The file's first ride; what else the file holds is named in its warnings."""
-    with warnings.catch_warnings():
-        # The ride records the warning itself; the CLI prints it once.
-        warnings.simplefilter("ignore", RideFileWarning)
-        found = read_rides(path, indoor=indoor, allow_truncated=allow_truncated)
-    first, others = found.rides[0], len(found.rides) - 1
-    notes = [f"skipped {reason}" for reason in found.skipped]
-    if others:
-        notes.append(
-            f"the file holds {others} more ride(s) (a chained or multisport file); "
-            "this is the first, --baseline and the import learn from each"
-        )
-    return replace(first, warnings=(*first.warnings, *notes)) if notes else first
-
-
 @dataclass(frozen=True, slots=True)
 class Analysis:
     """One analysed ride: the file, our session figures and the engine's summary."""
@@ -99,15 +83,18 @@ class Analysis:
     dynamics: DynamicsReport | None = None
 
 
-def analyse_file(
-    path: Path,
-    settings: AnalysisSettings,
-    indoor: bool | None,
-    allow_truncated: bool,
-    baseline: Baseline | None = None,
+@dataclass(frozen=True, slots=True)
+class FileAnalysis:
+    """Every ride of one file, analysed, and what else it holds (named)."""
+
+    path: Path
+    rides: tuple[Analysis, ...]
+    skipped: tuple[str, ...]
+
+
+def _analysis(
+    path: Path, ride: Ride, settings: AnalysisSettings, baseline: Baseline | None
 ) -> Analysis:
-    """Read and analyse one ride; raise RideFileError when it lacks power."""
-    ride = _load(path, indoor, allow_truncated)
     summary = analyse_ride(ride, settings, baseline, _context(ride))
     return Analysis(
         path,
@@ -117,6 +104,58 @@ def analyse_file(
         baseline is not None,
         analyse_dynamics([ride], settings),
     )
+
+
+def analyse_rides(
+    path: Path,
+    settings: AnalysisSettings,
+    indoor: bool | None,
+    allow_truncated: bool,
+    baseline: Baseline | None = None,
+) -> FileAnalysis:
+    """Read and analyse every ride of a file (a chained or multisport file has
+    several); raise RideFileError when none has power.
+
+    A ride without power beside others with power is named as skipped.
+    """
+    with warnings.catch_warnings():
+        # The ride records the warning itself; the CLI prints it once.
+        warnings.simplefilter("ignore", RideFileWarning)
+        found = read_rides(path, indoor=indoor, allow_truncated=allow_truncated)
+    results: list[Analysis] = []
+    skipped = list(found.skipped)
+    for ride in found.rides:
+        try:
+            results.append(_analysis(path, ride, settings, baseline))
+        except NoPowerError as err:
+            if len(found.rides) == 1:
+                raise
+            skipped.append(str(err))
+    if not results:
+        raise NoPowerError(f"{path.name}: no ride of the file has power readings")
+    return FileAnalysis(path, tuple(results), tuple(skipped))
+
+
+def analyse_file(
+    path: Path,
+    settings: AnalysisSettings,
+    indoor: bool | None,
+    allow_truncated: bool,
+    baseline: Baseline | None = None,
+) -> Analysis:
+    """The file's first ride, analysed; what else it holds is in its warnings."""
+    found = analyse_rides(path, settings, indoor, allow_truncated, baseline)
+    first, others = found.rides[0], len(found.rides) - 1
+    notes = [f"skipped {reason}" for reason in found.skipped]
+    if others:
+        notes.append(
+            f"the file holds {others} more ride(s) (a chained or multisport file); "
+            "this is the first, analyze shows each"
+        )
+    if not notes:
+        return first
+    ride = replace(first.ride, warnings=(*first.ride.warnings, *notes))
+    return replace(first, ride=ride)
 
 
 def learn_baseline(

@@ -201,6 +201,7 @@ class _Part:
     records: list[Message]
     session: Message
     whole_session: bool
+    number: int | None  # the session's, in a file of several sessions
     key: str  # which ride of the activity: session number, piece of a split
 
 
@@ -248,6 +249,7 @@ def _parts(activity: Activity) -> tuple[list[_Part], list[str], list[str]]:
                 group[a:b],
                 session,
                 whole_session=len(ranges) == 1,
+                number=number or None,
                 key=key if len(ranges) == 1 else f"{key}.{k}",
             )
             for k, (a, b) in enumerate(ranges, 1)
@@ -373,6 +375,7 @@ def _ride(
         file_format="fit",
         path=activity.path,
         ride_id=ride_id,
+        session=part.number,
         truncated=activity.truncated,
         warnings=activity.notes,
     )

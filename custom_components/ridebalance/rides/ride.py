@@ -94,7 +94,8 @@ class Ride(ReadingArrays):
     ``ride_id`` says which ride this is, so it is learnt once: a FIT file's
     serial number and creation time (plus the session for a file of several
     rides), otherwise a hash of the file's bytes. ``truncated`` marks a ride read
-    from a file cut short (``allow_truncated``).
+    from a file cut short (``allow_truncated``). ``session`` is the ride's
+    session number (from 1) in a file of several sessions (a multisport file).
     ``left_pct`` is the LEFT share in percent and is only filled when the file
     said which side its balance figure belongs to (``balance_side == "right"``);
     a balance without the side bit stays in ``unsided_balance_pct`` and is
@@ -117,6 +118,7 @@ class Ride(ReadingArrays):
     file_format: Literal["fit", "csv"] = "fit"
     path: Path | None = None
     ride_id: str | None = None
+    session: int | None = None
     truncated: bool = False
     warnings: tuple[str, ...] = field(default=())
 
