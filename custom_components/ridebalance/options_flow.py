@@ -47,6 +47,7 @@ from .ride_import import RIDE_SUFFIXES, ImportReport, async_import_rides
 
 CONF_FILE = "file"
 CONF_CONTEXT = "context"
+CONF_KEEP_TRUNCATED = "keep_truncated"
 SPEED_SELECTOR = NumberSelector(
     NumberSelectorConfig(min=1, max=MAX_SIM_SPEED, step=1, mode=NumberSelectorMode.BOX)
 )
@@ -62,6 +63,7 @@ IMPORT_SCHEMA = probatio.Schema(
                 translation_key="import_context",
             )
         ),
+        probatio.Optional(CONF_KEEP_TRUNCATED, default=False): BooleanSelector(),
     }
 )
 # A Garmin export holds one activity; far bigger members are not rides.
@@ -187,7 +189,9 @@ class RideBalanceOptionsFlow(OptionsFlowWithReload):
         if user_input is not None:
             try:
                 self._report = await self._async_import(
-                    user_input[CONF_FILE], user_input[CONF_CONTEXT]
+                    user_input[CONF_FILE],
+                    user_input[CONF_CONTEXT],
+                    keep_truncated=bool(user_input.get(CONF_KEEP_TRUNCATED, False)),
                 )
             except UploadError as err:
                 errors[CONF_FILE] = err.reason
@@ -201,7 +205,9 @@ class RideBalanceOptionsFlow(OptionsFlowWithReload):
             errors=errors,
         )
 
-    async def _async_import(self, file_id: str, context: str) -> ImportReport:
+    async def _async_import(
+        self, file_id: str, context: str, *, keep_truncated: bool
+    ) -> ImportReport:
         hass = self.hass
         folder, files = await hass.async_add_executor_job(_receive, hass, file_id)
         try:
@@ -212,6 +218,7 @@ class RideBalanceOptionsFlow(OptionsFlowWithReload):
                 context,
                 # Only what was unpacked from the upload, into this folder.
                 allowed=lambda real: real.is_relative_to(folder.resolve()),
+                keep_truncated=keep_truncated,
             )
         finally:
             await hass.async_add_executor_job(shutil.rmtree, folder, True)

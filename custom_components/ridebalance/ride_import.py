@@ -33,7 +33,8 @@ RIDE_SUFFIXES = frozenset({".fit", ".csv"})
 # Ten hours of 1 Hz FIT records are about 5 MB; a CSV twice that.
 MAX_FILE_BYTES = 64 * 1024 * 1024
 KEEP_TRUNCATED_HINT = (
-    "; the import_rides action with keep_truncated uses the records before the cut"
+    "; 'Keep truncated rides' in the upload (keep_truncated in the import_rides"
+    " action) keeps what it holds"
 )
 
 type PathCheck = Callable[[Path], bool]

@@ -20,9 +20,12 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.ridebalance.const import CONF_DYNAMICS, CONF_SPEED, DOMAIN
+from custom_components.ridebalance.rides.fit_writer import encode_fit
+from tests.rides import fit_files
 
 VECTOR = "edge810-vector-pedals.fit"
 RUN = "fenix5-run-not-cycling.fit"
+TRUNCATED = "truncated-eof.fit"
 
 
 @pytest.fixture(autouse=True)
@@ -72,12 +75,13 @@ async def _import(
     data: bytes,
     *,
     context: str = "outdoor",
+    **choices: bool,
 ) -> dict[str, Any]:
     flow_id = await _import_form(hass, entry)
     file_id = await _upload(hass_client, name, data)
     result: dict[str, Any] = dict(
         await hass.config_entries.options.async_configure(
-            flow_id, {"file": file_id, "context": context}
+            flow_id, {"file": file_id, "context": context, **choices}
         )
     )
     return result
@@ -181,6 +185,45 @@ async def test_a_run_is_skipped_with_the_reason(
     assert shown.startswith("Imported 0 ride(s).")
     assert f"- {RUN}: " in shown
     assert rider.runtime_data.baseline("outdoor").sessions == 0
+
+
+async def test_a_truncated_upload_is_kept_only_when_asked(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    rider: MockConfigEntry,
+    shared_fit: Path,
+) -> None:
+    """A file that ends mid-record is refused with the way to keep it; asked
+    to, the upload learns what it holds and says it was truncated."""
+    data = (shared_fit / TRUNCATED).read_bytes()
+    coordinator = rider.runtime_data
+    refused = await _import(hass, hass_client, rider, TRUNCATED, data)
+    shown = refused["description_placeholders"]["result"]
+    assert shown.startswith("Imported 0 ride(s).")
+    assert f"- {TRUNCATED}: " in shown
+    assert "Keep truncated rides" in shown
+    assert coordinator.baseline("outdoor").sessions == 0
+    await hass.config_entries.options.async_configure(refused["flow_id"], {})
+
+    # Kept, the file is read up to the cut: it turns out to be a run.
+    kept = await _import(hass, hass_client, rider, TRUNCATED, data, keep_truncated=True)
+    shown = kept["description_placeholders"]["result"]
+    assert f"- {TRUNCATED}: {TRUNCATED} is a running activity, not a ride" in shown
+    await hass.config_entries.options.async_configure(kept["flow_id"], {})
+
+    # A ride whose head unit lost power before the last byte: learnt when kept.
+    cut = encode_fit(fit_files.ride(1200))[:-1]
+    refused = await _import(hass, hass_client, rider, "cut.fit", cut)
+    assert "Keep truncated rides" in refused["description_placeholders"]["result"]
+    await hass.config_entries.options.async_configure(refused["flow_id"], {})
+    assert coordinator.baseline("outdoor").sessions == 0
+    kept = await _import(hass, hass_client, rider, "cut.fit", cut, keep_truncated=True)
+    shown = kept["description_placeholders"]["result"]
+    assert shown.startswith("Imported 1 ride(s).\n- cut.fit: outdoor, 20 min")
+    assert shown.endswith(
+        "(truncated: kept what it holds (the records before the cut))"
+    )
+    assert coordinator.baseline("outdoor").sessions == 1
 
 
 @pytest.mark.parametrize(

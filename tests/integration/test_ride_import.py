@@ -156,7 +156,9 @@ async def test_a_truncated_file_is_refused_unless_the_rider_keeps_it(
     kept = await _import(hass, whole, context="indoor", keep_truncated=True)
     (ride,) = kept["imported"]
     assert ride["truncated"] is True
-    assert ride["notes"] == ["truncated: only the records before the cut were used"]
+    assert ride["notes"] == [
+        "truncated: kept what it holds (the records before the cut)"
+    ]
     assert "truncated" in _notification(hass)
     assert coordinator.baseline("indoor").sessions == 1
 

@@ -28,7 +28,7 @@ from .errors import RideFileError, RideFileWarning
 from .ride import Ride
 
 MIN_RIDING_S = 300.0
-TRUNCATED_NOTE = "truncated: only the records before the cut were used"
+TRUNCATED_NOTE = "truncated: kept what it holds (the records before the cut)"
 
 
 @dataclass(frozen=True, slots=True)
