@@ -95,6 +95,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: RideBalanceConfigEntry) 
         ) from err
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    coordinator.async_set_up()
     return True
 
 

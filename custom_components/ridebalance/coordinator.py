@@ -92,6 +92,7 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
         self._sessions: list[SessionRecord] = []
         self._ride_ids: set[str] = set()
         self._started = False
+        self._unsaved = False  # changed while setting up, saved once set up
         self._tracker = SessionTracker(RiderSettings(), self._baselines)
         self._last_session_samples: list[Sample] = []
         self._session_started: datetime | None = None
@@ -134,7 +135,17 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
             )
         )
         self._publish(None)
+
+    @callback
+    def async_set_up(self) -> None:
+        """The entry is set up: from now on what changes is saved.
+
+        Until then nothing is written (a session the load closed is saved now),
+        so a setup that fails after the load leaves the rider's file as it was.
+        """
         self._started = True
+        if self._unsaved:
+            self._save()
 
     async def async_shutdown(self) -> None:
         """Stop the source and clocks, keep a running session for resumption.
@@ -203,7 +214,10 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
 
     @callback
     def _save(self) -> None:
-        self._store.async_delay_save(self._rider_data)
+        if self._started:
+            self._store.async_delay_save(self._rider_data)
+        else:
+            self._unsaved = True
 
     # --- what the rider does ---------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 import json
 from pathlib import Path
@@ -17,16 +18,30 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
 )
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
-from custom_components.ridebalance.analysis import AnalysisSettings, StreamingAnalyzer
+from custom_components.ridebalance.analysis import (
+    AnalysisSettings,
+    Baselines,
+    StreamingAnalyzer,
+)
 from custom_components.ridebalance.const import DOMAIN
 from custom_components.ridebalance.sim import demo_ride, generate
-from custom_components.ridebalance.store import SessionRecord
+from custom_components.ridebalance.store import (
+    STORAGE_MINOR_VERSION,
+    STORAGE_VERSION,
+    RiderData,
+    RunningSession,
+    SessionRecord,
+    encode,
+)
+from tests.usbstick.backend import SimulatedStick
 
 
 def _state_of(entry: ConfigEntry) -> ConfigEntryState:
@@ -167,11 +182,13 @@ async def test_only_silent_sensor_devices_can_be_deleted(
     await hass.config_entries.async_unload(sim_entry.entry_id)
 
 
-def _stored(storage_dir: Path, entry: MockConfigEntry, data: Any, version: int) -> Path:
+def _stored(
+    storage_dir: Path, entry: MockConfigEntry, data: Any, version: int, minor: int = 1
+) -> Path:
     """Write the rider's file as Home Assistant's Store lays it out."""
     storage_dir.mkdir(parents=True, exist_ok=True)
     path = storage_dir / f"ridebalance.{entry.entry_id}"
-    doc = {"version": version, "minor_version": 1, "key": path.name, "data": data}
+    doc = {"version": version, "minor_version": minor, "key": path.name, "data": data}
     path.write_text(json.dumps(doc))
     return path
 
@@ -231,3 +248,102 @@ async def test_a_damaged_store_loads_what_it_can_and_loses_nothing(
     assert [s["started"] for s in stored["sessions"]] == [session["started"]]
     (kept,) = _damaged_files(path)
     assert json.loads(kept.read_text()) == {"settings": ["not", "a", "mapping"]}
+
+
+def _rider_file(storage_dir: Path, entry: MockConfigEntry) -> tuple[Path, Path]:
+    """A rider's store as RideBalance keeps it, and its previous copy (``.bak``).
+
+    Two sessions, both baselines, learnt rides, and a ride interrupted two
+    days ago that the next start closes with what it had.
+    """
+    arrays = generate(demo_ride(), seed=5)
+    records = []
+    for started, span in (
+        ("2026-11-29T18:00:00+00:00", range(1200)),
+        ("2026-11-30T18:00:00+00:00", range(1200, 2400)),
+    ):
+        analyzer = StreamingAnalyzer(AnalysisSettings(), context="indoor")
+        for i in span:
+            analyzer.push(arrays.sample(i))
+        records.append(SessionRecord(started, started, analyzer.finish()))
+    baselines = Baselines()
+    baselines.learn("indoor", records[0].summary)
+    baselines.learn("outdoor", records[1].summary)
+    saved = dt_util.utcnow().replace(microsecond=0) - timedelta(days=2)
+    running = RunningSession(
+        started=saved - timedelta(minutes=10),
+        saved=saved,
+        samples=tuple(replace(arrays.sample(i), power_source=None) for i in range(600)),
+    )
+    full = RiderData(
+        baselines=baselines,
+        sessions=tuple(records),
+        running=running,
+        ride_ids=frozenset({"fit:3301972258:973710835"}),
+    )
+    current = (STORAGE_VERSION, STORAGE_MINOR_VERSION)
+    older = encode(replace(full, sessions=tuple(records[:1]), running=None))
+    first = _stored(storage_dir, entry, older, *current)
+    backup = first.rename(first.with_name(first.name + ".bak"))
+    return _stored(storage_dir, entry, encode(full), *current), backup
+
+
+async def _fail_platform_setup(*_args: Any) -> bool:
+    raise RuntimeError("a platform could not be set up")
+
+
+@pytest.mark.parametrize("failure", ["stick_busy", "platform_error"])
+async def test_a_setup_that_fails_after_the_load_writes_nothing(
+    hass: HomeAssistant,
+    *,
+    stick: SimulatedStick,
+    ant_entry: MockConfigEntry,
+    real_storage: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    failure: str,
+) -> None:
+    """The store was read, then setup failed: Home Assistant runs the unload
+    callbacks and stops, and the rider's file and its backup are as they were."""
+    path, backup = _rider_file(real_storage, ant_entry)
+    before, backup_before = path.read_bytes(), backup.read_bytes()
+    if failure == "stick_busy":  # the source cannot start: setup is retried
+        stick.set_open_error(16)
+        expected = ConfigEntryState.SETUP_RETRY
+    else:
+        monkeypatch.setattr(
+            hass.config_entries, "async_forward_entry_setups", _fail_platform_setup
+        )
+        expected = ConfigEntryState.SETUP_ERROR
+    ant_entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(ant_entry.entry_id)
+    await hass.async_block_till_done()
+    assert ant_entry.state is expected
+    await hass.async_stop(force=True)
+
+    assert path.read_bytes() == before
+    assert backup.read_bytes() == backup_before
+    stored = json.loads(path.read_text())["data"]
+    assert len(stored["sessions"]) == 2
+    assert stored["running"] is not None
+
+
+async def test_a_ride_closed_at_the_load_is_saved_once_set_up(
+    hass: HomeAssistant,
+    stick: SimulatedStick,
+    ant_entry: MockConfigEntry,
+    real_storage: Path,
+) -> None:
+    """The same file, and setup succeeds: the interrupted ride is kept as a
+    session, and the file as it was becomes the backup."""
+    path, backup = _rider_file(real_storage, ant_entry)
+    before = path.read_bytes()
+    ant_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(ant_entry.entry_id)
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_unload(ant_entry.entry_id)
+    await hass.async_block_till_done()
+
+    stored = json.loads(path.read_text())["data"]
+    assert len(stored["sessions"]) == 3
+    assert stored["running"] is None
+    assert backup.read_bytes() == before
