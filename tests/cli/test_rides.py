@@ -9,12 +9,16 @@ from pathlib import Path
 import shutil
 import subprocess
 
+import numpy as np
 import pytest
 
 from custom_components.ridebalance.analysis import AnalysisSettings
 from custom_components.ridebalance.cli import Progress
-from custom_components.ridebalance.cli.rides import learn_baseline
+from custom_components.ridebalance.cli.rides import analyse_rides, learn_baseline
+from custom_components.ridebalance.rides import NoPowerError, Ride
+from custom_components.ridebalance.rides.fit_writer import encode_fit
 from custom_components.ridebalance.sim import Rider
+from tests.rides import fit_files
 from tests.rides.fit_files import START, chained_newest_first, duathlon, triathlon
 
 from .conftest import PNG_MAGIC, ride_csv, run
@@ -147,3 +151,28 @@ def test_analyze_of_one_ride_keeps_its_shape(tmp_path: Path) -> None:
     table = run("analyze", str(tri))[1]
     assert "=== Ride" not in table
     assert "Skipped: session 1: a swimming activity, not a ride" in table
+
+
+def test_a_ride_without_power_beside_others_is_named_as_skipped(
+    tmp_path: Path,
+) -> None:
+    """A chained file whose later ride had no power meter paired."""
+    t = np.arange(900, dtype=float)
+    unpowered = Ride.from_columns(
+        t,
+        cadence_rpm=np.full(900, 85.0),
+        heart_rate_bpm=np.full(900, 120.0),
+        indoor=True,
+        start_time=START + timedelta(hours=3),
+    )
+    path = tmp_path / "two.fit"
+    path.write_bytes(encode_fit(fit_files.ride(900)) + encode_fit(unpowered))
+    doc = json.loads(run("analyze", str(path), "--json")[1])
+    assert len(doc["rides"]) == 1
+    (reason,) = doc["skipped"]
+    assert reason.endswith("the ride has no power readings")
+
+    alone = tmp_path / "alone.fit"
+    alone.write_bytes(encode_fit(unpowered) + encode_fit(unpowered))
+    with pytest.raises(NoPowerError, match="no ride of the file has power readings"):
+        analyse_rides(alone, AnalysisSettings(), None, allow_truncated=False)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 import sys
 from typing import IO, Any
@@ -143,19 +143,8 @@ def analyse_file(
     allow_truncated: bool,
     baseline: Baseline | None = None,
 ) -> Analysis:
-    """The file's first ride, analysed; what else it holds is in its warnings."""
-    found = analyse_rides(path, settings, indoor, allow_truncated, baseline)
-    first, others = found.rides[0], len(found.rides) - 1
-    notes = [f"skipped {reason}" for reason in found.skipped]
-    if others:
-        notes.append(
-            f"the file holds {others} more ride(s) (a chained or multisport file); "
-            "this is the first, analyze shows each"
-        )
-    if not notes:
-        return first
-    ride = replace(first.ride, warnings=(*first.ride.warnings, *notes))
-    return replace(first, ride=ride)
+    """The file's first ride with power, analysed (``compare`` takes one a file)."""
+    return analyse_rides(path, settings, indoor, allow_truncated, baseline).rides[0]
 
 
 def learn_baseline(
