@@ -13,6 +13,7 @@ import pytest
 from custom_components.ridebalance.ant import (
     receiver as receiver_module,
 )
+from custom_components.ridebalance.ant.merger import RiderMerger
 from custom_components.ridebalance.ant.pages import RawPage
 from custom_components.ridebalance.ant.pairing import Pairing
 from custom_components.ridebalance.ant.receiver import AntReceiver
@@ -20,6 +21,7 @@ from custom_components.ridebalance.ant.stick import (
     ReceiveMode,
     ReceiverState,
 )
+from tests.usbstick.air import Effort, Pedals
 from tests.usbstick.backend import SimulatedStick
 
 from .receiver_kit import (
@@ -384,3 +386,45 @@ def test_a_stick_that_goes_quiet_and_refuses_writes_is_reopened(
     finally:
         stick.write_errno = None
         receiver.stop()
+
+
+@pytest.mark.parametrize("time_synchronous", [False, True])
+def test_a_crank_torque_meter_reads_0_w_when_the_rider_stops_and_no_spike_after(
+    stick: SimulatedStick, recorder: Recorder, time_synchronous: bool
+) -> None:
+    """Pedals that send crank torque (0x12): 20 s riding, a 33 s stop, riding again.
+
+    What the rider sees: 0 W (not "unknown") within 3 s of stopping, on an
+    event-synchronous meter and on one whose timer keeps sending events; and the
+    first turn after the stop, whose crank period wrapped, is no spike.
+    """
+    settings = replace(FAST, clock=stick.clock, stale_after_s=5.0, probe_timeout_s=3.0)
+    receiver = AntReceiver(
+        recorder.deliver, recorder.on_state, pairing=Pairing(PEDALS), settings=settings
+    )
+    receiver.start()
+    try:
+        assert wait_for(lambda: receiver.state is ReceiverState.CONNECTED)
+        stick.air.add(
+            Pedals(PEDALS, crank_torque=True, time_synchronous=time_synchronous)
+        )
+        riding = Effort(power_w=240, cadence_rpm=90, left_pct=49)
+        stick.air.effort = riding
+        stick.run(20)
+        stopped_at = stick.clock()
+        stick.air.effort = Effort(power_w=0, cadence_rpm=0, left_pct=None)
+        stick.run(33)
+        stick.air.effort = riding
+        stick.run(10)
+        end = stick.clock()
+        assert wait_for(lambda: recorder.pages[-1].timestamp_s >= end - 0.5)
+    finally:
+        receiver.stop()
+    samples = RiderMerger(Pairing(PEDALS)).feed(recorder.pages)
+    stopped = [s for s in samples if stopped_at + 3.25 <= s.t_s <= stopped_at + 33]
+    assert stopped
+    assert {s.power_w for s in stopped} == {0.0}
+    assert max(s.power_w or 0 for s in samples) < 300
+    assert max(s.cadence_rpm or 0 for s in samples) < 100
+    resumed = [s for s in samples if s.t_s >= end - 5]
+    assert resumed[-1].power_w == pytest.approx(240, rel=0.1)
