@@ -125,3 +125,32 @@ def test_setup_scan_lists_every_power_meter_in_range(stick: SimulatedStick) -> N
         (17, TRAINER),
         (120, HRM),
     }
+
+
+def test_a_lost_lock_searches_again_and_finds_the_pedals_back(
+    stick: SimulatedStick, recorder: Recorder, start: Start
+) -> None:
+    """The pedals go out of range for 3 s: the stick drops the channel to search
+    (EVENT_RX_FAIL_GO_TO_SEARCH) and the pages come back with the pedals."""
+    pedals = stick.air.add(Pedals(PEDALS))
+    start(Pairing())
+    stick.run(5)
+    pedals.on = False
+    stick.run(3)
+    heard_before = len(recorder.pages)
+    pedals.on = True
+    stick.run(5)
+    assert wait_for(lambda: len(recorder.pages) >= heard_before + 15)
+
+
+def test_an_older_stick_without_low_priority_search_or_lists_still_bounds_it(
+    stick: SimulatedStick, recorder: Recorder, start: Start
+) -> None:
+    stick.firmware.advanced_options = 0x1A  # no low-priority search, no lists
+    stick.air.add(Pedals(PEDALS))
+    start(Pairing(trainer=TRAINER))
+    assert [c[1] for c in stick.commands(0x44)] == [12, 12, 12]  # 30 s, then closed
+    assert stick.commands(0x63) == []
+    assert stick.commands(0x59) == []
+    stick.run(40)  # the absent trainer's search times out and is opened again
+    assert wait_for(lambda: len(stick.commands(0x4B)) >= 5)

@@ -164,6 +164,7 @@ class Firmware:
         self._emit = emit
         self.scan_mode_supported = scan_mode
         self.extended_supported = extended
+        self.advanced_options = CAPABILITIES_SCAN[3]  # 0x80 search lists, 0x20 low
         self.serial_number = serial_number
         self.silent = False  # a hung stick: takes commands, sends nothing
         self.received: list[tuple[int, bytes]] = []
@@ -284,6 +285,7 @@ class Firmware:
             caps = bytearray(
                 CAPABILITIES_SCAN if self.scan_mode_supported else CAPABILITIES_NO_SCAN
             )
+            caps[3] = self.advanced_options
             if not self.extended_supported:
                 caps[4] &= ~0x02
             return [frame(0x54, caps)]

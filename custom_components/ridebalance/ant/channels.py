@@ -126,8 +126,8 @@ class ChannelPlan:
     def heard(self, channel_id: int, device_type: int, device_number: int) -> None:
         """A page arrived on a channel: its search found this device."""
         profile = self._channels.get(channel_id)
-        if profile is None or profile.wanted:
-            return
+        if profile is None or profile.wanted or not device_number:
+            return  # paired, or a stick without extended data: no number to go on
         with self._lock:
             profile.locked = device_number
             if device_type == DEVICE_TYPE_FITNESS_EQUIPMENT and not self._trainer:
