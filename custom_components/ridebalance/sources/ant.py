@@ -1,47 +1,38 @@
 """The rider's own ANT+ stick as a source: pedals, trainer and heart-rate strap.
 
 The :class:`AntReceiver` runs in its own threads; its batches and state changes
-come back to the event loop with ``call_soon_threadsafe``, where a
-:class:`RiderMerger` (the same trackers the simulator uses) turns them into
-Samples. A missing or busy stick becomes a repair issue with its fix.
+come back to the event loop with ``call_soon_threadsafe``, where
+:class:`RiderPages` (the same trackers a gateway's pages go through) turns them
+into Samples. A missing or busy stick becomes a repair issue with its fix.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
-import time
 from typing import Any, Final
 
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_time_interval
-from homeassistant.util import dt as dt_util
 
-from ..ant.identity import ROLE_LABELS
-from ..ant.merger import DeviceState, RiderMerger
 from ..ant.pages import (
-    DEVICE_TYPE_BICYCLE_POWER,
-    DEVICE_TYPE_FITNESS_EQUIPMENT,
-    DEVICE_TYPE_HEART_RATE,
     RawPage,
 )
-from ..ant.pairing import Pairing
 from ..ant.receiver import AntReceiver
 from ..ant.scan import probe_stick
 from ..ant.stick import ReceiverSettings, ReceiverState
 from ..ant.trackers import TrackerConfig
 from ..ant.usb_errors import UDEV_RULES, AntStickError
-from ..const import CONF_HEART_RATE, CONF_PEDALS, CONF_TRAINER, DOMAIN, LOGGER
+from ..const import DOMAIN, LOGGER
 from . import (
-    SensorDevice,
     SourceListener,
     SourceNotReadyError,
     SourceState,
     SourceStatus,
-    sensor_device,
 )
+from .pipeline import RiderPages, pairing_from_entry
 
 # How often the source looks for devices that went quiet.
 QUIET_CHECK: Final = timedelta(seconds=1)
@@ -50,40 +41,9 @@ REPAIRABLE_REASONS: Final = frozenset(
     {"not_found", "busy", "permission_denied", "no_backend"}
 )
 
-# The rider's own devices get entities; bystanders and the trainer's second
-# (power) channel only show in diagnostics.
-_OWN_ROLES: Final = frozenset(ROLE_LABELS)
-
-
 def stick_issue_id(entry_id: str) -> str:
     """The repair issue of an entry's stick."""
     return f"stick_{entry_id}"
-
-
-def device_key(state: DeviceState) -> str:
-    """A stable key per paired device: its role and device number."""
-    return f"{state.role.value}_{state.device_number}"
-
-
-def pairing_from_entry(data: Mapping[str, Any]) -> Pairing:
-    """The rider's devices as the config flow stored them.
-
-    Power is always listened to (any pedals when none is chosen); the trainer and
-    the strap only when the rider chose one.
-    """
-
-    def number(key: str) -> int | None:
-        value = data.get(key)
-        return None if value is None else int(value)
-
-    trainer = number(CONF_TRAINER)
-    heart_rate = number(CONF_HEART_RATE)
-    types = {DEVICE_TYPE_BICYCLE_POWER}
-    if trainer is not None:
-        types.add(DEVICE_TYPE_FITNESS_EQUIPMENT)
-    if heart_rate is not None:
-        types.add(DEVICE_TYPE_HEART_RATE)
-    return Pairing(number(CONF_PEDALS), trainer, heart_rate, frozenset(types))
 
 
 class AntSource:
@@ -105,41 +65,17 @@ class AntSource:
         self._hass = hass
         self._entry_id = entry_id
         self._issue_id = stick_issue_id(entry_id)
-        self._pairing = pairing_from_entry(entry_data)
+        self._pages = RiderPages(pairing_from_entry(entry_data), tracker_config)
         self._settings = settings
-        self._merger = RiderMerger(self._pairing, tracker_config)
         self._receiver: AntReceiver | None = None
         self._listener: SourceListener | None = None
         self._unsub_quiet: CALLBACK_TYPE | None = None
         self._stopped = False
         self._connected = False
         self._unsub_stop: CALLBACK_TYPE | None = None
-        # Receiver timestamps are monotonic; this maps them to wall-clock times.
-        self._wall_anchor = dt_util.utcnow() - timedelta(seconds=time.monotonic())
-        self._samples = 0
         self._issue_reason: str | None = None
 
     # --- Source protocol -------------------------------------------------------
-
-    def _described_devices(self) -> dict[str, SensorDevice]:
-        """The rider's paired devices heard so far."""
-        now_s = time.monotonic()
-        out: dict[str, SensorDevice] = {}
-        for state in self._merger.device_states(now_s):
-            if state.role not in _OWN_ROLES:
-                continue
-            key = device_key(state)
-            last_seen = (
-                None
-                if state.last_seen_s is None
-                else (self._wall_anchor + timedelta(seconds=state.last_seen_s)).replace(
-                    microsecond=0
-                )
-            )
-            out[key] = sensor_device(
-                state, key, last_seen, self._connected and state.connected
-            )
-        return out
 
     async def async_start(self, listener: SourceListener) -> None:
         """Check the stick, then start the receiver in its own thread.
@@ -169,7 +105,7 @@ class AntSource:
         receiver = AntReceiver(
             deliver,
             on_state,
-            pairing=self._pairing,
+            pairing=self._pages.pairing,
             settings=self._settings,
         )
         self._receiver = receiver
@@ -206,37 +142,9 @@ class AntSource:
     def diagnostics(self) -> dict[str, Any]:
         """Receiver counters and state, and what each device sent."""
         receiver = self._receiver
-        now_s = time.monotonic()
         return {
-            "pairing": {
-                "pedals": self._pairing.pedals,
-                "trainer": self._pairing.trainer,
-                "heart_rate": self._pairing.heart_rate,
-            },
+            **self._pages.diagnostics(),
             "receiver": None if receiver is None else receiver.diagnostics(),
-            "samples": self._samples,
-            "ignored_pages": self._merger.ignored_pages,
-            "devices": [
-                {
-                    "role": state.role.value,
-                    "device_type": state.device_type,
-                    "device_number": state.device_number,
-                    "transmission_type": state.transmission_type,
-                    "connected": state.connected,
-                    "seconds_since_seen": (
-                        None
-                        if state.last_seen_s is None
-                        else round(now_s - state.last_seen_s, 1)
-                    ),
-                    "manufacturer": state.identity.manufacturer,
-                    "model_number": state.identity.model_number,
-                    "software_version": state.identity.software_version,
-                    "pages_received": state.counters.pages,
-                    "pages_malformed": state.counters.malformed,
-                    "pages_unknown": state.counters.unknown,
-                }
-                for state in self._merger.device_states(now_s)
-            ],
             "repair_issue": self._issue_reason,
         }
 
@@ -247,10 +155,9 @@ class AntSource:
         listener = self._listener
         if self._stopped or listener is None:
             return
-        samples = self._merger.feed(batch)
+        samples = self._pages.feed(batch)
         self._push_devices()
         if samples:
-            self._samples += len(samples)
             listener.samples(samples)
 
     @callback
@@ -315,7 +222,7 @@ class AntSource:
     @callback
     def _push_devices(self) -> None:
         if self._listener is not None:
-            self._listener.devices(self._described_devices())
+            self._listener.devices(self._pages.devices(self._connected))
 
     async def _async_on_hass_stop(self, _event: Event) -> None:
         # The receiver's threads are not daemons: join them before Python exits.

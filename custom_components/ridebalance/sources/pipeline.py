@@ -1,0 +1,138 @@
+"""Raw ANT+ pages of the rider's devices → Samples and devices, in the event loop.
+
+One home for what a source does with pages once they reach Home Assistant, from
+the local stick (``sources/ant.py``) or a gateway over MQTT (``sources/gateway.py``):
+keep the paired devices' pages, feed the :class:`RiderMerger` and its trackers, and
+describe the rider's devices for the registry and the diagnostics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+import time
+from typing import Any, Final
+
+from homeassistant.util import dt as dt_util
+
+from ..ant.identity import ROLE_LABELS
+from ..ant.merger import DeviceState, RiderMerger
+from ..ant.pages import (
+    DEVICE_TYPE_BICYCLE_POWER,
+    DEVICE_TYPE_FITNESS_EQUIPMENT,
+    DEVICE_TYPE_HEART_RATE,
+    RawPage,
+)
+from ..ant.pairing import Pairing
+from ..ant.trackers import TrackerConfig
+from ..const import CONF_HEART_RATE, CONF_PEDALS, CONF_TRAINER
+from ..model import Sample
+from . import SensorDevice, sensor_device
+
+# The rider's own devices get entities; bystanders and the trainer's second
+# (power) channel only show in diagnostics.
+_OWN_ROLES: Final = frozenset(ROLE_LABELS)
+
+
+def device_key(state: DeviceState) -> str:
+    """A stable key per paired device: its role and device number."""
+    return f"{state.role.value}_{state.device_number}"
+
+
+def pairing_from_entry(data: Mapping[str, Any]) -> Pairing:
+    """The rider's devices as the config flow stored them.
+
+    Power is always listened to (any pedals when none is chosen); the trainer and
+    the strap only when the rider chose one.
+    """
+
+    def number(key: str) -> int | None:
+        value = data.get(key)
+        return None if value is None else int(value)
+
+    trainer = number(CONF_TRAINER)
+    heart_rate = number(CONF_HEART_RATE)
+    types = {DEVICE_TYPE_BICYCLE_POWER}
+    if trainer is not None:
+        types.add(DEVICE_TYPE_FITNESS_EQUIPMENT)
+    if heart_rate is not None:
+        types.add(DEVICE_TYPE_HEART_RATE)
+    return Pairing(number(CONF_PEDALS), trainer, heart_rate, frozenset(types))
+
+
+class RiderPages:
+    """The rider's trackers, fed with pages timed on this host's monotonic clock."""
+
+    def __init__(
+        self, pairing: Pairing, tracker_config: TrackerConfig | None = None
+    ) -> None:
+        self.pairing = pairing
+        self._merger = RiderMerger(pairing, tracker_config)
+        # Page times are monotonic; this maps them to wall-clock times.
+        self._wall_anchor = dt_util.utcnow() - timedelta(seconds=time.monotonic())
+        self.filtered = 0  # pages of devices or types the rider did not choose
+        self.samples = 0
+
+    def feed(self, batch: list[RawPage]) -> list[Sample]:
+        """The Samples a batch of pages completes, in order."""
+        accepts = self.pairing.accepts
+        wanted = [page for page in batch if accepts(page)]
+        self.filtered += len(batch) - len(wanted)
+        samples = self._merger.feed(wanted)
+        self.samples += len(samples)
+        return samples
+
+    def devices(self, receiving: bool) -> dict[str, SensorDevice]:
+        """The rider's devices heard so far; none is connected unless ``receiving``."""
+        now_s = time.monotonic()
+        out: dict[str, SensorDevice] = {}
+        for state in self._merger.device_states(now_s):
+            if state.role not in _OWN_ROLES:
+                continue
+            key = device_key(state)
+            last_seen = (
+                None
+                if state.last_seen_s is None
+                else (self._wall_anchor + timedelta(seconds=state.last_seen_s)).replace(
+                    microsecond=0
+                )
+            )
+            out[key] = sensor_device(
+                state, key, last_seen, receiving and state.connected
+            )
+        return out
+
+    def diagnostics(self) -> dict[str, Any]:
+        """The pairing, what was left out, and what each device sent."""
+        now_s = time.monotonic()
+        return {
+            "pairing": {
+                "pedals": self.pairing.pedals,
+                "trainer": self.pairing.trainer,
+                "heart_rate": self.pairing.heart_rate,
+            },
+            "samples": self.samples,
+            "ignored_pages": self._merger.ignored_pages,
+            "filtered_pages": self.filtered,
+            "devices": [
+                {
+                    "role": state.role.value,
+                    "device_type": state.device_type,
+                    "device_number": state.device_number,
+                    "transmission_type": state.transmission_type,
+                    "connected": state.connected,
+                    "seconds_since_seen": (
+                        None
+                        if state.last_seen_s is None
+                        else round(now_s - state.last_seen_s, 1)
+                    ),
+                    "manufacturer": state.identity.manufacturer,
+                    "model_number": state.identity.model_number,
+                    "software_version": state.identity.software_version,
+                    "pages_received": state.counters.pages,
+                    "pages_malformed": state.counters.malformed,
+                    "pages_unknown": state.counters.unknown,
+                }
+                for state in self._merger.device_states(now_s)
+            ],
+        }
