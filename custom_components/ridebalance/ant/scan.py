@@ -43,6 +43,45 @@ class HeardDevice(AntDevice):
         return self.pages.get(COMMON_PAGE_PRODUCT)
 
 
+class HeardTally:
+    """Counts the pages of every device heard and keeps each one's latest pages.
+
+    ``add`` may be called from any thread (a stick's, or the event loop for a
+    gateway's pages); ``heard`` lists the devices, the most active first.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[tuple[int, int, int], int] = {}
+        self._latest: dict[tuple[int, int, int], dict[int, bytes]] = {}
+
+    def add(self, page: RawPage) -> None:
+        """One page heard."""
+        key = (page.device_type, page.device_number, page.transmission_type)
+        number = page.data[0]
+        if page.device_type == DEVICE_TYPE_HEART_RATE:
+            number &= 0x7F  # bit 7 is the page-change toggle
+        with self._lock:
+            self._counts[key] = self._counts.get(key, 0) + 1
+            self._latest.setdefault(key, {})[number] = page.data
+
+    def heard(self, describe: Describe | None = None) -> list[HeardDevice]:
+        """Every device heard, by type, the most active first."""
+        heard = []
+        with self._lock:
+            for key, count in self._counts.items():
+                pages = dict(self._latest[key])
+                label = None
+                if describe is not None:
+                    try:
+                        label = describe(key[0], pages)
+                    except Exception:
+                        _LOGGER.exception("Could not describe ANT+ device %s", key)
+                heard.append(HeardDevice(*key, count, pages, label))
+        heard.sort(key=lambda d: (d.device_type, -d.page_count, d.device_number))
+        return heard
+
+
 def probe_stick(settings: ReceiverSettings | None = None) -> StickInfo:
     """Open the stick, read its capabilities and close it (blocking, ~2 s).
 
@@ -73,20 +112,8 @@ def scan(
     decoded from page 0x50. Raises :class:`AntStickError` if the stick cannot be
     opened or vanishes during the scan.
     """
-    lock = threading.Lock()
-    counts: dict[tuple[int, int, int], int] = {}
-    latest: dict[tuple[int, int, int], dict[int, bytes]] = {}
-
-    def tally(page: RawPage) -> None:
-        key = (page.device_type, page.device_number, page.transmission_type)
-        number = page.data[0]
-        if page.device_type == DEVICE_TYPE_HEART_RATE:
-            number &= 0x7F  # bit 7 is the page-change toggle
-        with lock:
-            counts[key] = counts.get(key, 0) + 1
-            latest.setdefault(key, {})[number] = page.data
-
-    link = StickLink(settings or ReceiverSettings(), Counters(), tally, None)
+    tally = HeardTally()
+    link = StickLink(settings or ReceiverSettings(), Counters(), tally.add, None)
     link.open()
     try:
         deadline = time.monotonic() + seconds
@@ -101,16 +128,4 @@ def scan(
             link.tend()
     finally:
         link.close()
-    heard = []
-    with lock:
-        for key, count in counts.items():
-            pages = dict(latest[key])
-            label = None
-            if describe is not None:
-                try:
-                    label = describe(key[0], pages)
-                except Exception:
-                    _LOGGER.exception("Could not describe ANT+ device %s", key)
-            heard.append(HeardDevice(*key, count, pages, label))
-    heard.sort(key=lambda d: (d.device_type, -d.page_count, d.device_number))
-    return heard
+    return tally.heard(describe)
