@@ -8,11 +8,13 @@ installed (``.ci/run`` installs it).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from pathlib import Path
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 
@@ -158,6 +160,16 @@ class Listener:
                 raise AssertionError(f"timed out waiting for {what or predicate}")
             time.sleep(0.05)
 
+    async def until(
+        self, predicate: Callable[[], bool], timeout_s: float = 10.0, what: str = ""
+    ) -> None:
+        """``wait_for`` for tests in an event loop: the loop keeps running."""
+        deadline = time.monotonic() + timeout_s
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what or predicate}")
+            await asyncio.sleep(0.05)
+
     def close(self) -> None:
         """Disconnect and stop the network thread."""
         self._client.disconnect()
@@ -177,3 +189,49 @@ def listen() -> Iterator[Callable[..., Listener]]:
     yield start
     for listener in listeners:
         listener.close()
+
+
+ROOT = Path(__file__).resolve().parents[1]
+# Runs the gateway's launcher with every Home Assistant import failing, as on a
+# Raspberry Pi without it.
+WITHOUT_HA = (
+    "import runpy, sys; sys.modules['homeassistant'] = None; "
+    f"sys.argv[0] = 'gateway'; runpy.run_path({str(ROOT / 'gateway' / 'run.py')!r}, "
+    "run_name='__main__')"
+)
+
+
+@pytest.fixture
+def gateway_process() -> Iterator[Callable[..., subprocess.Popen[str]]]:
+    """Start simulated gateways as processes (no Home Assistant); killed at the end."""
+    processes: list[tuple[str, subprocess.Popen[str]]] = []
+
+    def start(broker: Broker, gateway_id: str, *extra: str) -> subprocess.Popen[str]:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                WITHOUT_HA,
+                "--simulate",
+                "--mqtt",
+                broker.url,
+                "--id",
+                gateway_id,
+                *extra,
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        processes.append((gateway_id, process))
+        return process
+
+    yield start
+    for gateway_id, process in processes:
+        if process.stdout is None or process.stdout.closed:
+            continue  # the test has already collected it
+        if process.poll() is None:
+            process.kill()
+        output, _ = process.communicate()
+        print(f"--- gateway {gateway_id}:\n{output}")  # shown when a test fails

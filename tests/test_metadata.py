@@ -10,6 +10,12 @@ from homeassistant import const
 from homeassistant.util.yaml import load_yaml
 from PIL import Image
 
+from custom_components.ridebalance.gateway.wire import (
+    DEFAULT_TOPIC_PREFIX,
+    split_status_topic,
+    status_topic,
+)
+
 PACKAGE = Path(__file__).resolve().parents[1] / "custom_components" / "ridebalance"
 REPO = PACKAGE.parents[1]
 
@@ -39,6 +45,22 @@ def test_manifest_has_what_hassfest_requires() -> None:
     usb = manifest["usb"]
     assert isinstance(usb, list)
     assert {(m["vid"], m["pid"]) for m in usb} == {("0FCF", "1008"), ("0FCF", "1009")}
+
+
+def test_gateways_are_discovered_on_their_status_topic() -> None:
+    """Home Assistant's MQTT discovery listens where a gateway announces itself."""
+    manifest = _json(PACKAGE / "manifest.json")
+    after = manifest["after_dependencies"]
+    assert isinstance(after, list)
+    assert "mqtt" in after  # used only when set up
+    topics = manifest["mqtt"]
+    assert isinstance(topics, list)
+    (topic,) = topics
+    assert topic == status_topic(DEFAULT_TOPIC_PREFIX, "+")
+    assert split_status_topic(status_topic(DEFAULT_TOPIC_PREFIX, "gym-pi")) == (
+        DEFAULT_TOPIC_PREFIX,
+        "gym-pi",
+    )
 
 
 def test_hacs_asks_for_the_tested_home_assistant() -> None:

@@ -28,6 +28,7 @@ from .services import async_setup_services
 from .sources import Source, SourceNotReadyError
 from .sources.ant import AntSource, stick_issue_id
 from .sources.entities import EntitiesSource
+from .sources.gateway import GatewaySource, gateway_issue_id
 from .sources.simulator import SimulatorSource
 from .store import RiderStore, StoreTooNewError, store_issue_id
 
@@ -62,6 +63,8 @@ def _build_source(hass: HomeAssistant, entry: RideBalanceConfigEntry) -> Source:
             )
         case SourceKind.ANT:
             return AntSource(hass, entry.data, entry_id=entry.entry_id)
+        case SourceKind.GATEWAY:
+            return GatewaySource(hass, entry.data, entry_id=entry.entry_id)
         case SourceKind.ENTITIES:
             return EntitiesSource(hass, entry.data)
 
@@ -115,6 +118,7 @@ async def async_remove_entry(
     """Delete the rider's stored baseline and sessions, and its repair issue."""
     ir.async_delete_issue(hass, DOMAIN, stick_issue_id(entry.entry_id))
     ir.async_delete_issue(hass, DOMAIN, store_issue_id(entry.entry_id))
+    ir.async_delete_issue(hass, DOMAIN, gateway_issue_id(entry.entry_id))
     await RiderStore(hass, entry.entry_id).async_remove()
 
 

@@ -1,4 +1,4 @@
-"""Config flow for RideBalance: an ANT+ stick, Home Assistant entities, a simulator."""
+"""Config flow for RideBalance: a local or gateway ANT+ stick, entities, a simulator."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import logging
 from typing import Any, Final, override
 
+from homeassistant.components import mqtt
 from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
     ConfigEntry,
@@ -15,44 +16,48 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
 )
 from homeassistant.core import callback
-from homeassistant.helpers.selector import (
-    BooleanSelector,
-    EntitySelector,
-    EntitySelectorConfig,
-    SelectOptionDict,
-    SelectSelector,
-    SelectSelectorConfig,
-    SelectSelectorMode,
-)
+from homeassistant.helpers.selector import TextSelector
+from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 from homeassistant.helpers.service_info.usb import UsbServiceInfo
 import probatio
 
 from .ant.identity import describe_heard
-from .ant.pages import (
-    DEVICE_TYPE_BICYCLE_POWER,
-    DEVICE_TYPE_FITNESS_EQUIPMENT,
-    DEVICE_TYPE_HEART_RATE,
-)
 from .ant.scan import HeardDevice, probe_stick, scan
 from .ant.stick import ReceiverSettings, StickInfo
 from .ant.usb_errors import UDEV_RULES, AntStickError
 from .const import (
-    CONF_BALANCE_ENTITY,
-    CONF_BALANCE_SIDE,
-    CONF_CADENCE_ENTITY,
     CONF_DEVICE,
+    CONF_GATEWAY,
     CONF_HEART_RATE,
-    CONF_HEART_RATE_ENTITY,
     CONF_PEDALS,
     CONF_POWER_ENTITY,
     CONF_SOURCE,
     CONF_SPEED,
+    CONF_TOPIC_PREFIX,
     CONF_TRAINER,
     DEFAULT_SIM_SPEED,
     DOMAIN,
     SourceKind,
 )
+from .flow_forms import (
+    CONF_SCAN_AGAIN,
+    entities_data,
+    entities_schema,
+    parse_number,
+    pick_schema,
+)
+from .gateway.wire import (
+    DEFAULT_TOPIC_PREFIX,
+    GatewayStatus,
+    MalformedBatchError,
+    check_gateway_id,
+    check_topic_prefix,
+    decode_status,
+    split_status_topic,
+    status_topic,
+)
 from .options_flow import SPEED_SELECTOR, RideBalanceOptionsFlow
+from .sources.gateway import async_gateway_status, async_scan_gateway
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -66,13 +71,10 @@ STICK_SETTINGS: ReceiverSettings | None = None
 ANT_UNIQUE_ID: Final = "ant"
 ANT_TITLE: Final = "ANT+ rider"
 ENTITIES_TITLE: Final = "Rider"
-NONE: Final = "none"
-CONF_SCAN_AGAIN: Final = "scan_again"
 # Errors of the stick that the form explains; anything else is "io_error".
 STICK_ERRORS: Final = frozenset(
     {"not_found", "busy", "permission_denied", "no_backend", "not_responding"}
 )
-MAX_DEVICE_NUMBER: Final = 0xFFFFF  # 20 bits with the transmission-type extension
 
 _PLACEHOLDERS: Final = {"udev_rule": UDEV_RULES}
 
@@ -81,24 +83,19 @@ def _stick_error(err: AntStickError) -> str:
     return err.reason if err.reason in STICK_ERRORS else "io_error"
 
 
-def _device_option(device: HeardDevice) -> SelectOptionDict:
-    parts = [str(device.extended_device_number)]
-    if device.description:
-        parts.append(device.description)
-    parts.append(f"{device.page_count} pages")
-    return SelectOptionDict(
-        value=str(device.extended_device_number), label=" · ".join(parts)
-    )
-
-
-def _parse_number(value: Any) -> int | None:
-    """A device number from a select (heard or typed); None for "none"."""
-    if value in (None, "", NONE):
-        return None
-    number = int(str(value).strip())
-    if not 0 < number <= MAX_DEVICE_NUMBER:
-        raise ValueError(value)
-    return number
+def _gateway_errors(
+    status: GatewayStatus | None, placeholders: dict[str, str]
+) -> dict[str, str]:
+    """Why the gateway cannot be listened through now; adds its words to the form."""
+    if status is None:
+        return {"base": "gateway_not_heard"}
+    if not status.receiving:
+        detail = f"{status.state.value}, stick {status.stick.value}"
+        if status.detail:
+            detail += f" ({status.detail})"
+        placeholders["detail"] = detail
+        return {"base": "gateway_not_receiving"}
+    return {}
 
 
 class RideBalanceConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -115,6 +112,7 @@ class RideBalanceConfigFlow(ConfigFlow, domain=DOMAIN):
         self._scan_task: asyncio.Task[list[HeardDevice]] | None = None
         self._scan_error: str | None = None
         self._paused_entry: ConfigEntry | None = None
+        self._gateway: tuple[str, str] | None = None  # (topic prefix, gateway id)
 
     # --- choosing the source ---------------------------------------------------
 
@@ -127,6 +125,7 @@ class RideBalanceConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id="user",
             menu_options=[
                 SourceKind.ANT.value,
+                SourceKind.GATEWAY.value,
                 SourceKind.ENTITIES.value,
                 SourceKind.SIMULATOR.value,
             ],
@@ -202,6 +201,103 @@ class RideBalanceConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id="ant", errors=errors, description_placeholders=_PLACEHOLDERS
         )
 
+    # --- a gateway: the stick near the bike, over MQTT -------------------------------
+
+    @override
+    async def async_step_mqtt(
+        self, discovery_info: MqttServiceInfo
+    ) -> ConfigFlowResult:
+        """A gateway announced itself on its retained status topic."""
+        try:
+            prefix, gateway_id = split_status_topic(discovery_info.topic)
+            payload = discovery_info.payload
+            status = decode_status(
+                payload.encode() if isinstance(payload, str) else bytes(payload)
+            )
+        except MalformedBatchError as err:
+            _LOGGER.debug("Not a gateway status: %s", err)
+            return self.async_abort(reason="invalid_discovery_info")
+        if status.gateway_id != gateway_id:
+            return self.async_abort(reason="invalid_discovery_info")
+        await self.async_set_unique_id(f"{prefix}/{gateway_id}")
+        self._abort_if_unique_id_configured()
+        self._gateway = (prefix, gateway_id)
+        self.context["title_placeholders"] = {"name": gateway_id}
+        return await self.async_step_gateway_confirm()
+
+    async def async_step_gateway_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Set up on the discovered gateway once it is hearing ANT+."""
+        assert self._gateway is not None
+        prefix, gateway_id = self._gateway
+        errors: dict[str, str] = {}
+        placeholders = {
+            "name": gateway_id,
+            "gateway": gateway_id,
+            "topic": status_topic(prefix, gateway_id),
+            "stick": "unknown",
+        }
+        status = await async_gateway_status(self.hass, prefix, gateway_id)
+        if status is not None:
+            placeholders["stick"] = status.stick.value
+        if user_input is not None:
+            errors = _gateway_errors(status, placeholders)
+            if not errors:
+                return await self.async_step_scan()
+        self._set_confirm_only()
+        return self.async_show_form(
+            step_id="gateway_confirm",
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def async_step_gateway(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """A gateway by its id (and topic prefix), for one not discovered."""
+        if not await mqtt.async_wait_for_mqtt_client(self.hass):
+            return self.async_abort(reason="mqtt_not_set_up")
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                gateway_id = check_gateway_id(user_input[CONF_GATEWAY].strip())
+                prefix = check_topic_prefix(user_input[CONF_TOPIC_PREFIX].strip())
+            except ValueError:
+                errors["base"] = "invalid_gateway"
+            else:
+                # A discovery flow for it may be waiting: typing it in goes first.
+                await self.async_set_unique_id(
+                    f"{prefix}/{gateway_id}", raise_on_progress=False
+                )
+                self._abort_if_unique_id_configured()
+                placeholders = {
+                    "gateway": gateway_id,
+                    "topic": status_topic(prefix, gateway_id),
+                }
+                status = await async_gateway_status(self.hass, prefix, gateway_id)
+                errors = _gateway_errors(status, placeholders)
+                if not errors:
+                    self._gateway = (prefix, gateway_id)
+                    return await self.async_step_scan()
+        return self.async_show_form(
+            step_id="gateway",
+            data_schema=self.add_suggested_values_to_schema(
+                probatio.Schema(
+                    {
+                        probatio.Required(CONF_GATEWAY): TextSelector(),
+                        probatio.Required(
+                            CONF_TOPIC_PREFIX, default=DEFAULT_TOPIC_PREFIX
+                        ): TextSelector(),
+                    }
+                ),
+                user_input or {},
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
     async def _async_probe(self) -> dict[str, str]:
         try:
             self._stick = await self.hass.async_add_executor_job(
@@ -245,6 +341,8 @@ class RideBalanceConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_progress_done(next_step_id="pick")
 
     async def _async_scan(self) -> list[HeardDevice]:
+        if self._gateway is not None:
+            return await async_scan_gateway(self.hass, *self._gateway, SCAN_SECONDS)
         return await self.hass.async_add_executor_job(
             lambda: scan(SCAN_SECONDS, describe=describe_heard, settings=STICK_SETTINGS)
         )
@@ -261,9 +359,6 @@ class RideBalanceConfigFlow(ConfigFlow, domain=DOMAIN):
             description_placeholders=_PLACEHOLDERS,
         )
 
-    def _heard_of(self, device_type: int) -> list[HeardDevice]:
-        return [d for d in self._heard if d.device_type == device_type]
-
     async def async_step_pick(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
@@ -273,9 +368,9 @@ class RideBalanceConfigFlow(ConfigFlow, domain=DOMAIN):
             if user_input.get(CONF_SCAN_AGAIN):
                 return await self.async_step_scan()
             try:
-                pedals = _parse_number(user_input.get(CONF_PEDALS))
-                trainer = _parse_number(user_input.get(CONF_TRAINER))
-                heart_rate = _parse_number(user_input.get(CONF_HEART_RATE))
+                pedals = parse_number(user_input.get(CONF_PEDALS))
+                trainer = parse_number(user_input.get(CONF_TRAINER))
+                heart_rate = parse_number(user_input.get(CONF_HEART_RATE))
             except ValueError:
                 errors["base"] = "invalid_device_number"
             else:
@@ -284,7 +379,7 @@ class RideBalanceConfigFlow(ConfigFlow, domain=DOMAIN):
                 elif pedals == trainer:
                     errors["base"] = "pedals_are_trainer"
                 else:
-                    return self._async_finish_ant(pedals, trainer, heart_rate)
+                    return self._async_finish_pick(pedals, trainer, heart_rate)
         return self.async_show_form(
             step_id="pick",
             data_schema=self._pick_schema(user_input),
@@ -296,74 +391,43 @@ class RideBalanceConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
     def _pick_schema(self, user_input: Mapping[str, Any] | None) -> probatio.Schema:
-        trainers = self._heard_of(DEVICE_TYPE_FITNESS_EQUIPMENT)
-        # A trainer also sends power under its own number: not the pedals.
-        trainer_numbers = {d.device_number for d in trainers}
-        pedals = [
-            d
-            for d in self._heard_of(DEVICE_TYPE_BICYCLE_POWER)
-            if d.device_number not in trainer_numbers
-        ]
-        straps = self._heard_of(DEVICE_TYPE_HEART_RATE)
         current: Mapping[str, Any] = {}
         if self.source == SOURCE_RECONFIGURE:
             current = self._get_reconfigure_entry().data
+        return pick_schema(self._heard, current, user_input)
 
-        def default(key: str, heard: list[HeardDevice], fallback: str) -> str:
-            if user_input is not None and user_input.get(key) is not None:
-                return str(user_input[key])
-            numbers = [str(d.extended_device_number) for d in heard]
-            if current.get(key) is not None and str(current[key]) in numbers:
-                return str(current[key])
-            return numbers[0] if numbers else fallback
-
-        def select(heard: list[HeardDevice], optional: bool) -> SelectSelector:
-            options = [_device_option(d) for d in heard]
-            if optional:
-                options.append(SelectOptionDict(value=NONE, label="None"))
-            return SelectSelector(
-                SelectSelectorConfig(
-                    options=options,
-                    custom_value=True,  # a number read off the device also works
-                    mode=SelectSelectorMode.DROPDOWN,
-                )
-            )
-
-        fields: dict[Any, Any] = {}
-        pedal_default = default(CONF_PEDALS, pedals, "")
-        if pedal_default:
-            fields[probatio.Required(CONF_PEDALS, default=pedal_default)] = select(
-                pedals, optional=False
-            )
-        else:
-            fields[probatio.Required(CONF_PEDALS)] = select(pedals, optional=False)
-        fields[
-            probatio.Required(
-                CONF_TRAINER, default=default(CONF_TRAINER, trainers, NONE)
-            )
-        ] = select(trainers, optional=True)
-        fields[
-            probatio.Required(
-                CONF_HEART_RATE, default=default(CONF_HEART_RATE, straps, NONE)
-            )
-        ] = select(straps, optional=True)
-        fields[probatio.Optional(CONF_SCAN_AGAIN, default=False)] = BooleanSelector()
-        return probatio.Schema(fields)
-
-    def _async_finish_ant(
+    def _async_finish_pick(
         self, pedals: int, trainer: int | None, heart_rate: int | None
     ) -> ConfigFlowResult:
+        pairing = {
+            CONF_PEDALS: pedals,
+            CONF_TRAINER: trainer,
+            CONF_HEART_RATE: heart_rate,
+        }
+        if self._gateway is None:
+            return self._async_finish_ant(pairing)
+        if self.source == SOURCE_RECONFIGURE:
+            return self.async_update_reload_and_abort(
+                self._get_reconfigure_entry(), data_updates=pairing
+            )
+        prefix, gateway_id = self._gateway
+        return self.async_create_entry(
+            title=f"ANT+ rider via {gateway_id}",
+            data={
+                CONF_SOURCE: SourceKind.GATEWAY.value,
+                CONF_GATEWAY: gateway_id,
+                CONF_TOPIC_PREFIX: prefix,
+                **pairing,
+            },
+        )
+
+    def _async_finish_ant(self, pairing: dict[str, int | None]) -> ConfigFlowResult:
         stick = self._stick
         device = (
             str(stick.serial_number)
             if stick is not None and stick.serial_number is not None
             else self._usb_serial
         )
-        pairing = {
-            CONF_PEDALS: pedals,
-            CONF_TRAINER: trainer,
-            CONF_HEART_RATE: heart_rate,
-        }
         if self.source == SOURCE_RECONFIGURE:
             entry = self._get_reconfigure_entry()
             self._paused_entry = None  # the update below reloads it
@@ -387,7 +451,7 @@ class RideBalanceConfigFlow(ConfigFlow, domain=DOMAIN):
         """Readings from sensors another integration already provides."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            data, errors = self._entities_data(user_input)
+            data, errors = entities_data(user_input)
             if not errors:
                 await self.async_set_unique_id(data[CONF_POWER_ENTITY])
                 self._abort_if_unique_id_configured()
@@ -395,46 +459,25 @@ class RideBalanceConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="entities",
             data_schema=self.add_suggested_values_to_schema(
-                _entities_schema(), user_input or {}
+                entities_schema(), user_input or {}
             ),
             errors=errors,
         )
-
-    def _entities_data(
-        self, user_input: Mapping[str, Any]
-    ) -> tuple[dict[str, Any], dict[str, str]]:
-        data: dict[str, Any] = {
-            CONF_SOURCE: SourceKind.ENTITIES.value,
-            CONF_POWER_ENTITY: user_input[CONF_POWER_ENTITY],
-            CONF_CADENCE_ENTITY: user_input.get(CONF_CADENCE_ENTITY),
-            CONF_BALANCE_ENTITY: user_input.get(CONF_BALANCE_ENTITY),
-            CONF_BALANCE_SIDE: user_input.get(CONF_BALANCE_SIDE, "left"),
-            CONF_HEART_RATE_ENTITY: user_input.get(CONF_HEART_RATE_ENTITY),
-        }
-        chosen = [
-            data[key]
-            for key in (
-                CONF_POWER_ENTITY,
-                CONF_CADENCE_ENTITY,
-                CONF_BALANCE_ENTITY,
-                CONF_HEART_RATE_ENTITY,
-            )
-            if data[key]
-        ]
-        if len(chosen) != len(set(chosen)):
-            return data, {"base": "same_entity_twice"}
-        return data, {}
 
     # --- reconfigure -------------------------------------------------------------
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """ANT+: scan again and re-pick devices. Entities: pick other sensors."""
+        """ANT+ (stick or gateway): scan again, re-pick. Entities: other sensors."""
         entry = self._get_reconfigure_entry()
         kind = SourceKind(entry.data[CONF_SOURCE])
         if kind is SourceKind.ANT:
             return await self.async_step_reconfigure_ant(user_input)
+        if kind is SourceKind.GATEWAY:
+            # The gateway's pages reach every subscriber: the entry keeps riding.
+            self._gateway = (entry.data[CONF_TOPIC_PREFIX], entry.data[CONF_GATEWAY])
+            return await self.async_step_scan()
         if kind is SourceKind.ENTITIES:
             return await self.async_step_reconfigure_entities(user_input)
         # The simulator has nothing to reconfigure (its speed is an option).
@@ -459,7 +502,7 @@ class RideBalanceConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            data, errors = self._entities_data(user_input)
+            data, errors = entities_data(user_input)
             power = data[CONF_POWER_ENTITY]
             if not errors and any(
                 other.unique_id == power and other.entry_id != entry.entry_id
@@ -473,7 +516,7 @@ class RideBalanceConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="reconfigure_entities",
             data_schema=self.add_suggested_values_to_schema(
-                _entities_schema(), user_input or dict(entry.data)
+                entities_schema(), user_input or dict(entry.data)
             ),
             errors=errors,
         )
@@ -496,22 +539,3 @@ class RideBalanceConfigFlow(ConfigFlow, domain=DOMAIN):
     def async_get_options_flow(config_entry: ConfigEntry) -> RideBalanceOptionsFlow:
         """Options of an existing rider."""
         return RideBalanceOptionsFlow()
-
-
-def _entities_schema() -> probatio.Schema:
-    sensor = EntitySelector(EntitySelectorConfig(domain="sensor"))
-    return probatio.Schema(
-        {
-            probatio.Required(CONF_POWER_ENTITY): sensor,
-            probatio.Optional(CONF_CADENCE_ENTITY): sensor,
-            probatio.Optional(CONF_BALANCE_ENTITY): sensor,
-            probatio.Required(CONF_BALANCE_SIDE, default="left"): SelectSelector(
-                SelectSelectorConfig(
-                    options=["left", "right"],
-                    mode=SelectSelectorMode.LIST,
-                    translation_key=CONF_BALANCE_SIDE,
-                )
-            ),
-            probatio.Optional(CONF_HEART_RATE_ENTITY): sensor,
-        }
-    )

@@ -21,6 +21,7 @@ class SourceKind(StrEnum):
 
     SIMULATOR = "simulator"
     ANT = "ant"
+    GATEWAY = "gateway"
     ENTITIES = "entities"
 
 
@@ -42,3 +43,7 @@ CONF_PEDALS: Final = "pedals"
 CONF_TRAINER: Final = "trainer"
 CONF_HEART_RATE: Final = "heart_rate"
 CONF_DEVICE: Final = "device"
+
+# A RideBalance gateway (an ANT+ stick elsewhere, over MQTT) as a source.
+CONF_GATEWAY: Final = "gateway"
+CONF_TOPIC_PREFIX: Final = "topic_prefix"

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 import signal
 import subprocess
-import sys
 
 import pytest
 
@@ -23,28 +21,9 @@ from custom_components.ridebalance.sim.rider import (
     SIM_PEDALS,
     SIM_TRAINER,
 )
-from tests.mqtt_broker import Broker, Listener
-
-ROOT = Path(__file__).resolve().parents[2]
-# Runs the gateway's launcher with every Home Assistant import failing, as on a
-# Raspberry Pi without it.
-WITHOUT_HA = (
-    "import runpy, sys; sys.modules['homeassistant'] = None; "
-    f"sys.argv[0] = 'gateway'; runpy.run_path({str(ROOT / 'gateway' / 'run.py')!r}, "
-    "run_name='__main__')"
-)
+from tests.mqtt_broker import ROOT, Broker, Listener
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
-
-
-def start(command: list[str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        command,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
 
 
 def retained_status(
@@ -63,7 +42,8 @@ def test_simulated_gateway_publishes_announces_and_says_goodbye(
     mosquitto: Broker, listen: Callable[..., Listener]
 ) -> None:
     listener = listen(mosquitto, "ridebalance/sim-gw/#")
-    process = start(
+    # The way a rider starts it, through the script that sets itself up.
+    process = subprocess.Popen(
         [
             str(ROOT / "scripts" / "gateway"),
             "--simulate",
@@ -71,7 +51,10 @@ def test_simulated_gateway_publishes_announces_and_says_goodbye(
             mosquitto.url,
             "--id",
             "sim-gw",
-        ]
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         listener.wait_for(
@@ -104,21 +87,12 @@ def test_simulated_gateway_publishes_announces_and_says_goodbye(
 
 
 def test_a_killed_gateway_leaves_its_last_will_and_needs_no_home_assistant(
-    mosquitto: Broker, listen: Callable[..., Listener]
+    mosquitto: Broker,
+    listen: Callable[..., Listener],
+    gateway_process: Callable[..., subprocess.Popen[str]],
 ) -> None:
     listener = listen(mosquitto, "ridebalance/kill-me/#")
-    process = start(
-        [
-            sys.executable,
-            "-c",
-            WITHOUT_HA,
-            "--simulate",
-            "--mqtt",
-            mosquitto.url,
-            "--id",
-            "kill-me",
-        ]
-    )
+    process = gateway_process(mosquitto, "kill-me")
     try:
         listener.wait_for(
             lambda: bool(listener.on("ridebalance/kill-me/pages")),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from unittest.mock import PropertyMock, patch
@@ -18,6 +18,7 @@ from custom_components.ridebalance.const import (
     DOMAIN,
     SourceKind,
 )
+from tests.mqtt_broker import Broker
 
 
 @pytest.fixture(autouse=True)
@@ -65,3 +66,33 @@ def enable_all_entities() -> Generator[None]:
         return_value=True,
     ):
         yield
+
+
+@pytest.fixture
+async def ha_mqtt(
+    hass: HomeAssistant, socket_enabled: None, mock_hass_config: None
+) -> AsyncIterator[Callable[[Broker], Awaitable[MockConfigEntry]]]:
+    """Set up Home Assistant's real MQTT integration against a test broker.
+
+    Unlike ``mqtt_mock`` (a patched paho client fed by ``async_fire_mqtt_message``),
+    this is the integration's own client on a TCP connection to mosquitto.
+    """
+
+    async def setup(broker: Broker) -> MockConfigEntry:
+        entry = MockConfigEntry(
+            domain="mqtt",
+            data={"broker": broker.host, "port": broker.port},
+            version=2,
+            minor_version=1,
+        )
+        entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        entries.append(entry)
+        return entry
+
+    entries: list[MockConfigEntry] = []
+    yield setup
+    # Disconnect while the broker is still there (it stops after this fixture).
+    for entry in entries:
+        await hass.config_entries.async_unload(entry.entry_id)
