@@ -145,6 +145,10 @@ class Listener:
         with self._lock:
             self.messages.append(message)
 
+    def publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
+        """Publish as another client would (a gateway of another make, say)."""
+        self._client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(5)
+
     def on(self, topic: str) -> list[mqtt.MQTTMessage]:
         """The messages received on ``topic`` so far."""
         with self._lock:

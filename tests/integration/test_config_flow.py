@@ -194,7 +194,7 @@ async def test_manual_stick_with_a_typed_device_number(
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USER}
     )
-    assert result["menu_options"] == ["ant", "entities", "simulator"]
+    assert result["menu_options"] == ["ant", "gateway", "entities", "simulator"]
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "ant"}
     )

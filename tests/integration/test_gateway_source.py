@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 import logging
 import subprocess
+import threading
+import time
 
 from homeassistant.components import mqtt
 from homeassistant.config_entries import ConfigEntryState
@@ -20,6 +23,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
+from custom_components.ridebalance.ant.pages import RawPage
 from custom_components.ridebalance.const import (
     CONF_GATEWAY,
     CONF_HEART_RATE,
@@ -30,6 +34,16 @@ from custom_components.ridebalance.const import (
     DOMAIN,
     SourceKind,
 )
+from custom_components.ridebalance.gateway.uplink import BrokerSettings, Uplink
+from custom_components.ridebalance.gateway.wire import (
+    Batch,
+    GatewayState,
+    GatewayStatus,
+    StickState,
+    encode_batches,
+    encode_status,
+)
+from custom_components.ridebalance.sim.gym import Gym
 from custom_components.ridebalance.sim.rider import (
     SIM_HEART_RATE,
     SIM_PEDALS,
@@ -37,9 +51,10 @@ from custom_components.ridebalance.sim.rider import (
 )
 from custom_components.ridebalance.sources.gateway import (
     OFFLINE_ISSUE_AFTER,
+    GatewayClock,
     gateway_issue_id,
 )
-from tests.mqtt_broker import Broker
+from tests.mqtt_broker import Broker, Listener
 
 type StartGateway = Callable[..., subprocess.Popen[str]]
 type SetupMqtt = Callable[[Broker], Awaitable[MockConfigEntry]]
@@ -49,7 +64,9 @@ CADENCE = "sensor.gym_rider_cadence"
 HEART_RATE = "sensor.gym_rider_heart_rate"
 
 
-def gateway_entry(gateway_id: str) -> MockConfigEntry:
+def gateway_entry(
+    gateway_id: str, trainer: int | None = SIM_TRAINER
+) -> MockConfigEntry:
     """The simulated rider's devices, heard through gateway ``gateway_id``."""
     return MockConfigEntry(
         domain=DOMAIN,
@@ -60,7 +77,7 @@ def gateway_entry(gateway_id: str) -> MockConfigEntry:
             CONF_GATEWAY: gateway_id,
             CONF_TOPIC_PREFIX: "ridebalance",
             CONF_PEDALS: SIM_PEDALS,
-            CONF_TRAINER: SIM_TRAINER,
+            CONF_TRAINER: trainer,
             CONF_HEART_RATE: SIM_HEART_RATE,
         },
         entry_id="gateway_entry_id",
@@ -213,3 +230,174 @@ async def test_a_broker_restart_mid_ride_is_ridden_out(
     assert number(hass, POWER) is not None
     assert entry.state is ConfigEntryState.LOADED
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_a_crowded_gym_reaches_home_assistant_paced_and_filtered(
+    hass: HomeAssistant, mosquitto: Broker, ha_mqtt: SetupMqtt
+) -> None:
+    """22 devices in range: 4 messages a second, only the rider's pages tracked."""
+    await ha_mqtt(mosquitto)
+    entry = gateway_entry("gym-floor", trainer=None)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    uplink = Uplink(
+        BrokerSettings.from_url(mosquitto.url), "gym-floor", topic_prefix="ridebalance"
+    )
+    uplink.start()
+    uplink.set_stick(StickState.CONNECTED, "continuous scan")
+    gym = Gym(SIM_PEDALS, SIM_HEART_RATE, devices=22)
+    done = threading.Event()
+
+    def broadcast() -> None:
+        """The stick's side: 22 devices at 4 Hz for 8 s, handed over as heard."""
+        started = time.monotonic()
+        for i in range(32):
+            pages = gym.pages(i * 0.25)
+            uplink.add_pages(
+                [replace(p, timestamp_s=started + i * 0.25) for p in pages]
+            )
+            time.sleep(max(0.0, started + (i + 1) * 0.25 - time.monotonic()))
+        done.set()
+
+    source = entry.runtime_data.source
+    await until(hass, lambda: source.diagnostics()["gateway"]["state"] == "online")
+    feeder = threading.Thread(target=broadcast)
+    started = time.monotonic()
+    feeder.start()
+    try:
+
+        def all_arrived() -> bool:
+            sent = uplink.counters()["pages_sent"]
+            return done.is_set() and source.diagnostics()["received"]["pages"] == sent
+
+        await until(hass, all_arrived)
+        elapsed = time.monotonic() - started
+        await until(hass, lambda: number(hass, POWER) == 200)
+    finally:
+        feeder.join()
+        await hass.async_add_executor_job(uplink.stop)
+
+    diagnostics = source.diagnostics()
+    received = diagnostics["received"]
+    assert received["pages"] == 32 * 22
+    # However many devices, Home Assistant handles one message per interval.
+    assert received["batches"] <= elapsed / 0.25 + 2
+    assert received["batches_lost"] == 0
+    # Only the rider's pedals and strap reach the trackers; the rest is counted.
+    assert {d["device_number"] for d in diagnostics["devices"]} == {
+        SIM_PEDALS,
+        SIM_HEART_RATE,
+    }
+    assert diagnostics["filtered_pages"] == 32 * 20
+    assert number(hass, CADENCE) == pytest.approx(90, abs=1)
+    counters = uplink.counters()
+    assert (counters["batches_dropped"], counters["backlog"]) == (0, 0)
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+def status(
+    state: str = "online", stick: str = "connected", gateway: str = "odd"
+) -> bytes:
+    return encode_status(
+        GatewayStatus(
+            gateway, GatewayState(state), StickState(stick), "continuous scan"
+        )
+    )
+
+
+async def test_what_cannot_be_read_is_counted_and_logged_once(
+    hass: HomeAssistant,
+    mosquitto: Broker,
+    ha_mqtt: SetupMqtt,
+    listen: Callable[..., Listener],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Another version's batches, a stranger's status: dropped, counted, one line."""
+    entry = await start_riding(hass, ha_mqtt, mosquitto, "odd")
+    source = entry.runtime_data.source
+    client = listen(mosquitto, "nothing/#")
+    client.publish("ridebalance/odd/status", status(), retain=True)
+    await until(hass, lambda: source.diagnostics()["gateway"]["state"] == "online")
+    caplog.set_level(logging.WARNING)
+
+    for version in (2, 3, 4, 5, 6):
+        client.publish("ridebalance/odd/pages", bytes([version]) + bytes(32))
+    client.publish("ridebalance/odd/status", status(gateway="other"))
+    client.publish("ridebalance/odd/status", b"<html>")
+
+    def counted() -> bool:
+        received = source.diagnostics()["received"]
+        return (received["malformed_batches"], received["malformed_status"]) == (5, 2)
+
+    await until(hass, counted)
+    lines = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name.startswith("custom_") and r.levelno >= logging.WARNING
+    ]
+    assert len(lines) == 1
+    assert "batch format 2 is not supported" in lines[0]
+    assert hass.states.get(POWER) is not None
+    assert not unavailable(hass, POWER)  # the gateway itself is still fine
+    client.publish("ridebalance/odd/status", b"", retain=True)
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_the_gateway_says_its_stick_is_gone_and_back(
+    hass: HomeAssistant,
+    mosquitto: Broker,
+    ha_mqtt: SetupMqtt,
+    listen: Callable[..., Listener],
+) -> None:
+    entry = await start_riding(hass, ha_mqtt, mosquitto, "odd2")
+    source = entry.runtime_data.source
+    client = listen(mosquitto, "nothing/#")
+    client.publish("ridebalance/odd2/status", status(gateway="odd2"), retain=True)
+    await until(hass, lambda: source.diagnostics()["gateway"]["state"] == "online")
+    gym = Gym(SIM_PEDALS, SIM_HEART_RATE, devices=2)
+    pages = [p for i in range(40) for p in gym.pages(1000.0 + i * 0.25)]
+    # Batches 0 and 3 of a session: 1 and 2 were lost on the way (QoS 0).
+    for sequence, chunk in ((0, pages[:40]), (3, pages[40:])):
+        client.publish("ridebalance/odd2/pages", encode_batches(chunk, 77, sequence)[0])
+    await until(hass, lambda: number(hass, POWER) == 200)
+    assert source.diagnostics()["received"]["batches_lost"] == 2
+
+    client.publish(
+        "ridebalance/odd2/status",
+        status(stick="disconnected", gateway="odd2"),
+        retain=True,
+    )
+    await until(hass, lambda: unavailable(hass, POWER))
+    client.publish("ridebalance/odd2/status", status(gateway="odd2"), retain=True)
+    await until(hass, lambda: number(hass, POWER) is not None)
+    client.publish("ridebalance/odd2/status", b"", retain=True)
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_without_mqtt_the_rider_waits_for_it(hass: HomeAssistant) -> None:
+    entry = gateway_entry("no-broker")
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert "MQTT integration is not set up" in str(entry.reason)
+
+
+def test_a_session_s_times_map_onto_this_host_s_clock() -> None:
+    """The fastest batch sets the offset; a restarted gateway starts over."""
+    clock = GatewayClock()
+
+    def batch(session: int, times: list[float]) -> Batch:
+        return Batch(session, 0, [RawPage(t, 11, 1, 5, bytes(8)) for t in times])
+
+    # Gateway clock 100 s; this host's 5000 s; the first batch took 0.3 s.
+    first = clock.local(batch(1, [99.8, 100.0]), now_s=5000.3)
+    assert [p.timestamp_s for p in first] == pytest.approx([5000.1, 5000.3])
+    # A faster one (0.05 s) moves everything 0.25 s earlier; a slower one does not.
+    assert clock.local(batch(1, [101.0]), 5001.05)[0].timestamp_s == pytest.approx(
+        5001.05
+    )
+    assert clock.local(batch(1, [102.0]), 5002.9)[0].timestamp_s == pytest.approx(
+        5002.05
+    )
+    # A restarted gateway: its clock and session are new.
+    assert clock.local(batch(2, [3.0]), 5010.2)[0].timestamp_s == pytest.approx(5010.2)

@@ -41,6 +41,7 @@ REPAIRABLE_REASONS: Final = frozenset(
     {"not_found", "busy", "permission_denied", "no_backend"}
 )
 
+
 def stick_issue_id(entry_id: str) -> str:
     """The repair issue of an entry's stick."""
     return f"stick_{entry_id}"
