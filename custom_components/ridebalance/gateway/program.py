@@ -22,7 +22,7 @@ from typing import Final, Protocol
 
 from ..ant.pages import RawPage
 from ..ant.receiver import AntReceiver
-from ..ant.stick import ReceiverState
+from ..ant.stick import ReceiverSettings, ReceiverState
 from .uplink import BrokerSettings, Uplink
 from .wire import (
     DEFAULT_TOPIC_PREFIX,
@@ -43,6 +43,9 @@ STICK_STATES: Final = {
     ReceiverState.ERROR: StickState.ERROR,
     ReceiverState.STOPPED: StickState.DISCONNECTED,
 }
+
+# The uplink paces what goes out; the receiver hands pages over promptly.
+RECEIVER_SETTINGS: Final = ReceiverSettings(batch_interval_s=0.05)
 
 type Deliver = Callable[[list[RawPage]], None]
 type OnStick = Callable[[StickState, str | None], None]
@@ -186,7 +189,9 @@ class Gateway:
         if args.simulate:
             self.source = SimulatedStick(self.uplink.add_pages, self.uplink.set_stick)
         else:
-            self._receiver = AntReceiver(self.uplink.add_pages, self._on_receiver)
+            self._receiver = AntReceiver(
+                self.uplink.add_pages, self._on_receiver, settings=RECEIVER_SETTINGS
+            )
             self.source = self._receiver
 
     def _on_receiver(self, state: ReceiverState, detail: str | None) -> None:

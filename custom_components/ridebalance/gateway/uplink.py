@@ -1,10 +1,12 @@
 """The gateway's MQTT side: paced batches, a bounded backlog, a retained status.
 
 Pages arrive from the receiver's thread (:meth:`Uplink.add_pages`); a pacer thread
-turns what arrived into one message at most every ``interval_s`` (4 a second by
-default, QoS 0). While the broker is away, or the socket cannot keep up, the
-pacer keeps what arrived per interval in a backlog of ``backlog_limit`` entries,
-dropping the oldest (counted) and sending the rest when the broker is back.
+sends what arrived as one message, at once when the last one left ``interval_s``
+ago or more, else when that much time has passed: at most 4 messages a second by
+default (QoS 0), and no page waits longer than one interval. While the broker is
+away, or the socket cannot keep up, the pacer keeps what arrived per interval in
+a backlog of ``backlog_limit`` entries, dropping the oldest (counted) and sending
+the rest when the broker is back.
 
 paho-mqtt's own network thread connects, reconnects with capped exponential
 backoff and, should the gateway vanish without a word, lets the broker publish
@@ -138,6 +140,7 @@ class Uplink:
         self._broker_error: str | None = None
         self._outage_logged = False
         self._stop = threading.Event()
+        self._wake = threading.Event()  # pages arrived, or stopping
         self._pacer: threading.Thread | None = None
         self._client = self._make_client()
 
@@ -171,6 +174,7 @@ class Uplink:
         with self._lock:
             self._arrived.extend(pages)
             self._counters["pages_in"] += len(pages)
+        self._wake.set()
 
     def set_stick(self, state: StickState, detail: str | None) -> None:
         """The receiver's state changed: tell the broker (retained) and the terminal."""
@@ -199,6 +203,7 @@ class Uplink:
         Returns whether the broker confirmed the ``offline`` status.
         """
         self._stop.set()
+        self._wake.set()
         if self._pacer is not None:
             self._pacer.join(timeout_s)
         announced = False
@@ -332,16 +337,28 @@ class Uplink:
     # --- the pacer thread -----------------------------------------------------------
 
     def _pace(self) -> None:
+        interval = self._interval_s
+        next_send = 0.0
         next_status = time.monotonic() + self._status_every_s
-        while not self._stop.wait(self._interval_s):
-            self._flush()
+        while not self._stop.is_set():
+            # Woken by pages; the timeout drains a backlog and keeps the status due.
+            self._wake.wait(interval)
+            self._wake.clear()
+            delay = next_send - time.monotonic()
+            if delay > 0 and self._stop.wait(delay):
+                break
             now = time.monotonic()
+            if self._flush():
+                next_send = now + interval
             if now >= next_status:
                 next_status = now + self._status_every_s
                 self._publish_status()
 
-    def _flush(self) -> None:
-        """Move what arrived to the backlog and send one message from its head."""
+    def _flush(self) -> bool:
+        """Move what arrived to the backlog and send one message from its head.
+
+        Returns whether there was anything to move or send (the interval starts).
+        """
         with self._lock:
             arrived, self._arrived = self._arrived, []
             for start in range(0, len(arrived), MAX_PAGES):
@@ -349,9 +366,10 @@ class Uplink:
                     self._counters["batches_dropped"] += 1
                     self._counters["pages_dropped"] += len(self._backlog[0])
                 self._backlog.append(arrived[start : start + MAX_PAGES])
+            busy = bool(arrived or self._backlog)
             # Hold back while paho still has bytes to write: its buffer is unbounded.
             if not self._backlog or not self._connected or self._client.want_write():
-                return
+                return busy
             pages = self._take()
             sequence = self._sequence
         payload = encode_batches(pages, self.session, sequence)[0]
@@ -366,6 +384,7 @@ class Uplink:
                     self._counters["batches_dropped"] += 1
                     self._counters["pages_dropped"] += len(self._backlog[-1])
                 self._backlog.appendleft(pages)
+        return True
 
     def _take(self) -> list[RawPage]:
         """Backlog entries from the oldest while they fit one batch (lock held)."""
