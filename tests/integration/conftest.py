@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -93,6 +94,9 @@ async def ha_mqtt(
 
     entries: list[MockConfigEntry] = []
     yield setup
-    # Disconnect while the broker is still there (it stops after this fixture).
+    # Let the client's last (un)subscriptions go out (they wait up to 0.5 s to be
+    # batched), then disconnect while the broker is still there (it stops after
+    # this fixture). Unloading with a batch pending can leave its timer behind.
+    await asyncio.sleep(1.0)
     for entry in entries:
         await hass.config_entries.async_unload(entry.entry_id)
