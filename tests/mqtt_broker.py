@@ -9,7 +9,7 @@ installed (``.ci/run`` installs it).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 import shutil
 import socket
@@ -21,6 +21,7 @@ import time
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 # The Home Assistant test plugin blocks creating sockets while a test runs (a test
@@ -195,6 +196,9 @@ def listen() -> Iterator[Callable[..., Listener]]:
         listener.close()
 
 
+type StartGateway = Callable[..., subprocess.Popen[str]]
+type SetupMqtt = Callable[[Broker], Awaitable[MockConfigEntry]]
+
 ROOT = Path(__file__).resolve().parents[1]
 # Runs the gateway's launcher with every Home Assistant import failing, as on a
 # Raspberry Pi without it.
@@ -206,7 +210,7 @@ WITHOUT_HA = (
 
 
 @pytest.fixture
-def gateway_process() -> Iterator[Callable[..., subprocess.Popen[str]]]:
+def gateway_process() -> Iterator[StartGateway]:
     """Start simulated gateways as processes (no Home Assistant); killed at the end."""
     processes: list[tuple[str, subprocess.Popen[str]]] = []
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+import os
 import signal
 import subprocess
+import threading
 
 import pytest
 
-from custom_components.ridebalance.gateway.program import parse_args
+from custom_components.ridebalance.gateway.program import Gateway, main, parse_args
 from custom_components.ridebalance.gateway.wire import (
     GatewayState,
     GatewayStatus,
@@ -147,3 +149,80 @@ def test_broker_url_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("RIDEBALANCE_MQTT", "mqtt://user:secret@ha.local:1884")
     broker = parse_args([]).broker
     assert (broker.host, broker.port, broker.password) == ("ha.local", 1884, "secret")
+
+
+def test_in_process_the_gateway_prints_its_status_and_stops_on_sigterm(
+    mosquitto: Broker,
+    listen: Callable[..., Listener],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``main`` as the service manager runs it: status lines, SIGTERM, exit 0."""
+    listener = listen(mosquitto, "ridebalance/inproc/#")
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def stop_when_riding() -> None:
+        listener.wait_for(
+            lambda: len(listener.on("ridebalance/inproc/pages")) >= 4,
+            what="pages from the gateway",
+        )
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    stopper = threading.Thread(target=stop_when_riding)
+    stopper.start()
+    try:
+        code = main(
+            [
+                *("--simulate", "--mqtt", mosquitto.url),
+                *("--id", "inproc", "--status-every", "0.5"),
+            ]
+        )
+    finally:
+        stopper.join()
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    assert code == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(
+        line.startswith(f"gateway inproc · broker {mosquitto.url} connected · ")
+        and "stick simulated (the simulated rider)" in line
+        and "pages/s" in line
+        for line in lines
+    ), lines
+    assert lines[-1].startswith("gateway inproc · stopped (offline announced) · ")
+    goodbye = decode_status(listener.on("ridebalance/inproc/status")[-1].payload)
+    assert (goodbye.state, goodbye.detail) == (GatewayState.OFFLINE, "stopped")
+
+
+def test_without_a_stick_the_gateway_says_so_and_keeps_trying(
+    mosquitto: Broker, listen: Callable[..., Listener]
+) -> None:
+    """No ANT+ stick on this machine: online, the stick's problem in the status."""
+    listener = listen(mosquitto, "ridebalance/no-stick/status")
+    lines: list[str] = []
+    gateway = Gateway(
+        parse_args(["--mqtt", mosquitto.url, "--id", "no-stick"]), lines.append
+    )
+    runner = threading.Thread(target=gateway.run)
+    runner.start()
+
+    def told() -> bool:
+        return any(
+            decode_status(m.payload).stick
+            in (StickState.DISCONNECTED, StickState.ERROR)
+            for m in listener.on("ridebalance/no-stick/status")
+        )
+
+    try:
+        listener.wait_for(told, what="the stick's problem in the status")
+    finally:
+        gateway.stop()
+        runner.join(15)
+    status = next(
+        decode_status(m.payload)
+        for m in listener.on("ridebalance/no-stick/status")
+        if decode_status(m.payload).stick in (StickState.DISCONNECTED, StickState.ERROR)
+    )
+    assert status.online
+    assert status.detail  # what is wrong and how to fix it, from the receiver
+    assert not status.receiving
+    assert not runner.is_alive()

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-import subprocess
+from collections.abc import Callable
 from typing import Any
 
 from homeassistant.config_entries import SOURCE_MQTT, SOURCE_RECONFIGURE, SOURCE_USER
@@ -12,7 +11,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ridebalance import config_flow
 from custom_components.ridebalance.const import (
@@ -30,10 +28,8 @@ from custom_components.ridebalance.sim.rider import (
     SIM_PEDALS,
     SIM_TRAINER,
 )
-from tests.mqtt_broker import Broker, Listener
+from tests.mqtt_broker import Broker, Listener, SetupMqtt, StartGateway
 
-type StartGateway = Callable[..., subprocess.Popen[str]]
-type SetupMqtt = Callable[[Broker], Awaitable[MockConfigEntry]]
 SCAN_S = 2.5
 
 

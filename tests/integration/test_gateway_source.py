@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 import logging
-import subprocess
 import threading
 import time
 
@@ -54,10 +53,7 @@ from custom_components.ridebalance.sources.gateway import (
     GatewayClock,
     gateway_issue_id,
 )
-from tests.mqtt_broker import Broker, Listener
-
-type StartGateway = Callable[..., subprocess.Popen[str]]
-type SetupMqtt = Callable[[Broker], Awaitable[MockConfigEntry]]
+from tests.mqtt_broker import Broker, Listener, SetupMqtt, StartGateway
 
 POWER = "sensor.gym_rider_power"
 CADENCE = "sensor.gym_rider_cadence"
