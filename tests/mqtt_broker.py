@@ -46,7 +46,7 @@ def _listening(host: str, port: int) -> bool:
 class Broker:
     """One mosquitto process on 127.0.0.1, startable again on the same port."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, *, anonymous: bool = True) -> None:
         self.port = free_port()
         self.host = "127.0.0.1"
         self._workdir = workdir
@@ -54,7 +54,7 @@ class Broker:
         self._config = workdir / "mosquitto.conf"
         self._config.write_text(
             f"listener {self.port} 127.0.0.1\n"
-            "allow_anonymous true\n"
+            f"allow_anonymous {'true' if anonymous else 'false'}\n"
             "persistence false\n"
             "log_dest stderr\n"
             "log_type error\n"

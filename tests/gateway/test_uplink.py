@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from pathlib import Path
 import time
 
 import pytest
@@ -16,7 +17,7 @@ from custom_components.ridebalance.gateway.wire import (
     decode_batch,
     decode_status,
 )
-from tests.mqtt_broker import Broker, Listener
+from tests.mqtt_broker import MOSQUITTO, Broker, Listener
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 PAGES = "ridebalance/up/pages"
@@ -143,3 +144,33 @@ def test_stick_changes_reach_the_retained_status(
         "ANT+ stick not found",
     )
     assert not status.receiving
+
+
+@pytest.mark.skipif(not Path(MOSQUITTO).exists(), reason="mosquitto is not installed")
+def test_a_broker_that_refuses_the_login_is_named_in_the_status_line(
+    tmp_path: Path,
+) -> None:
+    """Credentials the broker does not accept: the reason, logged once, retried."""
+    strict = Broker(tmp_path, anonymous=False)
+    strict.start()
+    try:
+        settings = replace(
+            BrokerSettings.from_url(f"mqtt://rider:wrong@127.0.0.1:{strict.port}"),
+            reconnect_max_s=1,
+        )
+        uplink = Uplink(settings, "up", topic_prefix="ridebalance")
+        uplink.start()
+        try:
+            deadline = time.monotonic() + 10
+            while uplink.broker_error is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            uplink.add_pages([page(0)])
+            time.sleep(0.3)
+            assert not uplink.connected
+            assert uplink.broker_error is not None
+            assert "refused the connection" in uplink.broker_error
+            assert uplink.backlog == 1  # kept for when the login works
+        finally:
+            assert not uplink.stop()  # nothing could be announced
+    finally:
+        strict.stop()

@@ -312,8 +312,9 @@ class Uplink:
         reason: ReasonCode,
         _properties: Any,
     ) -> None:
-        self._connected = False
-        if not self._stop.is_set():
+        was_connected, self._connected = self._connected, False
+        # A refused login ends in a disconnect too: keep the refusal as the reason.
+        if was_connected and not self._stop.is_set():
             self._outage(f"connection to the broker lost ({reason})")
 
     def _outage(self, detail: str) -> None:
