@@ -124,6 +124,7 @@ class SimulatedStick(usb.backend.IBackend):  # type: ignore[misc]
         self.configurations = 0
         self.reads = 0
         self.unheard = 0  # queued broadcasts no channel would receive
+        self.broadcasts = 0  # broadcast frames put on the IN pipe
         self._pending_air: list[Transmission] = []
         self.firmware = self._new_firmware()
 
@@ -314,6 +315,8 @@ class SimulatedStick(usb.backend.IBackend):  # type: ignore[misc]
         with self._cond:
             if not self._plugged:
                 return
+            if len(data) > 2 and data[2] == 0x4E:  # a broadcast
+                self.broadcasts += 1
             if self._split and len(data) > self._split:
                 rest = data[self._split :]
                 self._in.extend([data[: self._split], rest])
