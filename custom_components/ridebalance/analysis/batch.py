@@ -14,15 +14,14 @@ import numpy.typing as npt
 from ..model import READING_FIELDS, ReadingArrays, Sample
 from .baseline import Baseline
 from .cleaning import CleanColumns, clean_columns
-from .detectors import BlockDetector
-from .results import DropCounts, SessionSummary
+from .results import SessionSummary
 from .settings import AnalysisSettings
 from .totals import (
     NP_WINDOW_S,
     BandSums,
     FloatArray,
     IntArray,
-    Totals,
+    SessionSums,
     default_baseline,
     empty_blocks,
     make_block,
@@ -41,18 +40,24 @@ def _bins(idx: IntArray, values: FloatArray, nb: int) -> list[float]:
     return [float(v) for v in np.bincount(idx, weights=values, minlength=nb)]
 
 
+type SampleColumns = tuple[
+    FloatArray,
+    FloatArray,
+    npt.NDArray[np.bool_],
+    FloatArray,
+    npt.NDArray[np.bool_],
+    FloatArray,
+]
+"""Per sample: seconds counted, power, has balance, left share, has cadence, cadence."""
+
+
 def _band_sums(
-    idx: IntArray,
-    *,
-    nb: int,
-    dt: FloatArray,
-    p: FloatArray,
-    has_bal: npt.NDArray[np.bool_],
-    left: FloatArray,
-    has_cad: npt.NDArray[np.bool_],
-    c: FloatArray,
+    idx: IntArray, nb: int, rows: IntArray, columns: SampleColumns
 ) -> BandSums:
-    """Per-band sums over the (already riding-only) samples given."""
+    """Per-band sums over ``rows`` (riding samples only); ``idx`` is each row's band."""
+    dt, p, has_bal, left, has_cad, c = columns
+    dt, p, left, c = dt[rows], p[rows], left[rows], c[rows]
+    has_bal, has_cad = has_bal[rows], has_cad[rows]
     ones = np.ones(idx.size)
     return BandSums(
         ride_s=_bins(idx, dt, nb),
@@ -99,30 +104,17 @@ def analyze(
     """
     settings = settings or AnalysisSettings()
     baseline = baseline or default_baseline(settings)
-    counts = DropCounts()
+    sums = SessionSums.start(settings, baseline)
+    tot, det = sums.tot, sums.det
     t_raw, cols = _columns_of(ride)
-    cc: CleanColumns = clean_columns(t_raw, cols, settings, counts)
-    det = BlockDetector(settings, baseline)
-    tot = Totals()
+    cc: CleanColumns = clean_columns(t_raw, cols, settings, sums.counts)
     n = cc.t_s.size
-    nb_p = len(baseline.labels)
-    nb_c = len(settings.cadence_edges_rpm) + 1
     if n == 0:
-        return summarize(
-            tot,
-            power_bands=BandSums.zeros(nb_p),
-            cadence_bands=BandSums.zeros(nb_c),
-            det=det,
-            counts=counts,
-            settings=settings,
-            baseline=baseline,
-            duration_s=0.0,
-            context=context,
-        )
+        return summarize(sums, settings, baseline, 0.0, context)
     t = cc.t_s
     t0 = float(t[0])
     gaps = np.diff(t)
-    counts.gaps += int(np.count_nonzero(gaps > settings.max_gap_s))
+    sums.counts.gaps += int(np.count_nonzero(gaps > settings.max_gap_s))
     dt = np.concatenate(([0.0], np.minimum(gaps, settings.max_gap_s)))
     el = t - t0
     blk_abs = np.floor(el / settings.block_s).astype(np.intp)
@@ -175,30 +167,15 @@ def analyze(
     # Per-band sums over riding samples.
     r_idx = np.flatnonzero(riding)
     pi = np.searchsorted(np.asarray(baseline.power_edges_w), p[r_idx], side="right")
-    pbs = _band_sums(
-        pi.astype(np.intp),
-        nb=nb_p,
-        dt=dt[r_idx],
-        p=p[r_idx],
-        has_bal=has_bal[r_idx],
-        left=lz[r_idx],
-        has_cad=has_cad[r_idx],
-        c=cz[r_idx],
+    columns: SampleColumns = (dt, p, has_bal, lz, has_cad, cz)
+    sums.power_bands = _band_sums(
+        pi.astype(np.intp), len(baseline.labels), r_idx, columns
     )
     c_idx = np.flatnonzero(has_cad)
     ci = np.searchsorted(
         np.asarray(settings.cadence_edges_rpm), cz[c_idx], side="right"
     ).astype(np.intp)
-    cbs = _band_sums(
-        ci,
-        nb=nb_c,
-        dt=dt[c_idx],
-        p=p[c_idx],
-        has_bal=has_bal[c_idx],
-        left=lz[c_idx],
-        has_cad=np.ones(c_idx.size, dtype=bool),
-        c=cz[c_idx],
-    )
+    sums.cadence_bands = _band_sums(ci, len(sums.cadence_bands.n), c_idx, columns)
 
     # Block sums, in the same layout the streaming path accumulates.
     rb = blk[riding]
@@ -225,17 +202,7 @@ def analyze(
         prev = b
     duration = float(t[-1]) - t0
     det.finish(duration)
-    return summarize(
-        tot,
-        power_bands=pbs,
-        cadence_bands=cbs,
-        det=det,
-        counts=counts,
-        settings=settings,
-        baseline=baseline,
-        duration_s=duration,
-        context=context,
-    )
+    return summarize(sums, settings, baseline, duration, context)
 
 
 def build_baseline(

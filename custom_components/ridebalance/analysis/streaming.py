@@ -9,9 +9,7 @@ import math
 from ..model import Sample
 from .baseline import Baseline
 from .cleaning import clean_values
-from .detectors import BlockDetector
 from .results import (
-    DropCounts,
     Episode,
     EpisodeChange,
     EpisodeKind,
@@ -21,8 +19,7 @@ from .results import (
 from .settings import AnalysisSettings, band_index
 from .totals import (
     NP_WINDOW_S,
-    BandSums,
-    Totals,
+    SessionSums,
     default_baseline,
     div,
     empty_blocks,
@@ -52,11 +49,7 @@ class StreamingAnalyzer:
         self.settings = settings or AnalysisSettings()
         self.baseline = baseline or default_baseline(self.settings)
         self.context = context
-        self._det = BlockDetector(self.settings, self.baseline)
-        self._counts = DropCounts()
-        self._tot = Totals()
-        self._pb = BandSums.zeros(len(self.baseline.labels))
-        self._cb = BandSums.zeros(len(self.settings.cadence_edges_rpm) + 1)
+        self._sums = SessionSums.start(self.settings, self.baseline)
         self._t0: float | None = None
         self._last_t = -math.inf
         self._last_riding = False
@@ -73,7 +66,7 @@ class StreamingAnalyzer:
     @property
     def episodes(self) -> list[Episode]:
         """Every episode so far, open ones included."""
-        return self._det.episodes
+        return self._sums.det.episodes
 
     def update_settings(self, settings: AnalysisSettings) -> None:
         """Apply new knobs mid-ride (from the UI); they act from the next block.
@@ -88,11 +81,11 @@ class StreamingAnalyzer:
             ftp_w=self.settings.ftp_w,
         )
         self.settings = settings
-        self._det.update_settings(settings)
+        self._sums.det.update_settings(settings)
 
     def baseline_changed(self) -> None:
         """The baseline object was reset or taught mid-ride; use what it says now."""
-        self._det.baseline_changed()
+        self._sums.det.baseline_changed()
 
     def push(self, sample: Sample) -> list[EpisodeChange]:
         """Take one reading; return episodes that started or ended because of it."""
@@ -101,9 +94,9 @@ class StreamingAnalyzer:
         s = self.settings
         t = float(sample.t_s)
         if math.isnan(t) or t < self._last_t:
-            self._counts.out_of_order += 1
+            self._sums.counts.out_of_order += 1
             return []
-        cv = clean_values(sample, s, self._counts)
+        cv = clean_values(sample, s, self._sums.counts)
         changes: list[EpisodeChange] = []
         if self._t0 is None:
             self._t0 = t
@@ -111,7 +104,7 @@ class StreamingAnalyzer:
         else:
             gap = t - self._last_t
             if gap > s.max_gap_s:
-                self._counts.gaps += 1
+                self._sums.counts.gaps += 1
             dt = min(gap, s.max_gap_s)
         self._last_t = t
         el = t - self._t0
@@ -123,7 +116,7 @@ class StreamingAnalyzer:
             self._close_second()
             self._sec = sec
 
-        tot = self._tot
+        tot = self._sums.tot
         tot.samples += 1
         p = cv.power_w
         riding = cv.riding
@@ -145,7 +138,7 @@ class StreamingAnalyzer:
             bs[2] += p
             bs[3] += dt
             pi = band_index(p, self.baseline.power_edges_w)
-            pb = self._pb
+            pb = self._sums.power_bands
             pb.ride_s[pi] += dt
             pb.n[pi] += 1.0
             pb.power[pi] += p
@@ -171,7 +164,7 @@ class StreamingAnalyzer:
                 elif c > s.cadence_high_rpm:
                     tot.above_s += dt
                 ci = band_index(c, s.cadence_edges_rpm)
-                cb = self._cb
+                cb = self._sums.cadence_bands
                 cb.ride_s[ci] += dt
                 cb.n[ci] += 1.0
                 cb.power[ci] += p
@@ -209,9 +202,9 @@ class StreamingAnalyzer:
         changes: list[EpisodeChange] = []
         bs = self._bsum
         block_s = self.settings.block_s
-        changes.extend(self._det.step(make_block(self._block, block_s, bs)))
+        changes.extend(self._sums.det.step(make_block(self._block, block_s, bs)))
         for i in empty_blocks(self._block, new_block, self.settings):
-            changes.extend(self._det.step(make_block(i, block_s, [0.0] * 9)))
+            changes.extend(self._sums.det.step(make_block(i, block_s, [0.0] * 9)))
         self._block = new_block
         self._bsum = [0.0] * 9
         return changes
@@ -224,18 +217,18 @@ class StreamingAnalyzer:
         self._sec_n = 0
         if len(self._np_win) == NP_WINDOW_S:
             r = sum(self._np_win) / NP_WINDOW_S
-            self._tot.np_sum4 += r**4
-            self._tot.np_n += 1
+            self._sums.tot.np_sum4 += r**4
+            self._sums.tot.np_n += 1
 
     def snapshot(self) -> LiveMetrics:
         """Metrics of the ride so far (cheap; call at most once a second)."""
-        det = self._det
-        tot = self._tot
+        det = self._sums.det
+        tot = self._sums.tot
         s = self.settings
         m = LiveMetrics(
             riding_s=tot.riding_s,
             riding=self._last_riding,
-            dropped=replace(self._counts),
+            dropped=replace(self._sums.counts),
             time_below_cadence_band_s=tot.below_s,
             time_above_cadence_band_s=tot.above_s,
             balance_session_left_pct=div(tot.bal_pl, tot.bal_p),
@@ -316,17 +309,9 @@ class StreamingAnalyzer:
             duration = self._last_t - self._t0
             self._close_second()
             self._close_blocks(self._block + 1)
-            self._det.finish(duration)
+            self._sums.det.finish(duration)
         self._finished = summarize(
-            self._tot,
-            power_bands=self._pb,
-            cadence_bands=self._cb,
-            det=self._det,
-            counts=self._counts,
-            settings=self.settings,
-            baseline=self.baseline,
-            duration_s=duration,
-            context=self.context,
+            self._sums, self.settings, self.baseline, duration, self.context
         )
         return self._finished
 

@@ -137,18 +137,36 @@ def learning_stats(
     return out, cad
 
 
+@dataclass(slots=True)
+class SessionSums:
+    """All a session accumulates: what both paths hand to :func:`summarize`."""
+
+    tot: Totals
+    power_bands: BandSums
+    cadence_bands: BandSums
+    counts: DropCounts
+    det: BlockDetector
+
+    @classmethod
+    def start(cls, settings: AnalysisSettings, baseline: Baseline) -> SessionSums:
+        """Empty sums, with a band for each of the baseline's and settings' bands."""
+        return cls(
+            Totals(),
+            BandSums.zeros(len(baseline.labels)),
+            BandSums.zeros(len(settings.cadence_edges_rpm) + 1),
+            DropCounts(),
+            BlockDetector(settings, baseline),
+        )
+
+
 def summarize(
-    tot: Totals,
-    *,
-    power_bands: BandSums,
-    cadence_bands: BandSums,
-    det: BlockDetector,
-    counts: DropCounts,
+    sums: SessionSums,
     settings: AnalysisSettings,
     baseline: Baseline,
     duration_s: float,
     context: str | None,
 ) -> SessionSummary:
+    tot, det = sums.tot, sums.det
     n_cad = tot.n_cad
     cad_mean = div(tot.cad, n_cad)
     cad_sd: float | None = None
@@ -189,7 +207,7 @@ def summarize(
         duration_s=duration_s,
         riding_s=tot.riding_s,
         samples=tot.samples,
-        dropped=replace(counts),
+        dropped=replace(sums.counts),
         avg_power_w=div(tot.power, tot.n_power),
         normalized_power_w=(tot.np_sum4 / tot.np_n) ** 0.25 if tot.np_n else None,
         balance_left_pct=balance,
@@ -206,9 +224,9 @@ def summarize(
         heart_rate_avg_bpm=div(tot.hr, tot.n_hr),
         time_below_cadence_band_s=tot.below_s,
         time_above_cadence_band_s=tot.above_s,
-        power_bands=bands(power_bands, baseline.labels, baseline.expectation),
+        power_bands=bands(sums.power_bands, baseline.labels, baseline.expectation),
         cadence_bands=bands(
-            cadence_bands,
+            sums.cadence_bands,
             band_labels(settings.cadence_edges_rpm, "rpm"),
             baseline.cadence_expectation,
         ),
