@@ -62,9 +62,9 @@ def _build_source(hass: HomeAssistant, entry: RideBalanceConfigEntry) -> Source:
                 dynamics=bool(entry.options.get(CONF_DYNAMICS, False)),
             )
         case SourceKind.ANT:
-            return AntSource(hass, entry.data, entry_id=entry.entry_id)
+            return AntSource(hass, entry)
         case SourceKind.GATEWAY:
-            return GatewaySource(hass, entry.data, entry_id=entry.entry_id)
+            return GatewaySource(hass, entry)
         case SourceKind.ENTITIES:
             return EntitiesSource(hass, entry.data)
 

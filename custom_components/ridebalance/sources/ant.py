@@ -8,34 +8,22 @@ into Samples. A missing or busy stick becomes a repair issue with its fix.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import timedelta
 from typing import Any, Final
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.event import async_track_time_interval
 
-from ..ant.pages import (
-    RawPage,
-)
-from ..ant.receiver import AntReceiver
+from ..ant.pages import RawPage
+from ..ant.receiver import AntReceiver, ReceiverStatus
 from ..ant.scan import probe_stick
 from ..ant.stick import ReceiverSettings, ReceiverState
 from ..ant.trackers import TrackerConfig
 from ..ant.usb_errors import UDEV_RULES, AntStickError
-from ..const import DOMAIN, LOGGER
-from . import (
-    SourceListener,
-    SourceNotReadyError,
-    SourceState,
-    SourceStatus,
-)
-from .pipeline import RiderPages, pairing_from_entry
+from ..const import LOGGER
+from . import SourceListener, SourceNotReadyError, SourceState, SourceStatus
+from .pipeline import PagesSource
 
-# How often the source looks for devices that went quiet.
-QUIET_CHECK: Final = timedelta(seconds=1)
 # Problems the rider has to fix at the stick; each has a repair issue.
 REPAIRABLE_REASONS: Final = frozenset(
     {"not_found", "busy", "permission_denied", "no_backend"}
@@ -47,7 +35,7 @@ def stick_issue_id(entry_id: str) -> str:
     return f"stick_{entry_id}"
 
 
-class AntSource:
+class AntSource(PagesSource):
     """Readings from the rider's ANT+ devices through a USB stick.
 
     USB work happens in the receiver's threads; opening, closing and joining them
@@ -57,22 +45,16 @@ class AntSource:
     def __init__(
         self,
         hass: HomeAssistant,
-        entry_data: Mapping[str, Any],
+        entry: ConfigEntry[Any],
         *,
-        entry_id: str,
         settings: ReceiverSettings | None = None,
         tracker_config: TrackerConfig | None = None,
     ) -> None:
-        self._hass = hass
-        self._entry_id = entry_id
-        self._issue_id = stick_issue_id(entry_id)
-        self._pages = RiderPages(pairing_from_entry(entry_data), tracker_config)
+        super().__init__(hass, entry, stick_issue_id(entry.entry_id), tracker_config)
         self._settings = settings
         self._receiver: AntReceiver | None = None
-        self._listener: SourceListener | None = None
         self._unsub_quiet: CALLBACK_TYPE | None = None
         self._stopped = False
-        self._connected = False
         self._unsub_stop: CALLBACK_TYPE | None = None
         self._issue_reason: str | None = None
 
@@ -98,28 +80,17 @@ class AntSource:
         def deliver(batch: list[RawPage]) -> None:
             loop.call_soon_threadsafe(self._on_pages, batch)
 
-        def on_state(state: ReceiverState, detail: str | None) -> None:
-            # Read in the receiver's thread, where it is set before the report.
-            error = receiver.last_error
-            loop.call_soon_threadsafe(self._on_receiver_state, state, detail, error)
+        def on_state(status: ReceiverStatus) -> None:
+            loop.call_soon_threadsafe(self._on_receiver_state, status)
 
         receiver = AntReceiver(
-            deliver,
-            on_state,
-            pairing=self._pages.pairing,
-            settings=self._settings,
+            deliver, on_state, pairing=self._pages.pairing, settings=self._settings
         )
         self._receiver = receiver
         self._unsub_stop = self._hass.bus.async_listen_once(
             EVENT_HOMEASSISTANT_STOP, self._async_on_hass_stop
         )
-        # A device that falls silent sends nothing to say so: look once a second.
-        self._unsub_quiet = async_track_time_interval(
-            self._hass,
-            lambda _now: self._push_devices(),
-            QUIET_CHECK,
-            name="RideBalance ANT+ devices",
-        )
+        self._unsub_quiet = self._track_quiet_devices("RideBalance ANT+ devices")
         await self._hass.async_add_executor_job(receiver.start)
 
     async def async_stop(self) -> None:
@@ -153,36 +124,30 @@ class AntSource:
 
     @callback
     def _on_pages(self, batch: list[RawPage]) -> None:
-        listener = self._listener
-        if self._stopped or listener is None:
-            return
-        samples = self._pages.feed(batch)
-        self._push_devices()
-        if samples:
-            listener.samples(samples)
+        if not self._stopped and self._listener is not None:
+            self._feed(batch)
 
     @callback
-    def _on_receiver_state(
-        self, state: ReceiverState, detail: str | None, error: AntStickError | None
-    ) -> None:
+    def _on_receiver_state(self, status: ReceiverStatus) -> None:
         listener = self._listener
         if self._stopped or listener is None:
             return
+        state, detail = status.state, status.detail
         match state:
             case ReceiverState.CONNECTED:
-                self._connected = True
+                self._receiving = True
                 self._push_devices()
                 self._clear_issue()
                 listener.status(SourceStatus(SourceState.CONNECTED, detail))
             case ReceiverState.STARTING:
                 listener.status(SourceStatus(SourceState.CONNECTING, detail))
             case ReceiverState.STOPPED:
-                self._connected = False
+                self._receiving = False
                 self._push_devices()
             case _:
-                self._connected = False
+                self._receiving = False
                 self._push_devices()
-                reason = self._issue_for(state, error)
+                reason = self._issue_for(state, status.error)
                 if reason is not None:
                     self._raise_issue(reason, detail)
                 listener.status(SourceStatus(SourceState.DISCONNECTED, detail))
@@ -200,30 +165,15 @@ class AntSource:
         if reason == self._issue_reason:
             return
         self._issue_reason = reason
-        ir.async_create_issue(
-            self._hass,
-            DOMAIN,
-            self._issue_id,
-            is_fixable=False,
-            is_persistent=False,
-            severity=ir.IssueSeverity.ERROR,
-            translation_key=f"stick_{reason}",
-            translation_placeholders={
-                "detail": detail or reason,
-                "udev_rule": UDEV_RULES,
-            },
+        self._create_issue(
+            f"stick_{reason}", {"detail": detail or reason, "udev_rule": UDEV_RULES}
         )
 
     @callback
     def _clear_issue(self) -> None:
         # Also clears an issue raised by an earlier setup attempt's source.
         self._issue_reason = None
-        ir.async_delete_issue(self._hass, DOMAIN, self._issue_id)
-
-    @callback
-    def _push_devices(self) -> None:
-        if self._listener is not None:
-            self._listener.devices(self._pages.devices(self._connected))
+        self._delete_issue()
 
     async def _async_on_hass_stop(self, _event: Event) -> None:
         # The receiver's threads are not daemons: join them before Python exits.

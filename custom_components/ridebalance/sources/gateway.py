@@ -13,22 +13,22 @@ gateway that stays away gets a repair issue.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 import time
 from typing import Any, Final
 
 from homeassistant.components import mqtt
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.event import async_call_later, async_track_time_interval
+from homeassistant.helpers.event import async_call_later
 
 from ..ant.identity import describe_heard
 from ..ant.pages import RawPage
 from ..ant.scan import HeardDevice, HeardTally
 from ..ant.trackers import TrackerConfig
-from ..const import CONF_GATEWAY, CONF_TOPIC_PREFIX, DOMAIN, LOGGER
+from ..const import CONF_GATEWAY, CONF_TOPIC_PREFIX, LOGGER
 from ..gateway.wire import (
     DEFAULT_TOPIC_PREFIX,
     Batch,
@@ -42,8 +42,7 @@ from ..gateway.wire import (
     status_topic,
 )
 from . import SourceListener, SourceNotReadyError, SourceState, SourceStatus
-from .ant import QUIET_CHECK
-from .pipeline import RiderPages, pairing_from_entry
+from .pipeline import PagesSource
 
 # A gateway away this long (rebooting, a Wi-Fi blip) is not yet a problem to repair.
 OFFLINE_ISSUE_AFTER: Final = timedelta(minutes=10)
@@ -92,31 +91,25 @@ def _unavailable_detail(gateway_id: str, status: GatewayStatus) -> str:
     return f"gateway {gateway_id}: ANT+ stick {status.stick.value}{why}"
 
 
-class GatewaySource:
+class GatewaySource(PagesSource):
     """Readings from the rider's ANT+ devices, heard by a gateway."""
 
     def __init__(
         self,
         hass: HomeAssistant,
-        entry_data: Mapping[str, Any],
+        entry: ConfigEntry[Any],
         *,
-        entry_id: str,
         tracker_config: TrackerConfig | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._hass = hass
-        self._entry_id = entry_id
-        self._issue_id = gateway_issue_id(entry_id)
-        self.gateway_id: str = entry_data[CONF_GATEWAY]
-        prefix = entry_data.get(CONF_TOPIC_PREFIX) or DEFAULT_TOPIC_PREFIX
+        super().__init__(hass, entry, gateway_issue_id(entry.entry_id), tracker_config)
+        self.gateway_id: str = entry.data[CONF_GATEWAY]
+        prefix = entry.data.get(CONF_TOPIC_PREFIX) or DEFAULT_TOPIC_PREFIX
         self._status_topic = status_topic(prefix, self.gateway_id)
         self._pages_topic = pages_topic(prefix, self.gateway_id)
-        self._pages = RiderPages(pairing_from_entry(entry_data), tracker_config)
         self._clock = clock
         self._gateway_clock = GatewayClock()
         self._status: GatewayStatus | None = None
-        self._receiving = False
-        self._listener: SourceListener | None = None
         self._unsubs: list[CALLBACK_TYPE] = []
         self._cancel_issue_timer: CALLBACK_TYPE | None = None
         self._issue_raised = False
@@ -155,13 +148,7 @@ class GatewaySource:
                 self._hass, self._pages_topic, self._on_pages_message, 0, None
             ),
             mqtt.async_subscribe_connection_status(self._hass, self._on_connection),
-            # A device that falls silent sends nothing to say so: look once a second.
-            async_track_time_interval(
-                self._hass,
-                lambda _now: self._push_devices(),
-                QUIET_CHECK,
-                name="RideBalance gateway devices",
-            ),
+            self._track_quiet_devices("RideBalance gateway devices"),
         ]
         listener.status(
             SourceStatus(
@@ -177,8 +164,7 @@ class GatewaySource:
             unsub()
         self._unsubs = []
         self._listener = None
-        self._stop_issue_timer()
-        self._clear_issue()
+        self._all_clear()
 
     def diagnostics(self) -> dict[str, Any]:
         """The gateway's last status, what arrived, and what the trackers made of it."""
@@ -202,12 +188,8 @@ class GatewaySource:
     @callback
     def _on_status_message(self, message: mqtt.ReceiveMessage) -> None:
         listener = self._listener
-        if listener is None:
-            return
-        try:
-            status = decode_status(_payload_bytes(message.payload))
-        except MalformedBatchError as err:
-            self._malformed("malformed_status", str(err))
+        status = self._read(message, decode_status, "malformed_status")
+        if listener is None or status is None:
             return
         if status.gateway_id != self.gateway_id:
             self._malformed(
@@ -219,8 +201,7 @@ class GatewaySource:
         self._status = status
         if status.receiving:
             self._receiving = True
-            self._stop_issue_timer()
-            self._clear_issue()
+            self._all_clear()
             detail = f"gateway {self.gateway_id}"
             if status.detail:
                 detail += f" ({status.detail})"
@@ -242,13 +223,8 @@ class GatewaySource:
 
     @callback
     def _on_pages_message(self, message: mqtt.ReceiveMessage) -> None:
-        listener = self._listener
-        if listener is None:
-            return
-        try:
-            batch = decode_batch(_payload_bytes(message.payload))
-        except MalformedBatchError as err:
-            self._malformed("malformed_batches", str(err))
+        batch = self._read(message, decode_batch, "malformed_batches")
+        if batch is None:
             return
         counters = self._counters
         if (
@@ -259,11 +235,7 @@ class GatewaySource:
         self._next_sequence = (batch.sequence + 1) % 2**32
         counters["batches"] += 1
         counters["pages"] += len(batch.pages)
-        pages = self._gateway_clock.local(batch, self._clock())
-        samples = self._pages.feed(pages)
-        self._push_devices()
-        if samples:
-            listener.samples(samples)
+        self._feed(self._gateway_clock.local(batch, self._clock()))
 
     @callback
     def _on_connection(self, connected: bool) -> None:
@@ -282,10 +254,20 @@ class GatewaySource:
             self._push_devices()
             self._listener.status(SourceStatus(SourceState.DISCONNECTED, detail))
 
-    @callback
-    def _push_devices(self) -> None:
-        if self._listener is not None:
-            self._listener.devices(self._pages.devices(self._receiving))
+    def _read[T](
+        self,
+        message: mqtt.ReceiveMessage,
+        decode: Callable[[bytes], T],
+        counter: str,
+    ) -> T | None:
+        """The message decoded; ``None`` when stopped or (counted) unreadable."""
+        if self._listener is None:
+            return None
+        try:
+            return decode(_payload_bytes(message.payload))
+        except MalformedBatchError as err:
+            self._malformed(counter, str(err))
+            return None
 
     def _malformed(self, counter: str, reason: str) -> None:
         self._counters[counter] += 1
@@ -310,15 +292,9 @@ class GatewaySource:
         def _raise(_now: datetime) -> None:
             self._cancel_issue_timer = None
             self._issue_raised = True
-            ir.async_create_issue(
-                self._hass,
-                DOMAIN,
-                self._issue_id,
-                is_fixable=False,
-                is_persistent=False,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key="gateway_offline",
-                translation_placeholders={
+            self._create_issue(
+                "gateway_offline",
+                {
                     "gateway": self.gateway_id,
                     "topic": self._status_topic,
                     "minutes": f"{OFFLINE_ISSUE_AFTER.total_seconds() / 60:g}",
@@ -331,16 +307,14 @@ class GatewaySource:
         )
 
     @callback
-    def _stop_issue_timer(self) -> None:
+    def _all_clear(self) -> None:
+        """The gateway is heard (or the source stops): no timer, no issue."""
         if self._cancel_issue_timer is not None:
             self._cancel_issue_timer()
             self._cancel_issue_timer = None
-
-    @callback
-    def _clear_issue(self) -> None:
         if self._issue_raised:
             self._issue_raised = False
-            ir.async_delete_issue(self._hass, DOMAIN, self._issue_id)
+            self._delete_issue()
 
 
 async def async_gateway_status(

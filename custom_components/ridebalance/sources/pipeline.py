@@ -13,6 +13,10 @@ from datetime import timedelta
 import time
 from typing import Any, Final
 
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
 from ..ant.identity import ROLE_LABELS
@@ -25,9 +29,12 @@ from ..ant.pages import (
 )
 from ..ant.pairing import Pairing
 from ..ant.trackers import TrackerConfig
-from ..const import CONF_HEART_RATE, CONF_PEDALS, CONF_TRAINER
+from ..const import CONF_HEART_RATE, CONF_PEDALS, CONF_TRAINER, DOMAIN
 from ..model import Sample
-from . import SensorDevice, sensor_device
+from . import SensorDevice, SourceListener, sensor_device
+
+# How often a source looks for devices that went quiet.
+QUIET_CHECK: Final = timedelta(seconds=1)
 
 # The rider's own devices get entities; bystanders and the trainer's second
 # (power) channel only show in diagnostics.
@@ -136,3 +143,63 @@ class RiderPages:
                 for state in self._merger.device_states(now_s)
             ],
         }
+
+
+class PagesSource:
+    """What the sources of raw pages share (the local stick, a gateway).
+
+    The rider's trackers, the listener they push to, whether readings are flowing
+    (a subclass sets ``_receiving`` and feeds pages with :meth:`_feed`), and the
+    entry's one repair issue.
+    """
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry[Any],
+        issue_id: str,
+        tracker_config: TrackerConfig | None,
+    ) -> None:
+        self._hass = hass
+        self._entry_id = entry.entry_id
+        self._issue_id = issue_id
+        self._pages = RiderPages(pairing_from_entry(entry.data), tracker_config)
+        self._listener: SourceListener | None = None
+        self._receiving = False
+
+    def _track_quiet_devices(self, name: str) -> CALLBACK_TYPE:
+        # A device that falls silent sends nothing to say so: look once a second.
+        return async_track_time_interval(
+            self._hass, lambda _now: self._push_devices(), QUIET_CHECK, name=name
+        )
+
+    @callback
+    def _feed(self, batch: list[RawPage]) -> None:
+        """Pages in; the rider's devices and the Samples they complete out."""
+        samples = self._pages.feed(batch)
+        self._push_devices()
+        if samples and self._listener is not None:
+            self._listener.samples(samples)
+
+    @callback
+    def _push_devices(self) -> None:
+        if self._listener is not None:
+            self._listener.devices(self._pages.devices(self._receiving))
+
+    @callback
+    def _create_issue(self, translation_key: str, placeholders: dict[str, str]) -> None:
+        """Raise the entry's repair issue (a new one replaces the last)."""
+        ir.async_create_issue(
+            self._hass,
+            DOMAIN,
+            self._issue_id,
+            is_fixable=False,
+            is_persistent=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key=translation_key,
+            translation_placeholders=placeholders,
+        )
+
+    @callback
+    def _delete_issue(self) -> None:
+        ir.async_delete_issue(self._hass, DOMAIN, self._issue_id)
