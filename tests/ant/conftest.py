@@ -58,7 +58,7 @@ def connected(make_receiver: MakeReceiver) -> AntReceiver:
     """A started receiver paired with PEDALS / TRAINER / HRM, connected."""
     receiver = make_receiver(Pairing(PEDALS, TRAINER, HRM))
     receiver.start()
-    assert wait_for(lambda: receiver.state is ReceiverState.CONNECTED)
+    assert wait_for(lambda: receiver.status.state is ReceiverState.CONNECTED)
     return receiver
 
 

@@ -12,7 +12,7 @@ import threading
 import time
 
 from custom_components.ridebalance.ant.pages import RawPage
-from custom_components.ridebalance.ant.receiver import AntReceiver
+from custom_components.ridebalance.ant.receiver import AntReceiver, ReceiverStatus
 from custom_components.ridebalance.ant.stick import ReceiverSettings, ReceiverState
 
 SYNC = 0xA4
@@ -124,9 +124,9 @@ class Recorder:
         with self._lock:
             self.batches.append(list(batch))
 
-    def on_state(self, state: ReceiverState, detail: str | None) -> None:
+    def on_state(self, status: ReceiverStatus) -> None:
         with self._lock:
-            self.states.append((state, detail))
+            self.states.append((status.state, status.detail))
 
     @property
     def pages(self) -> list[RawPage]:

@@ -51,7 +51,7 @@ def start(stick: SimulatedStick, recorder: Recorder) -> Iterator[Start]:
         )
         made.append(receiver)
         receiver.start()
-        assert wait_for(lambda: receiver.state is ReceiverState.CONNECTED)
+        assert wait_for(lambda: receiver.status.state is ReceiverState.CONNECTED)
         return receiver
 
     yield make

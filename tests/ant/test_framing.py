@@ -53,7 +53,7 @@ def test_malformed_frames_are_counted_and_dropped_and_reception_goes_on(
     assert diagnostics["malformed_frames"] == 5
     assert diagnostics["stray_frames"] == 1
     assert diagnostics["malformed_pages"] == 1
-    assert connected.state is ReceiverState.CONNECTED
+    assert connected.status.state is ReceiverState.CONNECTED
     assert diagnostics["connects"] == 1  # no rebuild was needed
     stick.queue_broadcast(11, PEDALS, power_page(6))
     assert wait_for(lambda: len(recorder.pages) == 3)
@@ -83,13 +83,13 @@ def test_odd_but_harmless_traffic_does_not_disturb_reception(
     )
     receiver.start()
     try:
-        assert wait_for(lambda: receiver.state is ReceiverState.CONNECTED)
+        assert wait_for(lambda: receiver.status.state is ReceiverState.CONNECTED)
         with pytest.raises(RuntimeError, match="twice"):
             receiver.start()
-        assert receiver.last_error is None
-        assert receiver.stick is not None
-        assert receiver.stick.serial_number == stick.firmware.serial_number
-        assert receiver.stick.ant_version == "AP2USB1.05"
+        assert receiver.status.error is None
+        assert receiver.status.stick is not None
+        assert receiver.status.stick.serial_number == stick.firmware.serial_number
+        assert receiver.status.stick.ant_version == "AP2USB1.05"
         assert recorder.states[-1] == (ReceiverState.CONNECTED, "continuous scan")
 
         stick.queue_raw(b"")  # a read that returns nothing
@@ -111,7 +111,7 @@ def test_odd_but_harmless_traffic_does_not_disturb_reception(
         assert counters["malformed_pages"] == 1
         assert counters["malformed_frames"] == 0
         assert counters["connects"] == 1
-        assert receiver.state is ReceiverState.CONNECTED
+        assert receiver.status.state is ReceiverState.CONNECTED
     finally:
         receiver.stop()
 
@@ -127,7 +127,7 @@ def test_a_coasting_riders_pedals_stay_heard_and_read_0_w(
     )
     receiver.start()
     try:
-        assert wait_for(lambda: receiver.state is ReceiverState.CONNECTED)
+        assert wait_for(lambda: receiver.status.state is ReceiverState.CONNECTED)
         stick.air.add(Pedals(PEDALS, common_every=0))
         stick.air.effort = Effort(power_w=200, cadence_rpm=85, left_pct=49)
         stick.run(10)

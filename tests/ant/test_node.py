@@ -39,7 +39,7 @@ def test_one_failed_reset_write_costs_one_retry_not_the_stick(
     )
     receiver.start()
     try:
-        assert wait_for(lambda: receiver.state is ReceiverState.CONNECTED)
+        assert wait_for(lambda: receiver.status.state is ReceiverState.CONNECTED)
         stick.queue_broadcast(11, PEDALS, power_page(1), 5)
         assert wait_for(lambda: len(recorder.pages) == 1)
         assert recorder.count(ReceiverState.ERROR) == 1
@@ -78,7 +78,7 @@ def test_frames_split_while_opening_do_not_cost_a_reconnect(
     )
     receiver.start()
     try:
-        assert wait_for(lambda: receiver.state is ReceiverState.CONNECTED)
+        assert wait_for(lambda: receiver.status.state is ReceiverState.CONNECTED)
         for event in range(1, 4):
             stick.queue_broadcast(11, PEDALS, power_page(event), 5)
         assert wait_for(lambda: len(recorder.pages) == 3)

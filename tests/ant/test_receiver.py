@@ -16,7 +16,7 @@ from custom_components.ridebalance.ant import (
 from custom_components.ridebalance.ant.merger import RiderMerger
 from custom_components.ridebalance.ant.pages import RawPage
 from custom_components.ridebalance.ant.pairing import Pairing
-from custom_components.ridebalance.ant.receiver import AntReceiver
+from custom_components.ridebalance.ant.receiver import AntReceiver, ReceiverStatus
 from custom_components.ridebalance.ant.stick import (
     ReceiveMode,
     ReceiverState,
@@ -63,7 +63,7 @@ def test_pages_arrive_in_batches_with_their_device_identity(
     stamps = [p.timestamp_s for p in pages]
     assert stamps == sorted(stamps)
     # One receive-only scan channel with extended data on.
-    assert connected.mode is ReceiveMode.SCAN
+    assert connected.status.mode is ReceiveMode.SCAN
     assert stick.scanning
     assert stick.commands(ENABLE_EXT) == [bytes([0, 1])]
     assert stick.commands(0x42) == [bytes([0, 0x40, 0])]  # assign rx-only, net 0
@@ -84,16 +84,16 @@ def test_unplug_is_reported_once_and_pages_resume_after_replug(
     assert wait_for(lambda: len(recorder.pages) == 1)
 
     stick.unplug()
-    assert wait_for(lambda: connected.state is ReceiverState.DISCONNECTED)
+    assert wait_for(lambda: connected.status.state is ReceiverState.DISCONNECTED)
     time.sleep(1.0)  # several reopen attempts at the capped backoff
     assert recorder.count(ReceiverState.DISCONNECTED) == 1
     outage_logs = [r for r in caplog.records if "disconnected" in r.getMessage()]
     assert len(outage_logs) == 1
-    assert connected.last_error is not None
-    assert connected.last_error.reason == "not_found"
+    assert connected.status.error is not None
+    assert connected.status.error.reason == "not_found"
 
     stick.replug()
-    assert wait_for(lambda: connected.state is ReceiverState.CONNECTED)
+    assert wait_for(lambda: connected.status.state is ReceiverState.CONNECTED)
     stick.queue_broadcast(11, PEDALS, power_page(2))
     assert wait_for(lambda: len(recorder.pages) == 2)
     assert recorder.pages[-1].data == power_page(2)
@@ -112,9 +112,9 @@ def test_a_silent_stick_that_does_not_answer_is_rebuilt(
     connected: AntReceiver, stick: SimulatedStick, recorder: Recorder
 ) -> None:
     stick.set_silent(True)
-    assert wait_for(lambda: connected.state is ReceiverState.STALE)
+    assert wait_for(lambda: connected.status.state is ReceiverState.STALE)
     stick.set_silent(False)
-    assert wait_for(lambda: connected.state is ReceiverState.CONNECTED)
+    assert wait_for(lambda: connected.status.state is ReceiverState.CONNECTED)
     stick.queue_broadcast(11, PEDALS, power_page(1))
     assert wait_for(lambda: len(recorder.pages) == 1)
     assert connected.diagnostics()["stale_links"] == 1
@@ -127,7 +127,7 @@ def test_an_idle_stick_that_answers_is_kept(
     # Nobody riding: nothing on air for several stale periods, but the stick
     # answers its status requests, so it is not torn down.
     time.sleep(1.5)
-    assert connected.state is ReceiverState.CONNECTED
+    assert connected.status.state is ReceiverState.CONNECTED
     assert stick.drivers_opened == 1
     probes = [c for c in stick.commands(REQUEST) if c[1] == CHANNEL_STATUS]
     assert len(probes) >= 2
@@ -139,7 +139,7 @@ def test_stop_joins_every_thread_and_is_idempotent(
     before = set(threading.enumerate())
     receiver = AntReceiver(recorder.deliver, recorder.on_state, settings=FAST)
     receiver.start()
-    assert wait_for(lambda: receiver.state is ReceiverState.CONNECTED)
+    assert wait_for(lambda: receiver.status.state is ReceiverState.CONNECTED)
     assert len(set(threading.enumerate()) - before) == 4  # 2 ours, 2 openant's
     stick.queue_broadcast(11, PEDALS, power_page(1))
 
@@ -148,7 +148,7 @@ def test_stop_joins_every_thread_and_is_idempotent(
     elapsed = time.monotonic() - started
     assert set(threading.enumerate()) == before
     assert elapsed < 2.5
-    assert receiver.state is ReceiverState.STOPPED
+    assert receiver.status.state is ReceiverState.STOPPED
     receiver.stop()  # again: no error
     assert set(threading.enumerate()) == before
 
@@ -162,7 +162,7 @@ def test_stop_is_safe_without_start_and_while_the_stick_is_missing(
     stick.unplug()
     receiver = AntReceiver(recorder.deliver, recorder.on_state, settings=FAST)
     receiver.start()
-    assert wait_for(lambda: receiver.state is ReceiverState.DISCONNECTED)
+    assert wait_for(lambda: receiver.status.state is ReceiverState.DISCONNECTED)
     receiver.stop()
     assert set(threading.enumerate()) == before
     assert recorder.pages == []
@@ -174,15 +174,15 @@ def test_busy_stick_is_an_error_with_a_hint_until_it_is_released(
     stick.set_open_error(16)
     receiver = make_receiver()
     receiver.start()
-    assert wait_for(lambda: receiver.state is ReceiverState.ERROR)
-    assert receiver.last_error is not None
-    assert receiver.last_error.reason == "busy"
+    assert wait_for(lambda: receiver.status.state is ReceiverState.ERROR)
+    assert receiver.status.error is not None
+    assert receiver.status.error.reason == "busy"
     detail = recorder.states[-1][1]
     assert detail is not None
     assert "Zwift" in detail
 
     stick.set_open_error(None)  # the other program let go
-    assert wait_for(lambda: receiver.state is ReceiverState.CONNECTED)
+    assert wait_for(lambda: receiver.status.state is ReceiverState.CONNECTED)
     assert recorder.count(ReceiverState.ERROR) == 1
 
 
@@ -197,7 +197,7 @@ def test_a_failing_consumer_does_not_stop_reception(stick: SimulatedStick) -> No
             raise RuntimeError("consumer bug")
         delivered.extend(batch)
 
-    def broken_on_state(state: ReceiverState, detail: str | None) -> None:
+    def broken_on_state(status: ReceiverStatus) -> None:
         raise RuntimeError("state consumer bug")
 
     receiver = AntReceiver(
@@ -205,14 +205,14 @@ def test_a_failing_consumer_does_not_stop_reception(stick: SimulatedStick) -> No
     )
     receiver.start()
     try:
-        assert wait_for(lambda: receiver.state is ReceiverState.CONNECTED)
+        assert wait_for(lambda: receiver.status.state is ReceiverState.CONNECTED)
         stick.queue_broadcast(11, PEDALS, power_page(1))
         assert wait_for(lambda: calls == 1)
         stick.queue_broadcast(11, PEDALS, power_page(2))
         assert wait_for(lambda: len(delivered) == 1)
         assert delivered[0].data == power_page(2)
         assert receiver.diagnostics()["deliver_errors"] == 1
-        assert receiver.state is ReceiverState.CONNECTED
+        assert receiver.status.state is ReceiverState.CONNECTED
     finally:
         receiver.stop()
 
@@ -226,7 +226,7 @@ def test_usb_io_error_is_reported_and_the_stick_reopened(
     assert error_detail is not None
     assert "USB error" in error_detail
     assert "Input/output error" in error_detail
-    assert wait_for(lambda: connected.state is ReceiverState.CONNECTED)
+    assert wait_for(lambda: connected.status.state is ReceiverState.CONNECTED)
     stick.queue_broadcast(11, PEDALS, power_page(1))
     assert wait_for(lambda: len(recorder.pages) == 1)
     assert connected.diagnostics()["reconnects"] == 1
@@ -277,7 +277,7 @@ def test_a_stalled_consumer_gets_the_newest_pages_and_the_loss_is_counted(
     receiver = AntReceiver(slow_deliver, pairing=Pairing(PEDALS), settings=FAST)
     receiver.start()
     try:
-        assert wait_for(lambda: receiver.state is ReceiverState.CONNECTED)
+        assert wait_for(lambda: receiver.status.state is ReceiverState.CONNECTED)
         stick.queue_broadcast(11, PEDALS, power_page(0), tt=5)  # the stuck batch
         assert entered.wait(5)
         for event in range(1, 61):
@@ -307,12 +307,12 @@ def test_a_consumer_that_keeps_failing_is_logged_once(
     receiver = AntReceiver(broken_deliver, pairing=Pairing(PEDALS), settings=FAST)
     receiver.start()
     try:
-        assert wait_for(lambda: receiver.state is ReceiverState.CONNECTED)
+        assert wait_for(lambda: receiver.status.state is ReceiverState.CONNECTED)
         for event in range(3):
             stick.queue_broadcast(11, PEDALS, power_page(event), tt=5)
             assert wait_for(lambda e=event: calls == e + 1)  # type: ignore[misc]
         assert receiver.counters()["deliver_errors"] == 3
-        assert receiver.state is ReceiverState.CONNECTED
+        assert receiver.status.state is ReceiverState.CONNECTED
     finally:
         receiver.stop()
     logged = [r for r in caplog.records if "Error delivering" in r.getMessage()]
@@ -334,7 +334,7 @@ def test_stop_gives_up_on_a_stuck_consumer_and_says_so(
     receiver = AntReceiver(stuck_deliver, pairing=Pairing(PEDALS), settings=settings)
     receiver.start()
     try:
-        assert wait_for(lambda: receiver.state is ReceiverState.CONNECTED)
+        assert wait_for(lambda: receiver.status.state is ReceiverState.CONNECTED)
         stick.queue_broadcast(11, PEDALS, power_page(1), tt=5)
         assert entered.wait(5)
         started = time.monotonic()
@@ -348,7 +348,7 @@ def test_stop_gives_up_on_a_stuck_consumer_and_says_so(
     finally:
         gate.set()
         receiver.stop()
-    assert receiver.state is ReceiverState.STOPPED
+    assert receiver.status.state is ReceiverState.STOPPED
 
 
 def test_a_stick_that_goes_quiet_and_refuses_writes_is_reopened(
@@ -365,9 +365,9 @@ def test_a_stick_that_goes_quiet_and_refuses_writes_is_reopened(
     )
     receiver.start()
     try:
-        assert wait_for(lambda: receiver.state is ReceiverState.CONNECTED)
-        assert receiver.mode is ReceiveMode.CHANNELS
-        assert receiver.detail == "one channel per profile"
+        assert wait_for(lambda: receiver.status.state is ReceiverState.CONNECTED)
+        assert receiver.status.mode is ReceiveMode.CHANNELS
+        assert receiver.status.detail == "one channel per profile"
         for code, state, words in (
             (errno.ENODEV, ReceiverState.DISCONNECTED, "ANT+ stick gone"),
             (errno.EPIPE, ReceiverState.ERROR, "ANT+ stick write failed"),
@@ -380,7 +380,7 @@ def test_a_stick_that_goes_quiet_and_refuses_writes_is_reopened(
             assert words in detail
             stick.write_errno = None
             stick.set_silent(False)
-            assert wait_for(lambda: receiver.state is ReceiverState.CONNECTED)
+            assert wait_for(lambda: receiver.status.state is ReceiverState.CONNECTED)
         stick.queue_broadcast(11, PEDALS, power_page(1))
         assert wait_for(lambda: len(recorder.pages) == 1)
     finally:
@@ -423,7 +423,7 @@ def test_a_crank_torque_meter_reads_0_w_when_the_rider_stops_and_no_spike_after(
     )
     receiver.start()
     try:
-        assert wait_for(lambda: receiver.state is ReceiverState.CONNECTED)
+        assert wait_for(lambda: receiver.status.state is ReceiverState.CONNECTED)
         stick.air.add(
             Pedals(PEDALS, crank_torque=True, time_synchronous=time_synchronous)
         )

@@ -49,7 +49,7 @@ def test_only_paired_devices_are_delivered(
     # Pedals and trainer paired, heart rate left unpaired (any strap).
     receiver = make_receiver(Pairing(pedals=PEDALS, trainer=TRAINER))
     receiver.start()
-    assert wait_for(lambda: receiver.state is ReceiverState.CONNECTED)
+    assert wait_for(lambda: receiver.status.state is ReceiverState.CONNECTED)
 
     stick.queue_broadcast(11, PEDALS, power_page(1))
     stick.queue_broadcast(11, TRAINER, power_page(2))  # the trainer's power channel
@@ -79,7 +79,7 @@ def test_twenty_bit_device_number_is_matched_with_the_transmission_type(
 ) -> None:
     receiver = make_receiver(Pairing(pedals=0x3_1234))
     receiver.start()
-    assert wait_for(lambda: receiver.state is ReceiverState.CONNECTED)
+    assert wait_for(lambda: receiver.status.state is ReceiverState.CONNECTED)
     stick.queue_broadcast(11, 0x1234, power_page(1), tt=0x05)  # 0x0_1234: other
     stick.queue_broadcast(11, 0x1234, power_page(2), tt=0x35)  # 0x3_1234: ours
     assert wait_for(lambda: len(recorder.pages) == 1)
@@ -94,10 +94,12 @@ def test_falls_back_to_one_channel_per_profile_without_scan_mode(
     stick.set_scan_supported(False)
     receiver = make_receiver(Pairing(pedals=PEDALS))
     receiver.start()
-    assert wait_for(lambda: receiver.state is ReceiverState.CONNECTED)
+    assert wait_for(lambda: receiver.status.state is ReceiverState.CONNECTED)
 
-    assert receiver.mode is ReceiveMode.CHANNELS
-    assert receiver.detail == "one channel per profile (the stick has no scan mode)"
+    assert receiver.status.mode is ReceiveMode.CHANNELS
+    assert (
+        receiver.status.detail == "one channel per profile (the stick has no scan mode)"
+    )
     assert not stick.scanning
     assert stick.commands(OPEN_SCAN) == []
     # Pedals by number; trainer and heart rate unpaired: wildcard 0.
@@ -130,9 +132,9 @@ def test_a_stick_that_never_answers_is_an_error(
     stick.set_silent(True)
     receiver = make_receiver()
     receiver.start()
-    assert wait_for(lambda: receiver.state is ReceiverState.ERROR)
-    assert receiver.last_error is not None
-    assert receiver.last_error.reason == "not_responding"
+    assert wait_for(lambda: receiver.status.state is ReceiverState.ERROR)
+    assert receiver.status.error is not None
+    assert receiver.status.error.reason == "not_responding"
 
 
 def test_stop_does_not_wait_for_a_stick_that_never_answers(
@@ -149,7 +151,7 @@ def test_stop_does_not_wait_for_a_stick_that_never_answers(
     receiver.stop()
     assert time.monotonic() - started < 2.5
     assert set(threading.enumerate()) == before
-    assert receiver.state is ReceiverState.STOPPED
+    assert receiver.status.state is ReceiverState.STOPPED
 
 
 def test_without_extended_data_pages_are_named_by_their_channel(
@@ -164,8 +166,8 @@ def test_without_extended_data_pages_are_named_by_their_channel(
     )
     receiver.start()
     try:
-        assert wait_for(lambda: receiver.state is ReceiverState.CONNECTED)
-        assert receiver.mode is ReceiveMode.CHANNELS
+        assert wait_for(lambda: receiver.status.state is ReceiverState.CONNECTED)
+        assert receiver.status.mode is ReceiveMode.CHANNELS
         assert stick.commands(ENABLE_EXT) == []
         stick.queue_broadcast(11, PEDALS, power_page(1))
         stick.queue_broadcast(120, HRM, HR_PAGE)
@@ -188,14 +190,14 @@ def test_a_dead_openant_receive_loop_is_noticed_and_the_stick_reopened(
     )
     receiver.start()
     try:
-        assert wait_for(lambda: receiver.state is ReceiverState.CONNECTED)
+        assert wait_for(lambda: receiver.status.state is ReceiverState.CONNECTED)
         stick.queue_raw(channel_event(5, EVENT_TX))
         assert wait_for(lambda: recorder.count(ReceiverState.ERROR) == 1)
         detail = next(d for s, d in recorder.states if s is ReceiverState.ERROR)
         assert detail is not None
         assert "receive loop stopped" in detail
         assert "IndexError" in detail
-        assert wait_for(lambda: receiver.state is ReceiverState.CONNECTED)
+        assert wait_for(lambda: receiver.status.state is ReceiverState.CONNECTED)
         stick.queue_broadcast(11, PEDALS, power_page(1), tt=5)
         assert wait_for(lambda: len(recorder.pages) == 1)
         assert receiver.counters()["reconnects"] == 1
@@ -214,12 +216,12 @@ def test_a_dead_openant_thread_is_noticed_and_the_stick_reopened(
     )
     receiver.start()
     try:
-        assert wait_for(lambda: receiver.state is ReceiverState.CONNECTED)
+        assert wait_for(lambda: receiver.status.state is ReceiverState.CONNECTED)
         stick.queue_raw(frame(ANT_VERSION, list(b"AOV\xff\xfe")))
         assert wait_for(lambda: recorder.count(ReceiverState.ERROR) == 1)
         detail = next(d for s, d in recorder.states if s is ReceiverState.ERROR)
         assert detail == "openant thread openant.easy stopped"
-        assert wait_for(lambda: receiver.state is ReceiverState.CONNECTED)
+        assert wait_for(lambda: receiver.status.state is ReceiverState.CONNECTED)
         stick.queue_broadcast(11, PEDALS, power_page(1), tt=5)
         assert wait_for(lambda: len(recorder.pages) == 1)
     finally:
@@ -245,7 +247,7 @@ def test_openants_unread_event_queue_stays_bounded(
     )
     receiver.start()
     try:
-        assert wait_for(lambda: receiver.state is ReceiverState.CONNECTED)
+        assert wait_for(lambda: receiver.status.state is ReceiverState.CONNECTED)
         stick.queue_raw(b"".join(channel_event(0, EVENT_RX_FAIL) for _ in range(300)))
         node = nodes[-1]
         assert wait_for(lambda: receiver.counters()["frames_received"] > 300)
@@ -266,7 +268,7 @@ def test_stop_while_the_stick_is_being_configured_never_reports_connected(
     )
     stick.on_command[OPEN_SCAN] = receiver.stop  # runs in the receiver's thread
     receiver.start()
-    assert wait_for(lambda: receiver.state is ReceiverState.STOPPED)
+    assert wait_for(lambda: receiver.status.state is ReceiverState.STOPPED)
     receiver.stop()
     assert [s for s, _ in recorder.states] == [
         ReceiverState.STARTING,

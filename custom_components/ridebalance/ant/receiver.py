@@ -18,6 +18,7 @@ append to a locked list), plus openant's own ``openant.easy`` and ``openant.base
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 import logging
 import threading
 import time
@@ -42,7 +43,25 @@ _PENDING_LIMIT: Final = 10_000  # pages kept while the caller's deliver is slow
 _HOUSEKEEPING_S: Final = 5.0
 
 type Deliver = Callable[[list[RawPage]], None]
-type OnState = Callable[["ReceiverState", str | None], None]
+type OnState = Callable[["ReceiverStatus"], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiverStatus:
+    """The receiver's state and why, with what the connections found out.
+
+    One frozen value, so a reader in another thread never sees a state with the
+    detail or error of another.
+    """
+
+    state: ReceiverState
+    detail: str | None = None
+    error: AntStickError | None = None
+    """The last open error (its ``reason`` names the problem); None once open."""
+    mode: ReceiveMode | None = None
+    """How the current (or last) connection listens."""
+    stick: StickInfo | None = None
+    """What the stick reported about itself at the last connection."""
 
 
 class LogThrottle:
@@ -92,11 +111,7 @@ class AntReceiver:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
-        self._state = ReceiverState.STOPPED
-        self._detail: str | None = None
-        self._mode: ReceiveMode | None = None
-        self._stick: StickInfo | None = None
-        self._last_error: AntStickError | None = None
+        self._status = ReceiverStatus(ReceiverState.STOPPED)
         self._in_outage = False
         self._outage_log = LogThrottle(
             self._settings.clock, self._settings.usb_error_log_every_s
@@ -106,29 +121,9 @@ class AntReceiver:
     # -- public API ----------------------------------------------------------------
 
     @property
-    def state(self) -> ReceiverState:
-        """Current connection state."""
-        return self._state
-
-    @property
-    def detail(self) -> str | None:
-        """Why the receiver is in its current state (with a fix hint on errors)."""
-        return self._detail
-
-    @property
-    def last_error(self) -> AntStickError | None:
-        """The last open error (its ``reason`` names the problem), if any."""
-        return self._last_error
-
-    @property
-    def mode(self) -> ReceiveMode | None:
-        """How the current (or last) connection listens."""
-        return self._mode
-
-    @property
-    def stick(self) -> StickInfo | None:
-        """What the stick reported about itself at the last connection."""
-        return self._stick
+    def status(self) -> ReceiverStatus:
+        """The current state, why, and what the last connection found."""
+        return self._status
 
     def counters(self) -> dict[str, int]:
         """Snapshot of the frame, page and connection counters."""
@@ -136,16 +131,17 @@ class AntReceiver:
 
     def diagnostics(self) -> dict[str, Any]:
         """Counters and state, for diagnostics (safe to call from any thread)."""
-        stick = self._stick
+        status = self._status
+        stick = status.stick
         return {
             **self._counters.snapshot(),
-            "state": str(self._state),
-            "detail": self._detail,
-            "mode": str(self._mode) if self._mode else None,
+            "state": str(status.state),
+            "detail": status.detail,
+            "mode": str(status.mode) if status.mode else None,
             "scan_mode_supported": stick.scan_mode if stick else None,
             "max_channels": stick.max_channels if stick else None,
             "ant_version": stick.ant_version if stick else None,
-            "last_error": self._last_error.reason if self._last_error else None,
+            "last_error": status.error.reason if status.error else None,
         }
 
     def start(self) -> None:
@@ -156,7 +152,8 @@ class AntReceiver:
         """
         if self._thread is not None:
             raise RuntimeError("AntReceiver.start() called twice")
-        self._state = ReceiverState.STARTING  # reported from the supervisor thread
+        # Reported from the supervisor thread.
+        self._status = replace(self._status, state=ReceiverState.STARTING)
         self._thread = threading.Thread(target=self._supervise, name="ridebalance-ant")
         self._thread.start()
 
@@ -196,7 +193,7 @@ class AntReceiver:
                 except OpenCancelledError:
                     break
                 except AntStickError as err:
-                    self._last_error = err
+                    self._status = replace(self._status, error=err)
                     state = (
                         ReceiverState.DISCONNECTED
                         if isinstance(err, AntStickNotFoundError)
@@ -230,9 +227,9 @@ class AntReceiver:
         self._set_state(ReceiverState.STOPPED, None)
 
     def _connected(self, link: StickLink) -> None:
-        self._mode = link.mode
-        self._stick = link.info
-        self._last_error = None
+        self._status = replace(
+            self._status, mode=link.mode, stick=link.info, error=None
+        )
         self._counters.add("connects")
         if not self._in_outage:
             _LOGGER.info("ANT+ stick opened, receiving (%s)", link.mode)
@@ -273,8 +270,8 @@ class AntReceiver:
                 _LOGGER.debug("ANT+ receiver %s again: %s", state, detail)
         else:
             _LOGGER.debug("ANT+ receiver still %s: %s", state, detail)
-        if state is not self._state or (
-            state is ReceiverState.ERROR and detail != self._detail
+        if state is not self._status.state or (
+            state is ReceiverState.ERROR and detail != self._status.detail
         ):
             self._set_state(state, detail)
 
@@ -347,11 +344,10 @@ class AntReceiver:
         self._counters.add("batches_delivered")
 
     def _set_state(self, state: ReceiverState, detail: str | None) -> None:
-        self._state = state
-        self._detail = detail
+        self._status = status = replace(self._status, state=state, detail=detail)
         if self._on_state is None:
             return
         try:
-            self._on_state(state, detail)
+            self._on_state(status)
         except Exception:
             _LOGGER.exception("Error reporting the ANT+ receiver state")

@@ -21,7 +21,7 @@ import time
 from typing import Final, Protocol
 
 from ..ant.pages import RawPage
-from ..ant.receiver import AntReceiver
+from ..ant.receiver import AntReceiver, ReceiverStatus
 from ..ant.stick import ReceiverSettings, ReceiverState
 from .uplink import BrokerSettings, Uplink
 from .wire import (
@@ -194,8 +194,8 @@ class Gateway:
             )
             self.source = self._receiver
 
-    def _on_receiver(self, state: ReceiverState, detail: str | None) -> None:
-        self.uplink.set_stick(STICK_STATES[state], detail)
+    def _on_receiver(self, status: ReceiverStatus) -> None:
+        self.uplink.set_stick(STICK_STATES[status.state], status.detail)
 
     def run(self) -> None:
         """Until :meth:`stop`: publish, and print a status line now and then."""
