@@ -273,19 +273,16 @@ class Uplink:
             qos=STATUS_QOS,
             retain=True,
         )
-        client.on_connect = self._on_connect
+        # Both callbacks get (client, userdata, flags, reason code, properties)
+        # from paho; only the reason code matters here.
+        client.on_connect = lambda _c, _u, _f, reason, _p: self._on_connect(reason)
         client.on_connect_fail = self._on_connect_fail
-        client.on_disconnect = self._on_disconnect
+        client.on_disconnect = lambda _c, _u, _f, reason, _p: self._on_disconnect(
+            reason
+        )
         return client
 
-    def _on_connect(
-        self,
-        _client: mqtt.Client,
-        _userdata: Any,
-        _flags: Any,
-        reason: ReasonCode,
-        _properties: Any,
-    ) -> None:
+    def _on_connect(self, reason: ReasonCode) -> None:
         if reason.is_failure:
             self._outage(f"the broker refused the connection: {reason}")
             return
@@ -304,14 +301,7 @@ class Uplink:
     def _on_connect_fail(self, _client: mqtt.Client, _userdata: Any) -> None:
         self._outage("the broker cannot be reached")
 
-    def _on_disconnect(
-        self,
-        _client: mqtt.Client,
-        _userdata: Any,
-        _flags: Any,
-        reason: ReasonCode,
-        _properties: Any,
-    ) -> None:
+    def _on_disconnect(self, reason: ReasonCode) -> None:
         was_connected, self._connected = self._connected, False
         # A refused login ends in a disconnect too: keep the refusal as the reason.
         if was_connected and not self._stop.is_set():
