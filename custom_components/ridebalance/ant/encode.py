@@ -89,16 +89,21 @@ def _encode_power_only(page: PowerOnlyPage) -> bytes:
     )
 
 
+def _torque_page_start(number: int, event_count: int, ticks: int, name: str) -> bytes:
+    """Bytes 0-2 of both torque pages (0x12, 0x1A): number, events, revolutions."""
+    return bytes(
+        (
+            number,
+            _check(event_count, 0, 255, "event count"),
+            _check(ticks, 0, 255, name),
+        )
+    )
+
+
 def _encode_crank_torque(page: CrankTorquePage) -> bytes:
     return (
-        bytes(
-            (
-                0x12,
-                _check(page.event_count, 0, 255, "event count"),
-                _check(page.crank_ticks, 0, 255, "crank ticks"),
-                _opt_byte(page.cadence_rpm, "cadence"),
-            )
-        )
+        _torque_page_start(0x12, page.event_count, page.crank_ticks, "crank ticks")
+        + bytes((_opt_byte(page.cadence_rpm, "cadence"),))
         + _u16(page.crank_period, "crank period")
         + _u16(page.accumulated_torque, "accumulated torque")
     )
@@ -252,13 +257,7 @@ def _encode_fe_trainer(page: FeTrainerPage) -> bytes:
 
 def _encode_fe_trainer_torque(page: FeTrainerTorquePage) -> bytes:
     return (
-        bytes(
-            (
-                0x1A,
-                _check(page.event_count, 0, 255, "event count"),
-                _check(page.wheel_ticks, 0, 255, "wheel ticks"),
-            )
-        )
+        _torque_page_start(0x1A, page.event_count, page.wheel_ticks, "wheel ticks")
         + _u16(page.wheel_period, "wheel period")
         + _u16(page.accumulated_torque, "accumulated torque")
         + bytes((_state_byte(page.fe_state, page.lap_toggle),))

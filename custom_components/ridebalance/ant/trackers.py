@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields, replace
 import math
 from typing import TYPE_CHECKING, Any
 
+from . import pages
 from .dynamics import (
     ForceAnglePage,
     PedalDynamics,
@@ -18,29 +19,6 @@ from .dynamics import (
     TorqueBarycentrePage,
 )
 from .identity import MANUFACTURERS, DeviceIdentity
-from .pages import (
-    DEVICE_TYPE_BICYCLE_POWER,
-    DEVICE_TYPE_FITNESS_EQUIPMENT,
-    DEVICE_TYPE_HEART_RATE,
-    BatteryPage,
-    CalibrationResponsePage,
-    CrankTorquePage,
-    FeGeneralPage,
-    FeSettingsPage,
-    FeState,
-    FeTrainerPage,
-    FeTrainerTorquePage,
-    HeartRatePage,
-    MalformedPage,
-    ManufacturerPage,
-    Page,
-    PowerOnlyPage,
-    ProductPage,
-    RawPage,
-    TorqueEffectivenessPage,
-    UnknownPage,
-    decode_page,
-)
 from .readings import (
     BatteryState,
     CalibrationResult,
@@ -119,29 +97,29 @@ class DeviceTracker:
     def _init_state(self) -> None:
         """Each kind of device sets up the state it tracks."""
 
-    def update(self, raw: RawPage) -> bool:
+    def update(self, raw: pages.RawPage) -> bool:
         """Take one raw page; True when it carries a new power figure to emit."""
         self.pages += 1
         self.last_seen_s = raw.timestamp_s
         try:
-            page = decode_page(self.device_type, raw.data)
-        except UnknownPage:
+            page = pages.decode_page(self.device_type, raw.data)
+        except pages.UnknownPage:
             self.unknown += 1
             self._unknown_page(raw)
             return False
-        except MalformedPage:
+        except pages.MalformedPage:
             self.malformed += 1
             return False
-        if isinstance(page, ManufacturerPage):
+        if isinstance(page, pages.ManufacturerPage):
             self._manufacturer_id = page.manufacturer_id
             self._model_number = page.model_number
             self._hardware_revision = page.hardware_revision
             return False
-        if isinstance(page, ProductPage):
+        if isinstance(page, pages.ProductPage):
             self._software_version = page.software_version
             self._serial_number = page.serial_number
             return False
-        if isinstance(page, BatteryPage):
+        if isinstance(page, pages.BatteryPage):
             # Multi-battery devices rotate ids; the last report is good enough here.
             self._battery = BatteryState(
                 voltage_v=page.voltage_v,
@@ -166,11 +144,11 @@ class DeviceTracker:
         }
         return reading(**values, **given)
 
-    def _apply(self, page: Page, t_s: float) -> bool:
+    def _apply(self, page: pages.Page, t_s: float) -> bool:
         """Device-specific pages: True when a new power figure is ready."""
         raise NotImplementedError
 
-    def _unknown_page(self, raw: RawPage) -> None:
+    def _unknown_page(self, raw: pages.RawPage) -> None:
         """A page we do not decode may still carry something useful."""
 
     def connected(self, now_s: float) -> bool:
@@ -278,7 +256,7 @@ class _EventPowerTracker(DeviceTracker):
     def _cleared_when_coasting(self) -> tuple[_Timed[float], ...]:
         return ()
 
-    def update(self, raw: RawPage) -> bool:
+    def update(self, raw: pages.RawPage) -> bool:
         """Any page of the device, not only a repeat, can say the rider coasts.
 
         openant passes a repeated page on only when another frame came between,
@@ -324,12 +302,12 @@ class _EventPowerTracker(DeviceTracker):
 class PowerMeterTracker(_EventPowerTracker):
     """Bicycle Power (11): pedals, cranks, or a trainer's own power channel."""
 
-    device_type = DEVICE_TYPE_BICYCLE_POWER
+    device_type = pages.DEVICE_TYPE_BICYCLE_POWER
 
     def _init_state(self) -> None:
         super()._init_state()
         self._power_only = _EventPower()
-        self._torque_prev: CrankTorquePage | None = None
+        self._torque_prev: pages.CrankTorquePage | None = None
         self._torque_prev_t = -math.inf
         self._torque_seen_t = -math.inf
         self.right_pct: _Timed[float] = _Timed()
@@ -358,12 +336,12 @@ class PowerMeterTracker(_EventPowerTracker):
             self.ps_combined_pct,
         )
 
-    def _apply(self, page: Page, t_s: float) -> bool:
-        if isinstance(page, PowerOnlyPage):
+    def _apply(self, page: pages.Page, t_s: float) -> bool:
+        if isinstance(page, pages.PowerOnlyPage):
             return self._apply_power_only(page, t_s)
-        if isinstance(page, CrankTorquePage):
+        if isinstance(page, pages.CrankTorquePage):
             return self._apply_crank_torque(page, t_s)
-        if isinstance(page, TorqueEffectivenessPage):
+        if isinstance(page, pages.TorqueEffectivenessPage):
             # Whether the rider pushed hard enough for TE and PS to mean anything
             # is the analysis's power floor, the rider's setting.
             self.te_left_pct.set(page.te_left_pct, t_s)
@@ -376,13 +354,13 @@ class PowerMeterTracker(_EventPowerTracker):
             # Passed through as sent: only a head unit can have switched them on.
             self.dynamics.apply(page, t_s)
             return False
-        if isinstance(page, CalibrationResponsePage):
+        if isinstance(page, pages.CalibrationResponsePage):
             self.last_calibration = CalibrationResult(
                 t_s, page.success, page.calibration_value, page.auto_zero_enabled
             )
         return False
 
-    def _apply_power_only(self, page: PowerOnlyPage, t_s: float) -> bool:
+    def _apply_power_only(self, page: pages.PowerOnlyPage, t_s: float) -> bool:
         self.instantaneous_power_w.set(page.instantaneous_power_w, t_s)
         average = self._power_only.feed(
             t_s, page.event_count, page.accumulated_power_w, self.config.max_gap_s
@@ -403,7 +381,7 @@ class PowerMeterTracker(_EventPowerTracker):
         self.right_pct.set(None if right is None else float(right), t_s)
         return emitted
 
-    def _apply_crank_torque(self, page: CrankTorquePage, t_s: float) -> bool:
+    def _apply_crank_torque(self, page: pages.CrankTorquePage, t_s: float) -> bool:
         self._torque_seen_t = t_s
         prev = self._torque_prev
         fresh = prev is None or t_s - self._torque_prev_t > self.config.max_gap_s
@@ -446,7 +424,7 @@ class PowerMeterTracker(_EventPowerTracker):
 class TrainerTracker(_EventPowerTracker):
     """Fitness Equipment (17): a smart trainer over FE-C."""
 
-    device_type = DEVICE_TYPE_FITNESS_EQUIPMENT
+    device_type = pages.DEVICE_TYPE_FITNESS_EQUIPMENT
 
     def _init_state(self) -> None:
         super()._init_state()
@@ -456,12 +434,12 @@ class TrainerTracker(_EventPowerTracker):
         self.speed_mps: _Timed[float] = _Timed()
         self.incline_pct: _Timed[float] = _Timed()
         self.resistance_pct: _Timed[float] = _Timed()
-        self.fe_state: _Timed[FeState] = _Timed()
+        self.fe_state: _Timed[pages.FeState] = _Timed()
         self.trainer_status: _Timed[int] = _Timed()
-        self.last_torque_page: FeTrainerTorquePage | None = None
+        self.last_torque_page: pages.FeTrainerTorquePage | None = None
 
-    def _apply(self, page: Page, t_s: float) -> bool:
-        if isinstance(page, FeTrainerPage):
+    def _apply(self, page: pages.Page, t_s: float) -> bool:
+        if isinstance(page, pages.FeTrainerPage):
             self.fe_state.set(page.fe_state, t_s)
             self.trainer_status.set(page.trainer_status, t_s)
             self.instantaneous_power_w.set(page.instantaneous_power_w, t_s)
@@ -471,7 +449,7 @@ class TrainerTracker(_EventPowerTracker):
             return self._power_event(
                 average, self._power.reference, t_s, page.cadence_rpm
             )
-        if isinstance(page, FeGeneralPage):
+        if isinstance(page, pages.FeGeneralPage):
             self.fe_state.set(page.fe_state, t_s)
             self.speed_mps.set(page.speed_mps, t_s)
             # Without a strap paired to the trainer it may send 0 rather than 0xFF.
@@ -479,11 +457,11 @@ class TrainerTracker(_EventPowerTracker):
             self.heart_rate_bpm.set(
                 None if heart_rate is None else float(heart_rate), t_s
             )
-        elif isinstance(page, FeSettingsPage):
+        elif isinstance(page, pages.FeSettingsPage):
             self.fe_state.set(page.fe_state, t_s)
             self.incline_pct.set(page.incline_pct, t_s)
             self.resistance_pct.set(page.resistance_pct, t_s)
-        elif isinstance(page, FeTrainerTorquePage):
+        elif isinstance(page, pages.FeTrainerTorquePage):
             self.last_torque_page = page
         return False
 
@@ -496,7 +474,7 @@ class TrainerTracker(_EventPowerTracker):
 class HeartRateTracker(DeviceTracker):
     """Heart rate (120): a chest strap or arm band."""
 
-    device_type = DEVICE_TYPE_HEART_RATE
+    device_type = pages.DEVICE_TYPE_HEART_RATE
 
     def _init_state(self) -> None:
         super()._init_state()
@@ -504,8 +482,8 @@ class HeartRateTracker(DeviceTracker):
         self.heart_rate_bpm: _Timed[float] = _Timed()
         self.rr_interval_s: _Timed[float] = _Timed()
 
-    def _apply(self, page: Page, t_s: float) -> bool:
-        if not isinstance(page, HeartRatePage):
+    def _apply(self, page: pages.Page, t_s: float) -> bool:
+        if not isinstance(page, pages.HeartRatePage):
             return False
         # The figure is refreshed only by a new beat: a strap off the chest may
         # keep repeating its last value, which then goes stale like any other.
@@ -538,14 +516,14 @@ class HeartRateTracker(DeviceTracker):
             )
         return False
 
-    def _unknown_page(self, raw: RawPage) -> None:
+    def _unknown_page(self, raw: pages.RawPage) -> None:
         # Every heart-rate data page (outside the common pages, 0x40-0x5F) has the
         # beat fields in bytes 4-7, including pages we do not decode and legacy
         # straps whose bytes 0-3 are manufacturer-specific.
         data = raw.data
         if len(data) != 8 or 0x40 <= data[0] & 0x7F < 0x60:
             return
-        page = HeartRatePage(
+        page = pages.HeartRatePage(
             0, False, data[4] | (data[5] << 8), data[6], data[7] or None
         )
         self._apply(page, raw.timestamp_s)
