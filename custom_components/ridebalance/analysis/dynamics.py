@@ -35,13 +35,14 @@ import numpy.typing as npt
 
 from ..angles import angle_change_deg, arc_deg, circular_mean_deg
 from ..model import STANDING_CODES
+from .detectors import DRIFT_WINDOW_S
 from .settings import AnalysisSettings, band_index, band_labels
 
 type FloatArray = npt.NDArray[np.float64]
 type BoolArray = npt.NDArray[np.bool_]
 
-DRIFT_WINDOW_S = 300.0
-# (smallest change worth calling a drift, window): about twice the pedals'
+# (smallest change worth calling a drift, window; balance drift's 5 minutes for
+# most): about twice the pedals'
 # resolution (PCO in whole mm, angles in 1.4° steps); standing comes in spells
 # of a minute or less, so its share is judged over 15-minute windows.
 DRIFT_RULES: dict[str, tuple[float, float]] = {

@@ -6,6 +6,7 @@ No Home Assistant imports: used by the integration (import/export) and the CLI.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 from .csv_reader import read_csv, read_csv_text
 from .errors import (
@@ -39,6 +40,14 @@ __all__ = [
     "read_ride",
     "read_rides",
 ]
+
+
+class ReadOptions(TypedDict, total=False):
+    """How to read a ride file (see :func:`read_rides`)."""
+
+    indoor: bool | None
+    allow_truncated: bool
+    data: bytes | None
 
 
 def read_rides(
@@ -76,13 +85,6 @@ def read_rides(
     )
 
 
-def read_ride(
-    path: str | Path,
-    *,
-    indoor: bool | None = None,
-    allow_truncated: bool = False,
-    data: bytes | None = None,
-) -> Ride:
+def read_ride(path: str | Path, **options: Unpack[ReadOptions]) -> Ride:
     """The first ride of a file (see :func:`read_rides` for every ride)."""
-    found = read_rides(path, indoor=indoor, allow_truncated=allow_truncated, data=data)
-    return found.rides[0]
+    return read_rides(path, **options).rides[0]

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -36,6 +36,7 @@ from .fit_encoder import (
     UINT16,
     UINT16_PAIR,
     UINT32,
+    BaseType,
     Field,
     Value,
 )
@@ -54,54 +55,42 @@ PCO_INVALID = 0x7F
 U8_INVALID = 0xFF
 U16_INVALID = 0xFFFF
 
+
+class RecordField(NamedTuple):
+    """A dynamics field of the FIT ``record`` message."""
+
+    fit_name: str
+    """The FIT profile's name, as the file reader reports it."""
+    field: Field
+
+
 # Record fields by the name of what they hold (a PCO or a start/end pair).
-RECORD_FIELDS: dict[str, Field] = {
-    "pco_left": (67, SINT8),
-    "pco_right": (68, SINT8),
-    "phase_left": (69, UINT8_PAIR),
-    "peak_left": (70, UINT8_PAIR),
-    "phase_right": (71, UINT8_PAIR),
-    "peak_right": (72, UINT8_PAIR),
+RECORD_FIELDS: dict[str, RecordField] = {
+    "pco_left": RecordField("left_pco", (67, SINT8)),
+    "pco_right": RecordField("right_pco", (68, SINT8)),
+    "phase_left": RecordField("left_power_phase", (69, UINT8_PAIR)),
+    "peak_left": RecordField("left_power_phase_peak", (70, UINT8_PAIR)),
+    "phase_right": RecordField("right_power_phase", (71, UINT8_PAIR)),
+    "peak_right": RecordField("right_power_phase_peak", (72, UINT8_PAIR)),
 }
-_RECORD_NAMES = {
-    "pco_left": "left_pco",
-    "pco_right": "right_pco",
-    "phase_left": "left_power_phase",
-    "peak_left": "left_power_phase_peak",
-    "phase_right": "right_power_phase",
-    "peak_right": "right_power_phase_peak",
-}
-# Session/lap fields, in this order; session numbers start at 112, lap at 98.
-SUMMARY_NAMES = (
-    "time_standing",
-    "stand_count",
-    "avg_left_pco",
-    "avg_right_pco",
-    "avg_left_power_phase",
-    "avg_left_power_phase_peak",
-    "avg_right_power_phase",
-    "avg_right_power_phase_peak",
-    "avg_power_position",
-    "max_power_position",
-    "avg_cadence_position",
-    "max_cadence_position",
+# Session/lap fields by FIT name, in this order; session numbers start at 112,
+# lap at 98.
+_SUMMARY_FIELDS: tuple[tuple[str, BaseType], ...] = (
+    ("time_standing", UINT32),
+    ("stand_count", UINT16),
+    ("avg_left_pco", SINT8),
+    ("avg_right_pco", SINT8),
+    ("avg_left_power_phase", UINT8_PAIR),
+    ("avg_left_power_phase_peak", UINT8_PAIR),
+    ("avg_right_power_phase", UINT8_PAIR),
+    ("avg_right_power_phase_peak", UINT8_PAIR),
+    ("avg_power_position", UINT16_PAIR),
+    ("max_power_position", UINT16_PAIR),
+    ("avg_cadence_position", UINT8_PAIR),
+    ("max_cadence_position", UINT8_PAIR),
 )
-_SUMMARY_TYPES = (
-    UINT32,
-    UINT16,
-    SINT8,
-    SINT8,
-    UINT8_PAIR,
-    UINT8_PAIR,
-    UINT8_PAIR,
-    UINT8_PAIR,
-    UINT16_PAIR,
-    UINT16_PAIR,
-    UINT8_PAIR,
-    UINT8_PAIR,
-)
-SESSION_FIELDS: list[Field] = [(112 + i, base) for i, base in enumerate(_SUMMARY_TYPES)]
-LAP_FIELDS: list[Field] = [(98 + i, base) for i, base in enumerate(_SUMMARY_TYPES)]
+SESSION_FIELDS: list[Field] = [(112 + i, t) for i, (_, t) in enumerate(_SUMMARY_FIELDS)]
+LAP_FIELDS: list[Field] = [(98 + i, t) for i, (_, t) in enumerate(_SUMMARY_FIELDS)]
 
 
 # --- reading -----------------------------------------------------------------------
@@ -134,10 +123,12 @@ def _record_columns(records: list[Message]) -> dict[str, FloatArray]:
     n = len(records)
     columns = {name: np.full(n, np.nan) for name in DYNAMICS_FIELDS}
     for i, record in enumerate(records):
-        columns["pco_left_mm"][i] = _pco(record.get("left_pco"))
-        columns["pco_right_mm"][i] = _pco(record.get("right_pco"))
+        columns["pco_left_mm"][i] = _pco(record.get(RECORD_FIELDS["pco_left"].fit_name))
+        columns["pco_right_mm"][i] = _pco(
+            record.get(RECORD_FIELDS["pco_right"].fit_name)
+        )
         for phase in PHASES:
-            start, end = _pair(record.get(_RECORD_NAMES[phase]))
+            start, end = _pair(record.get(RECORD_FIELDS[phase].fit_name))
             columns[f"{phase}_start_deg"][i] = start
             columns[f"{phase}_end_deg"][i] = end
     return columns

@@ -231,7 +231,9 @@ def encode_fit(
     record_fields = [RECORD_FIELDS[name] for name in present]
     dynamic = seconds.dynamics or {}
     dynamic_present = fit_dynamics.record_fields(dynamic)
-    record_fields += [fit_dynamics.RECORD_FIELDS[name] for name in dynamic_present]
+    record_fields += [
+        fit_dynamics.RECORD_FIELDS[name].field for name in dynamic_present
+    ]
     position_at = dict(
         fit_dynamics.position_changes(dynamic["rider_position"]) if dynamic else ()
     )
