@@ -7,7 +7,7 @@ first sample (``elapsed``), which is what "how long into a ride" means.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
@@ -256,40 +256,15 @@ class SessionSummary:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict with a ``version`` tag."""
-        return {
-            "version": self.version,
-            "context": self.context,
-            "duration_s": self.duration_s,
-            "riding_s": self.riding_s,
-            "samples": self.samples,
-            "dropped": self.dropped.to_dict(),
-            "avg_power_w": self.avg_power_w,
-            "normalized_power_w": self.normalized_power_w,
-            "balance_left_pct": self.balance_left_pct,
-            "balance_right_pct": self.balance_right_pct,
-            "symmetry_index_pct": self.symmetry_index_pct,
-            "te_left_pct": self.te_left_pct,
-            "te_right_pct": self.te_right_pct,
-            "ps_left_pct": self.ps_left_pct,
-            "ps_right_pct": self.ps_right_pct,
-            "cadence_avg_rpm": self.cadence_avg_rpm,
-            "cadence_sd_rpm": self.cadence_sd_rpm,
-            "cadence_cv_pct": self.cadence_cv_pct,
-            "heart_rate_avg_bpm": self.heart_rate_avg_bpm,
-            "time_below_cadence_band_s": self.time_below_cadence_band_s,
-            "time_above_cadence_band_s": self.time_above_cadence_band_s,
-            "power_bands": [b.to_dict() for b in self.power_bands],
-            "cadence_bands": [b.to_dict() for b in self.cadence_bands],
-            "episodes": [e.to_dict() for e in self.episodes],
-            "balance_reference_left_pct": self.balance_reference_left_pct,
-            "balance_drift_onset_s": self.balance_drift_onset_s,
-            "max_drift_pts": self.max_drift_pts,
-            "learning": {k: v.to_dict() for k, v in self.learning.items()},
-            "learning_cadence": {
-                k: v.to_dict() for k, v in self.learning_cadence.items()
-            },
-            "power_edges_w": list(self.power_edges_w),
-        }
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["balance_right_pct"] = self.balance_right_pct
+        out["dropped"] = self.dropped.to_dict()
+        for name in ("power_bands", "cadence_bands", "episodes"):
+            out[name] = [item.to_dict() for item in out[name]]
+        for name in ("learning", "learning_cadence"):
+            out[name] = {band: stats.to_dict() for band, stats in out[name].items()}
+        out["power_edges_w"] = list(self.power_edges_w)
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SessionSummary:
