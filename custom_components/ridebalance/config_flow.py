@@ -171,19 +171,10 @@ class RideBalanceConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Confirm the discovered stick; it is opened once to check it works."""
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            errors = await self._async_probe()
-            if not errors:
-                return await self.async_step_scan()
-        self._set_confirm_only()
-        return self.async_show_form(
-            step_id="usb_confirm",
-            errors=errors,
-            description_placeholders={
-                **_PLACEHOLDERS,
-                **self.context.get("title_placeholders", {}),
-            },
+        errors = None if user_input is None else await self._async_probe()
+        placeholders = {**_PLACEHOLDERS, **self.context.get("title_placeholders", {})}
+        return await self._async_scan_once_confirmed(
+            "usb_confirm", errors, placeholders
         )
 
     async def async_step_ant(
@@ -231,7 +222,6 @@ class RideBalanceConfigFlow(ConfigFlow, domain=DOMAIN):
         """Set up on the discovered gateway once it is hearing ANT+."""
         assert self._gateway is not None
         prefix, gateway_id = self._gateway
-        errors: dict[str, str] = {}
         placeholders = {
             "name": gateway_id,
             "gateway": gateway_id,
@@ -241,15 +231,20 @@ class RideBalanceConfigFlow(ConfigFlow, domain=DOMAIN):
         status = await async_gateway_status(self.hass, prefix, gateway_id)
         if status is not None:
             placeholders["stick"] = status.stick.value
-        if user_input is not None:
-            errors = _gateway_errors(status, placeholders)
-            if not errors:
-                return await self.async_step_scan()
+        errors = None if user_input is None else _gateway_errors(status, placeholders)
+        return await self._async_scan_once_confirmed(
+            "gateway_confirm", errors, placeholders
+        )
+
+    async def _async_scan_once_confirmed(
+        self, step_id: str, errors: dict[str, str] | None, placeholders: dict[str, str]
+    ) -> ConfigFlowResult:
+        """On to the scan once confirmed without errors (``None``: not yet asked)."""
+        if errors == {}:
+            return await self.async_step_scan()
         self._set_confirm_only()
         return self.async_show_form(
-            step_id="gateway_confirm",
-            errors=errors,
-            description_placeholders=placeholders,
+            step_id=step_id, errors=errors or {}, description_placeholders=placeholders
         )
 
     async def async_step_gateway(

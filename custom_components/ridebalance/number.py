@@ -29,63 +29,49 @@ class RideNumberEntityDescription(
     mode: NumberMode = NumberMode.BOX
 
 
+def _analysis_number(
+    key: str,
+    field: str,
+    limits: tuple[float, float, float],
+    unit: str,
+    device_class: NumberDeviceClass | None = None,
+) -> RideNumberEntityDescription:
+    """A number for one field of the analysis settings; ``limits``: min, max, step."""
+    low, high, step = limits
+    return RideNumberEntityDescription(
+        key=key,
+        translation_key=key,
+        value_fn=lambda s: float(getattr(s.analysis, field)),
+        set_fn=lambda s, v: s.with_analysis(**{field: v}),
+        device_class=device_class,
+        native_min_value=low,
+        native_max_value=high,
+        native_step=step,
+        native_unit_of_measurement=unit,
+    )
+
+
+_DURATION = NumberDeviceClass.DURATION
 NUMBERS: tuple[RideNumberEntityDescription, ...] = (
-    RideNumberEntityDescription(
-        key="asymmetry_threshold",
-        translation_key="asymmetry_threshold",
-        native_min_value=1,
-        native_max_value=10,
-        native_step=0.5,
-        native_unit_of_measurement="pts",
-        value_fn=lambda s: s.analysis.asymmetry_threshold_pts,
-        set_fn=lambda s, v: s.with_analysis(asymmetry_threshold_pts=v),
+    _analysis_number(
+        "asymmetry_threshold", "asymmetry_threshold_pts", (1, 10, 0.5), "pts"
     ),
-    RideNumberEntityDescription(
-        key="minimum_duration",
-        translation_key="minimum_duration",
-        device_class=NumberDeviceClass.DURATION,
-        native_min_value=10,
-        native_max_value=600,
-        native_step=5,
-        native_unit_of_measurement=UnitOfTime.SECONDS,
-        value_fn=lambda s: s.analysis.min_duration_s,
-        set_fn=lambda s, v: s.with_analysis(min_duration_s=v),
+    _analysis_number(
+        "minimum_duration",
+        "min_duration_s",
+        (10, 600, 5),
+        UnitOfTime.SECONDS,
+        _DURATION,
     ),
-    RideNumberEntityDescription(
-        key="cooldown",
-        translation_key="cooldown",
-        device_class=NumberDeviceClass.DURATION,
-        native_min_value=0,
-        native_max_value=3600,
-        native_step=30,
-        native_unit_of_measurement=UnitOfTime.SECONDS,
-        value_fn=lambda s: s.analysis.cooldown_s,
-        set_fn=lambda s, v: s.with_analysis(cooldown_s=v),
+    _analysis_number(
+        "cooldown", "cooldown_s", (0, 3600, 30), UnitOfTime.SECONDS, _DURATION
     ),
-    RideNumberEntityDescription(
-        key="target_cadence_low",
-        translation_key="target_cadence_low",
-        native_min_value=40,
-        native_max_value=140,
-        native_step=1,
-        native_unit_of_measurement="rpm",
-        value_fn=lambda s: s.analysis.cadence_low_rpm,
-        set_fn=lambda s, v: s.with_analysis(cadence_low_rpm=v),
-    ),
-    RideNumberEntityDescription(
-        key="target_cadence_high",
-        translation_key="target_cadence_high",
-        native_min_value=40,
-        native_max_value=160,
-        native_step=1,
-        native_unit_of_measurement="rpm",
-        value_fn=lambda s: s.analysis.cadence_high_rpm,
-        set_fn=lambda s, v: s.with_analysis(cadence_high_rpm=v),
-    ),
+    _analysis_number("target_cadence_low", "cadence_low_rpm", (40, 140, 1), "rpm"),
+    _analysis_number("target_cadence_high", "cadence_high_rpm", (40, 160, 1), "rpm"),
     RideNumberEntityDescription(
         key="posture_reminder_interval",
         translation_key="posture_reminder_interval",
-        device_class=NumberDeviceClass.DURATION,
+        device_class=_DURATION,
         native_min_value=5,
         native_max_value=120,
         native_step=1,
@@ -93,16 +79,12 @@ NUMBERS: tuple[RideNumberEntityDescription, ...] = (
         value_fn=lambda s: s.posture_interval_min,
         set_fn=lambda s, v: replace(s, posture_interval_min=v),
     ),
-    RideNumberEntityDescription(
-        key="power_floor",
-        translation_key="power_floor",
-        device_class=NumberDeviceClass.POWER,
-        native_min_value=0,
-        native_max_value=200,
-        native_step=5,
-        native_unit_of_measurement=UnitOfPower.WATT,
-        value_fn=lambda s: s.analysis.power_floor_w,
-        set_fn=lambda s, v: s.with_analysis(power_floor_w=v),
+    _analysis_number(
+        "power_floor",
+        "power_floor_w",
+        (0, 200, 5),
+        UnitOfPower.WATT,
+        NumberDeviceClass.POWER,
     ),
 )
 
