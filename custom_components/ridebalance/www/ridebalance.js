@@ -103,20 +103,18 @@ const rideSections = (rider, options) => {
   const hours = Number(options.hours_to_show) || 1.5;
   const has = (...keys) => keys.every((key) => e[key]);
   const keep = (cards) => cards.filter(Boolean);
+  // A heading over the cards the rider has.
+  const section = (heading, icon, cards, extra = {}) =>
+    keep([{ type: "heading", heading, icon, ...extra }, ...cards]);
   const tile = (key, name, columns = 6) =>
     has(key) && { type: "tile", entity: e[key], name, grid_options: { columns } };
   const row = (key, name, icon) =>
     has(key) && { entity: e[key], name, ...(icon ? { icon } : {}) };
 
-  const live = keep([
-    {
-      type: "heading",
-      heading: "Live",
-      icon: "mdi:bike-fast",
-      badges: has("binary_sensor.riding")
-        ? [{ type: "entity", entity: e["binary_sensor.riding"], show_state: true, show_icon: true }]
-        : [],
-    },
+  const riding = has("binary_sensor.riding")
+    ? [{ type: "entity", entity: e["binary_sensor.riding"], show_state: true, show_icon: true }]
+    : [];
+  const live = section("Live", "mdi:bike-fast", [
     has("sensor.left_balance") && {
       type: `custom:${BALANCE_CARD}`,
       entity: e["sensor.left_balance"],
@@ -142,10 +140,9 @@ const rideSections = (rider, options) => {
     tile("sensor.left_balance_session", "Left this session"),
     tile("sensor.riding_time", "Riding time"),
     tile("sensor.heart_rate", "Heart rate"),
-  ]);
+  ], { badges: riding });
 
-  const baseline = keep([
-    { type: "heading", heading: "Against your baseline", icon: "mdi:scale-balance" },
+  const baseline = section("Against your baseline", "mdi:scale-balance", [
     has("sensor.balance_vs_baseline") &&
       gauge(
         e["sensor.balance_vs_baseline"],
@@ -169,8 +166,7 @@ const rideSections = (rider, options) => {
     tile("sensor.time_standing", "Time standing"),
   ]);
 
-  const alerts = keep([
-    { type: "heading", heading: "Alerts", icon: "mdi:bell-ring-outline" },
+  const alerts = section("Alerts", "mdi:bell-ring-outline", [
     has("event.alert") && {
       type: "logbook",
       title: "Alert log",
@@ -194,8 +190,7 @@ const rideSections = (rider, options) => {
       }
     );
   };
-  const session = keep([
-    { type: "heading", heading: "This session", icon: "mdi:chart-line" },
+  const session = section("This session", "mdi:chart-line", [
     history("Left balance", [
       ["sensor.left_balance", "10 s"],
       ["sensor.left_balance_1min", "1 min"],
@@ -215,6 +210,8 @@ const rideSections = (rider, options) => {
     row("number.posture_reminder_interval", "Remind every"),
     row("number.target_cadence_low", "Cadence from"),
     row("number.target_cadence_high", "Cadence up to"),
+    row("number.cooldown", "Quiet after an alert"),
+    row("number.power_floor", "Balance from"),
   ]);
   const buttons = keep([
     row("button.start_session", "Start", "mdi:play"),
@@ -222,8 +219,7 @@ const rideSections = (rider, options) => {
     row("button.reset_baseline", "Reset baseline", "mdi:restore"),
   ]);
   if (buttons.length) settingsRows.push({ type: "buttons", entities: buttons });
-  const settings = keep([
-    { type: "heading", heading: "Ride settings", icon: "mdi:tune-variant" },
+  const settings = section("Ride settings", "mdi:tune-variant", [
     settingsRows.length > 0 && {
       type: "entities",
       state_color: true,
@@ -232,8 +228,7 @@ const rideSections = (rider, options) => {
     },
   ]);
 
-  const sessions = keep([
-    { type: "heading", heading: "Sessions", icon: "mdi:history" },
+  const sessions = section("Sessions", "mdi:history", [
     has("sensor.last_session_balance") && {
       type: "markdown",
       title: "Recent sessions",
@@ -509,30 +504,27 @@ const BALANCE_CSS = `
 // to it. This module can load first, so it defines its elements once the app's
 // root element exists.
 const register = () => {
-  if (!customElements.get(`ll-strategy-dashboard-${STRATEGY}`)) {
-    customElements.define(`ll-strategy-dashboard-${STRATEGY}`, RideBalanceDashboardStrategy);
-  }
-  if (!customElements.get(BALANCE_CARD)) {
-    customElements.define(BALANCE_CARD, RideBalanceBalanceCard);
-  }
+  const define = (tag, element) => {
+    if (!customElements.get(tag)) customElements.define(tag, element);
+  };
   // Offered in "Add dashboard" and in the card picker.
-  window.customStrategies = window.customStrategies || [];
-  if (!window.customStrategies.some((s) => s.type === STRATEGY)) {
-    window.customStrategies.push({
-      type: STRATEGY,
-      strategyType: "dashboard",
-      name: "RideBalance",
-      description: "Live balance, alerts and sessions of every RideBalance rider",
-    });
-  }
-  window.customCards = window.customCards || [];
-  if (!window.customCards.some((c) => c.type === BALANCE_CARD)) {
-    window.customCards.push({
-      type: BALANCE_CARD,
-      name: "RideBalance balance",
-      description: "Live left | right share with your usual share at this effort",
-      preview: true,
-    });
-  }
+  const offer = (list, entry) => {
+    window[list] = window[list] || [];
+    if (!window[list].some((item) => item.type === entry.type)) window[list].push(entry);
+  };
+  define(`ll-strategy-dashboard-${STRATEGY}`, RideBalanceDashboardStrategy);
+  define(BALANCE_CARD, RideBalanceBalanceCard);
+  offer("customStrategies", {
+    type: STRATEGY,
+    strategyType: "dashboard",
+    name: "RideBalance",
+    description: "Live balance, alerts and sessions of every RideBalance rider",
+  });
+  offer("customCards", {
+    type: BALANCE_CARD,
+    name: "RideBalance balance",
+    description: "Live left | right share with your usual share at this effort",
+    preview: true,
+  });
 };
 customElements.whenDefined("home-assistant").then(register);
