@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 import dataclasses
 import math
 
@@ -13,7 +14,7 @@ from custom_components.ridebalance.analysis import (
     analyze,
 )
 from custom_components.ridebalance.analysis.cleaning import clean_values
-from custom_components.ridebalance.analysis.results import DropCounts
+from custom_components.ridebalance.analysis.results import DropCounts, DropTally
 from custom_components.ridebalance.model import Sample
 
 from .conftest import assert_same_summary, steady
@@ -51,7 +52,7 @@ def test_coasting_100_0_is_not_a_one_legged_rider() -> None:
 
 
 def test_power_under_floor_and_zero_cadence_drop_balance() -> None:
-    counts = DropCounts()
+    counts: DropTally = Counter()
     settings = AnalysisSettings(power_floor_w=40.0)
     low = clean_values(_pedalling(0, left=70.0, power_w=25.0), settings, counts)
     stopped = clean_values(_pedalling(1, left=70.0, cadence_rpm=0.0), settings, counts)
@@ -59,7 +60,7 @@ def test_power_under_floor_and_zero_cadence_drop_balance() -> None:
     assert not low.riding
     assert math.isnan(stopped.left_pct)
     assert not stopped.riding
-    assert counts.balance_coasting == 2
+    assert DropCounts.of(counts).balance_coasting == 2
     # Missing cadence (no sensor) does not stop a sample counting as riding.
     ok = clean_values(_pedalling(2, cadence_rpm=None), settings, counts)
     assert ok.riding
@@ -67,7 +68,7 @@ def test_power_under_floor_and_zero_cadence_drop_balance() -> None:
 
 
 def test_out_of_range_values_are_counted_by_reason() -> None:
-    counts = DropCounts()
+    counts: DropTally = Counter()
     s = AnalysisSettings()
     clean_values(_pedalling(0, left=100.0), s, counts)
     clean_values(_pedalling(1, left=130.0), s, counts)
@@ -75,7 +76,8 @@ def test_out_of_range_values_are_counted_by_reason() -> None:
     clean_values(_pedalling(3, power_w=-5.0), s, counts)
     clean_values(_pedalling(4, cadence_rpm=255.0), s, counts)
     clean_values(_pedalling(5, heart_rate_bpm=0.0), s, counts)
-    assert counts == DropCounts(
+    dropped = DropCounts.of(counts)
+    assert dropped == DropCounts(
         balance_out_of_range=2,
         te_ps_out_of_range=1,
         power_out_of_range=1,
@@ -85,7 +87,7 @@ def test_out_of_range_values_are_counted_by_reason() -> None:
         balance_coasting=1,
         te_ps_coasting=4,
     )
-    assert counts.total() == 11
+    assert dropped.total() == 11
 
 
 def test_time_going_backwards_and_gaps_are_counted_the_same_live_and_batch() -> None:

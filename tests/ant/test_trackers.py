@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 import math
 
 from hypothesis import given, settings, strategies as st
 import pytest
 
 from custom_components.ridebalance.analysis.cleaning import CleanValues, clean_values
-from custom_components.ridebalance.analysis.results import DropCounts
 from custom_components.ridebalance.analysis.settings import AnalysisSettings
 from custom_components.ridebalance.ant.merger import RiderMerger
 from custom_components.ridebalance.ant.pages import BatteryStatus, RawPage
@@ -201,7 +201,7 @@ def test_coasting_from_the_first_page() -> None:
 def cleaned(samples: list[Sample], floor_w: float = 40.0) -> list[CleanValues]:
     """The samples as the analysis sees them, with the rider's power floor."""
     settings = AnalysisSettings(power_floor_w=floor_w)
-    return [clean_values(s, settings, DropCounts()) for s in samples]
+    return [clean_values(s, settings, Counter()) for s in samples]
 
 
 def test_coasting_artefact_100_0_at_zero_cadence_is_not_balance() -> None:

@@ -114,7 +114,7 @@ def analyze(
     t = cc.t_s
     t0 = float(t[0])
     gaps = np.diff(t)
-    sums.counts.gaps += int(np.count_nonzero(gaps > settings.max_gap_s))
+    sums.counts["gaps"] += int(np.count_nonzero(gaps > settings.max_gap_s))
     dt = np.concatenate(([0.0], np.minimum(gaps, settings.max_gap_s)))
     el = t - t0
     blk_abs = np.floor(el / settings.block_s).astype(np.intp)

@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..model import ReadingArrays, Sample
-from .results import DropCounts
+from .results import DropTally
 from .settings import AnalysisSettings
 
 type FloatArray = npt.NDArray[np.float64]
@@ -60,29 +60,29 @@ def _f(v: float | None) -> float:
 
 
 def clean_values(
-    sample: Sample, settings: AnalysisSettings, counts: DropCounts
+    sample: Sample, settings: AnalysisSettings, counts: DropTally
 ) -> CleanValues:
     """Clean one sample (time order is checked by the caller)."""
     p = _f(sample.power_w)
     if not math.isnan(p) and not 0.0 <= p <= MAX_POWER_W:
-        counts.power_out_of_range += 1
+        counts["power_out_of_range"] += 1
         p = NAN
     c = _f(sample.cadence_rpm)
     if not math.isnan(c) and not 0.0 <= c <= MAX_CADENCE_RPM:
-        counts.cadence_out_of_range += 1
+        counts["cadence_out_of_range"] += 1
         c = NAN
     hr = _f(sample.heart_rate_bpm)
     if not math.isnan(hr) and not MIN_HR_BPM <= hr <= MAX_HR_BPM:
-        counts.heart_rate_out_of_range += 1
+        counts["heart_rate_out_of_range"] += 1
         hr = NAN
     riding = (not math.isnan(p)) and p >= settings.power_floor_w and c != 0.0
     left = _f(sample.left_pct)
     if not math.isnan(left):
         if not riding:
-            counts.balance_coasting += 1
+            counts["balance_coasting"] += 1
             left = NAN
         elif not 0.0 < left < 100.0:
-            counts.balance_out_of_range += 1
+            counts["balance_out_of_range"] += 1
             left = NAN
     te_ps = []
     for raw in (
@@ -94,10 +94,10 @@ def clean_values(
         v = _f(raw)
         if not math.isnan(v):
             if not riding:
-                counts.te_ps_coasting += 1
+                counts["te_ps_coasting"] += 1
                 v = NAN
             elif not 0.0 <= v <= 100.0:
-                counts.te_ps_out_of_range += 1
+                counts["te_ps_out_of_range"] += 1
                 v = NAN
         te_ps.append(v)
     return CleanValues(p, left, c, hr, te_ps[0], te_ps[1], te_ps[2], te_ps[3], riding)
@@ -132,28 +132,28 @@ def clean_columns(
     t_s: FloatArray,
     columns: dict[str, FloatArray],
     settings: AnalysisSettings,
-    counts: DropCounts,
+    counts: DropTally,
 ) -> CleanColumns:
     """Vectorised twin of :func:`clean_values` plus the time-order check."""
     t = np.asarray(t_s, dtype=np.float64)
     n = t.size
     keep = in_time_order(t)
-    counts.out_of_order += int(n - np.count_nonzero(keep))
+    counts["out_of_order"] += int(n - np.count_nonzero(keep))
 
     def col(name: str) -> FloatArray:
         return _col(columns[name], n)[keep]
 
     p = col("power_w")
     bad = ~np.isnan(p) & ~((p >= 0.0) & (p <= MAX_POWER_W))
-    counts.power_out_of_range += int(np.count_nonzero(bad))
+    counts["power_out_of_range"] += int(np.count_nonzero(bad))
     p = np.where(bad, np.nan, p)
     c = col("cadence_rpm")
     bad = ~np.isnan(c) & ~((c >= 0.0) & (c <= MAX_CADENCE_RPM))
-    counts.cadence_out_of_range += int(np.count_nonzero(bad))
+    counts["cadence_out_of_range"] += int(np.count_nonzero(bad))
     c = np.where(bad, np.nan, c)
     hr = col("heart_rate_bpm")
     bad = ~np.isnan(hr) & ~((hr >= MIN_HR_BPM) & (hr <= MAX_HR_BPM))
-    counts.heart_rate_out_of_range += int(np.count_nonzero(bad))
+    counts["heart_rate_out_of_range"] += int(np.count_nonzero(bad))
     hr = np.where(bad, np.nan, hr)
     riding = ~np.isnan(p) & (p >= settings.power_floor_w) & (c != 0.0)
 
@@ -161,8 +161,8 @@ def clean_columns(
     present = ~np.isnan(left)
     coasting = present & ~riding
     out = present & riding & ~((left > 0.0) & (left < 100.0))
-    counts.balance_coasting += int(np.count_nonzero(coasting))
-    counts.balance_out_of_range += int(np.count_nonzero(out))
+    counts["balance_coasting"] += int(np.count_nonzero(coasting))
+    counts["balance_out_of_range"] += int(np.count_nonzero(out))
     left = np.where(coasting | out, np.nan, left)
 
     te_ps: list[FloatArray] = []
@@ -171,8 +171,8 @@ def clean_columns(
         present = ~np.isnan(v)
         coasting = present & ~riding
         out = present & riding & ~((v >= 0.0) & (v <= 100.0))
-        counts.te_ps_coasting += int(np.count_nonzero(coasting))
-        counts.te_ps_out_of_range += int(np.count_nonzero(out))
+        counts["te_ps_coasting"] += int(np.count_nonzero(coasting))
+        counts["te_ps_out_of_range"] += int(np.count_nonzero(out))
         te_ps.append(np.where(coasting | out, np.nan, v))
     return CleanColumns(
         t[keep], p, left, c, hr, te_ps[0], te_ps[1], te_ps[2], te_ps[3], riding

@@ -174,44 +174,52 @@ class BlockDetector:
 
     def _start(self, changes: list[EpisodeChange], ep: Episode, t_s: float) -> Episode:
         self.episodes.append(ep)
-        changes.append(EpisodeChange(EpisodeEdge.STARTED, t_s, replace(ep)))
+        changes.append(EpisodeChange(EpisodeEdge.STARTED, t_s, ep))
         return ep
 
-    @staticmethod
+    def _update(self, old: Episode, new: Episode) -> Episode:
+        """Put ``new`` in the place of ``old`` (episodes are frozen)."""
+        for i in range(len(self.episodes) - 1, -1, -1):
+            if self.episodes[i] is old:
+                self.episodes[i] = new
+                break
+        return new
+
     def _end(
-        changes: list[EpisodeChange], ep: Episode, end_s: float, t_s: float
-    ) -> None:
-        ep.end_s = end_s
-        changes.append(EpisodeChange(EpisodeEdge.ENDED, t_s, replace(ep)))
+        self, changes: list[EpisodeChange], ep: Episode, end_s: float, t_s: float
+    ) -> Episode:
+        ended = self._update(ep, replace(ep, end_s=end_s))
+        changes.append(EpisodeChange(EpisodeEdge.ENDED, t_s, ended))
+        return ended
 
     # --------------------------------------------------------------- reasons
-    def _asym_reason(self, ep: Episode, until_s: float) -> None:
-        ep.reason = (
+    def _asym_reason(self, ep: Episode, until_s: float) -> str:
+        return (
             f"Left share {abs(ep.magnitude):.1f} points {_side(ep.magnitude)} your "
             f"usual {ep.reference:.1f} % at {ep.power_band} for "
             f"{fmt_duration(until_s - ep.onset_s)}"
         )
 
-    def _cad_reason(self, ep: Episode, until_s: float) -> None:
-        ep.reason = (
+    def _cad_reason(self, ep: Episode, until_s: float) -> str:
+        return (
             f"Cadence {abs(ep.magnitude):.0f} rpm below your early-ride "
             f"{ep.reference:.0f} rpm at {ep.power_band} for "
             f"{fmt_duration(until_s - ep.onset_s)}"
         )
 
-    def _oob_reason(self, ep: Episode, until_s: float) -> None:
+    def _oob_reason(self, ep: Episode, until_s: float) -> str:
         s = self.settings
         where = "below" if ep.magnitude < 0 else "above"
-        ep.reason = (
+        return (
             f"Cadence {ep.reference + ep.magnitude:.0f} rpm, {where} your target "
             f"{s.cadence_low_rpm:.0f}-{s.cadence_high_rpm:.0f} rpm for "
             f"{fmt_duration(until_s - ep.onset_s)}"
         )
 
     @staticmethod
-    def _drift_reason(ep: Episode) -> None:
+    def _drift_reason(ep: Episode) -> str:
         side = "more left" if ep.magnitude > 0 else "more right"
-        ep.reason = (
+        return (
             f"5-minute balance {abs(ep.magnitude):.1f} points {side} than in your "
             f"first 15 minutes ({ep.reference:.1f} % left) from "
             f"{ep.onset_s / 60:.0f} min into the ride"
@@ -303,17 +311,17 @@ class BlockDetector:
                     ep = c.start_episode(
                         block, EpisodeKind.ASYMMETRY, "points", exp.mean_left_pct, band
                     )
-                    self._asym_reason(ep, block.end_s)
+                    ep = replace(ep, reason=self._asym_reason(ep, block.end_s))
                     self._asym = self._start(changes, ep, block.end_s)
                     self._asym_up = up
                     return
             return
         c = self._up if self._asym_up else self._dn
         u = u_up if self._asym_up else u_dn
-        if self._run_end(
+        self._asym = self._run_end(
             changes, c, self._asym, block, (u, k, r), reason=self._asym_reason
-        ):
-            self._asym = None
+        )
+        if self._asym is None:
             self._cooldown_until = block.end_s + s.cooldown_s
             self._up.reset()
             self._dn.reset()
@@ -326,19 +334,21 @@ class BlockDetector:
         block: Block,
         step: tuple[float, float, float],
         *,
-        reason: Callable[[Episode, float], None],
-    ) -> bool:
-        """Advance an open episode's end CUSUM by ``step`` (u, k, value); True
-        once the return to usual is itself sustained and the episode has ended."""
+        reason: Callable[[Episode, float], str],
+    ) -> Episode | None:
+        """Advance an open episode's end CUSUM by ``step`` (u, k, value): the episode
+        as it stands, or None once the return to usual is itself sustained and the
+        episode has ended."""
         u, k, value = step
         cus.step_end(block, u, k, value)
-        ep.magnitude = cus.magnitude()
-        if cus.e < self.settings.cusum_end_h:
-            reason(ep, block.end_s)
-            return False
-        reason(ep, cus.end_zero_s)
+        moved = replace(ep, magnitude=cus.magnitude())
+        ended = cus.e >= self.settings.cusum_end_h
+        until_s = cus.end_zero_s if ended else block.end_s
+        ep = self._update(ep, replace(moved, reason=reason(moved, until_s)))
+        if not ended:
+            return ep
         self._end(changes, ep, cus.end_zero_s, block.end_s)
-        return True
+        return None
 
     def _drift(
         self,
@@ -374,10 +384,11 @@ class BlockDetector:
         if ep is not None:
             if ep.end_s is None:
                 if abs(d) < 0.5 * thr or d * ep.magnitude < 0:
-                    self._end(changes, ep, block.end_s, block.end_s)
+                    self._drift_ep = self._end(changes, ep, block.end_s, block.end_s)
                 elif abs(d) > abs(ep.magnitude):
-                    ep.magnitude = d
-                    self._drift_reason(ep)
+                    moved = replace(ep, magnitude=d)
+                    moved = replace(moved, reason=self._drift_reason(moved))
+                    self._drift_ep = self._update(ep, moved)
             return
         if abs(d) <= thr:
             self._drift_run_start = None
@@ -396,7 +407,7 @@ class BlockDetector:
                 power_band=None,
                 reason="",
             )
-            self._drift_reason(ep)
+            ep = replace(ep, reason=self._drift_reason(ep))
             self._drift_ep = self._start(changes, ep, block.end_s)
 
     def _freeze_cadence_reference(self) -> None:
@@ -447,13 +458,13 @@ class BlockDetector:
                 ep = cus.start_episode(
                     block, EpisodeKind.CADENCE_DRIFT, "rpm", ref, band
                 )
-                self._cad_reason(ep, block.end_s)
+                ep = replace(ep, reason=self._cad_reason(ep, block.end_s))
                 self._cad_ep = self._start(changes, ep, block.end_s)
             return
-        if self._run_end(
+        self._cad_ep = self._run_end(
             changes, cus, self._cad_ep, block, (u, k, d), reason=self._cad_reason
-        ):
-            self._cad_ep = None
+        )
+        if self._cad_ep is None:
             self._cad_cooldown_until = block.end_s + s.cooldown_s
             cus.reset()
 
@@ -467,15 +478,18 @@ class BlockDetector:
         ep = self._oob_ep
         if ep is not None:
             if low + 1.0 <= c <= high - 1.0:
-                self._oob_reason(ep, block.start_s)
-                self._end(changes, ep, block.start_s, block.end_s)
+                final = replace(ep, reason=self._oob_reason(ep, block.start_s))
+                self._end(changes, self._update(ep, final), block.start_s, block.end_s)
                 self._oob_ep = None
                 self._oob_start = None
             else:
                 self._oob_sum += c
                 self._oob_n += 1
-                ep.magnitude = self._oob_sum / self._oob_n - ep.reference
-                self._oob_reason(ep, block.end_s)
+                moved = replace(
+                    ep, magnitude=self._oob_sum / self._oob_n - ep.reference
+                )
+                moved = replace(moved, reason=self._oob_reason(moved, block.end_s))
+                self._oob_ep = self._update(ep, moved)
             return
         if low <= c <= high:
             self._oob_start = None
@@ -500,14 +514,16 @@ class BlockDetector:
                 power_band=band,
                 reason="",
             )
-            self._oob_reason(ep, block.end_s)
+            ep = replace(ep, reason=self._oob_reason(ep, block.end_s))
             self._oob_ep = self._start(changes, ep, block.end_s)
 
     def finish(self, end_s: float) -> list[EpisodeChange]:
         """End of session: close open episodes at ``end_s``."""
         changes: list[EpisodeChange] = []
-        for ep in self.episodes:
+        for ep in list(self.episodes):
             if ep.end_s is None:
-                self._end(changes, ep, end_s, end_s)
+                ended = self._end(changes, ep, end_s, end_s)
+                if ep is self._drift_ep:
+                    self._drift_ep = ended
         self._asym = self._cad_ep = self._oob_ep = None
         return changes

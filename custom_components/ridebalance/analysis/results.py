@@ -7,6 +7,7 @@ first sample (``elapsed``), which is what "how long into a ride" means.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from typing import Any
@@ -34,7 +35,7 @@ class EpisodeEdge(StrEnum):
     ENDED = "ended"
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Episode:
     """One flagged stretch. A flag, never a diagnosis.
 
@@ -91,7 +92,11 @@ class EpisodeChange:
     episode: Episode
 
 
-@dataclass(slots=True)
+type DropTally = Counter[str]
+"""The cleaner's running counts by :class:`DropCounts` field, frozen with ``of``."""
+
+
+@dataclass(frozen=True, slots=True)
 class DropCounts:
     """How many values the cleaner refused, and why (one count per value refused)."""
 
@@ -130,6 +135,11 @@ class DropCounts:
     def to_dict(self) -> dict[str, int]:
         """JSON-able dict."""
         return asdict(self)
+
+    @classmethod
+    def of(cls, tally: DropTally) -> DropCounts:
+        """The counts of a tally (a name that is no field raises ``TypeError``)."""
+        return cls(**tally)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DropCounts:
@@ -361,7 +371,7 @@ class LiveMetrics:
     cadence_drift_active: bool = False
     cadence_out_of_band_active: bool = False
     active_episodes: tuple[Episode, ...] = ()
-    """Copies: the detectors go on changing their own."""
+    """As they stood at the snapshot (episodes are frozen: a change is a new one)."""
     episode_count: int = 0
     dropped: DropCounts = field(default_factory=DropCounts)
 

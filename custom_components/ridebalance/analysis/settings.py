@@ -14,20 +14,21 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 import itertools
-from typing import Any
+from typing import Any, Literal, get_args
 
 DEFAULT_POWER_EDGES_W: tuple[float, ...] = (100.0, 150.0, 200.0, 250.0, 300.0)
 FTP_BAND_FRACTIONS: tuple[float, ...] = (0.45, 0.60, 0.75, 0.90, 1.05)
 DEFAULT_CADENCE_EDGES_RPM: tuple[float, ...] = (70.0, 80.0, 90.0, 100.0)
-RIDER_KNOBS: tuple[str, ...] = (
+RiderKnob = Literal[
     "asymmetry_threshold_pts",
     "min_duration_s",
     "cooldown_s",
     "cadence_low_rpm",
     "cadence_high_rpm",
     "power_floor_w",
-)
-"""The settings a rider sets in Home Assistant (numbers), kept with the rider's data."""
+]
+"""A setting a rider sets in Home Assistant (a number), kept with the rider's data."""
+RIDER_KNOBS: tuple[RiderKnob, ...] = get_args(RiderKnob)
 
 
 def band_labels(edges: tuple[float, ...], unit: str) -> tuple[str, ...]:

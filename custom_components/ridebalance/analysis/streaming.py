@@ -10,6 +10,7 @@ from ..model import Sample
 from .baseline import Baseline
 from .cleaning import clean_values
 from .results import (
+    DropCounts,
     Episode,
     EpisodeChange,
     EpisodeKind,
@@ -94,7 +95,7 @@ class StreamingAnalyzer:
         s = self.settings
         t = float(sample.t_s)
         if math.isnan(t) or t < self._last_t:
-            self._sums.counts.out_of_order += 1
+            self._sums.counts["out_of_order"] += 1
             return []
         cv = clean_values(sample, s, self._sums.counts)
         changes: list[EpisodeChange] = []
@@ -104,7 +105,7 @@ class StreamingAnalyzer:
         else:
             gap = t - self._last_t
             if gap > s.max_gap_s:
-                self._sums.counts.gaps += 1
+                self._sums.counts["gaps"] += 1
             dt = min(gap, s.max_gap_s)
         self._last_t = t
         el = t - self._t0
@@ -228,7 +229,7 @@ class StreamingAnalyzer:
         m = LiveMetrics(
             riding_s=tot.riding_s,
             riding=self._last_riding,
-            dropped=replace(self._sums.counts),
+            dropped=DropCounts.of(self._sums.counts),
             time_below_cadence_band_s=tot.below_s,
             time_above_cadence_band_s=tot.above_s,
             balance_session_left_pct=div(tot.bal_pl, tot.bal_p),
@@ -243,7 +244,7 @@ class StreamingAnalyzer:
         )
         if self._t0 is None:
             return m
-        active = tuple(replace(e) for e in det.active_episodes())
+        active = tuple(det.active_episodes())
         kinds = {e.kind for e in active}
         balances: list[float | None] = []
         for w in WINDOWS_S:

@@ -11,8 +11,9 @@ order (numpy's pairwise sums) and agrees to ~1e-12.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 import math
 
 import numpy as np
@@ -21,7 +22,7 @@ import numpy.typing as npt
 from .baseline import Baseline, Expectation
 from .blocks import Block
 from .detectors import BlockDetector
-from .results import BandSummary, BlockStats, DropCounts, SessionSummary
+from .results import BandSummary, BlockStats, DropCounts, DropTally, SessionSummary
 from .settings import AnalysisSettings, band_labels
 
 type FloatArray = npt.NDArray[np.float64]
@@ -144,7 +145,7 @@ class SessionSums:
     tot: Totals
     power_bands: BandSums
     cadence_bands: BandSums
-    counts: DropCounts
+    counts: DropTally
     det: BlockDetector
 
     @classmethod
@@ -154,7 +155,7 @@ class SessionSums:
             Totals(),
             BandSums.zeros(len(baseline.labels)),
             BandSums.zeros(len(settings.cadence_edges_rpm) + 1),
-            DropCounts(),
+            Counter(),
             BlockDetector(settings, baseline),
         )
 
@@ -207,7 +208,7 @@ def summarize(
         duration_s=duration_s,
         riding_s=tot.riding_s,
         samples=tot.samples,
-        dropped=replace(sums.counts),
+        dropped=DropCounts.of(sums.counts),
         avg_power_w=div(tot.power, tot.n_power),
         normalized_power_w=(tot.np_sum4 / tot.np_n) ** 0.25 if tot.np_n else None,
         balance_left_pct=balance,
@@ -230,7 +231,7 @@ def summarize(
             band_labels(settings.cadence_edges_rpm, "rpm"),
             baseline.cadence_expectation,
         ),
-        episodes=[replace(e) for e in det.episodes],
+        episodes=list(det.episodes),
         balance_reference_left_pct=det.balance_reference_left_pct,
         balance_drift_onset_s=det.drift_onset_s,
         max_drift_pts=det.max_drift_pts,

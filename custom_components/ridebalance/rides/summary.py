@@ -29,12 +29,12 @@ Conventions (checked against Garmin Edge 810 and Edge 530 sessions):
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..analysis.cleaning import CleanColumns, clean_columns, in_time_order
-from ..analysis.results import DropCounts
 from ..analysis.settings import AnalysisSettings
 from ..model import READING_FIELDS
 from .ride import BoolArray, FloatArray, Ride
@@ -142,7 +142,7 @@ def _cleaned(ride: Ride) -> tuple[CleanColumns, BoolArray]:
     order = in_time_order(ride.timer_t_s[run])
     columns = {name: getattr(ride, name)[run][order] for name in READING_FIELDS}
     clean = clean_columns(
-        ride.timer_t_s[run][order], columns, _HEAD_UNIT_CLEANING, DropCounts()
+        ride.timer_t_s[run][order], columns, _HEAD_UNIT_CLEANING, Counter()
     )
     refused = np.isfinite(columns["power_w"]) & np.isnan(clean.power_w)
     return clean, refused
