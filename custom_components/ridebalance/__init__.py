@@ -23,7 +23,7 @@ from .const import (
 )
 from .coordinator import RideBalanceConfigEntry, RideCoordinator
 from .frontend import async_register_frontend
-from .registry import device_key
+from .registry import key_from_identifier
 from .services import async_setup_services
 from .sources import Source, SourceNotReadyError
 from .sources.ant import AntSource, stick_issue_id
@@ -135,7 +135,7 @@ async def async_remove_config_entry_device(
         key
         for domain, identifier in device.identifiers
         if domain == DOMAIN
-        and (key := device_key(entry.entry_id, identifier)) is not None
+        and (key := key_from_identifier(entry.entry_id, identifier)) is not None
     }
     if not keys:
         return False

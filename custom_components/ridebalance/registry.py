@@ -28,7 +28,7 @@ def device_identifier(entry_id: str, key: str) -> str:
     return f"{entry_id}_{key}"
 
 
-def device_key(entry_id: str, identifier: str) -> str | None:
+def key_from_identifier(entry_id: str, identifier: str) -> str | None:
     """The sensor key in a device identifier; None for the rider's own device."""
     key = identifier.removeprefix(f"{entry_id}_")
     return None if key == identifier else key

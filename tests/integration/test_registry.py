@@ -10,7 +10,7 @@ from custom_components.ridebalance.const import DOMAIN
 from custom_components.ridebalance.registry import (
     SensorDeviceRegistry,
     device_identifier,
-    device_key,
+    key_from_identifier,
     sensor_device_info,
 )
 from custom_components.ridebalance.sources import SensorDevice
@@ -21,9 +21,12 @@ ENTRY_ID = "rider_entry"
 def test_a_device_identifier_gives_its_key_back() -> None:
     """Keys with underscores survive; the rider's own device has none."""
     identifier = device_identifier(ENTRY_ID, "heart_rate_777")
-    assert device_key(ENTRY_ID, identifier) == "heart_rate_777"
-    assert device_key(ENTRY_ID, ENTRY_ID) is None
-    assert device_key(ENTRY_ID, device_identifier("other_entry", "pedals_1")) is None
+    assert key_from_identifier(ENTRY_ID, identifier) == "heart_rate_777"
+    assert key_from_identifier(ENTRY_ID, ENTRY_ID) is None
+    assert (
+        key_from_identifier(ENTRY_ID, device_identifier("other_entry", "pedals_1"))
+        is None
+    )
 
 
 async def test_a_device_is_renamed_once_its_identity_is_heard(
