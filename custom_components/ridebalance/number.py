@@ -14,6 +14,7 @@ from homeassistant.const import UnitOfPower, UnitOfTime
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .analysis.settings import RiderKnob
 from .coordinator import RideBalanceConfigEntry
 from .entity import RiderSettingEntity, RiderSettingEntityDescription
 
@@ -31,12 +32,12 @@ class RideNumberEntityDescription(
 
 def _analysis_number(
     key: str,
-    field: str,
+    field: RiderKnob,
     limits: tuple[float, float, float],
     unit: str,
     device_class: NumberDeviceClass | None = None,
 ) -> RideNumberEntityDescription:
-    """A number for one field of the analysis settings; ``limits``: min, max, step."""
+    """A number for one of the rider's analysis knobs; ``limits``: min, max, step."""
     low, high, step = limits
     return RideNumberEntityDescription(
         key=key,
