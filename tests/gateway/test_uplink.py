@@ -123,7 +123,16 @@ def test_stick_changes_reach_the_retained_status(
 ) -> None:
     uplink = make_uplink(mosquitto)
     listener = listen(mosquitto, STATUS)
-    listener.wait_for(lambda: uplink.connected, what="the connection")
+    # The status sent on connecting first, or it could carry the change as well.
+
+    def said_connected() -> bool:
+        return any(
+            decode_status(m.payload).state is GatewayState.ONLINE
+            and decode_status(m.payload).stick is StickState.CONNECTING
+            for m in listener.on(STATUS)
+        )
+
+    listener.wait_for(said_connected, what="the status on connecting")
     uplink.set_stick(StickState.DISCONNECTED, "ANT+ stick not found")
     uplink.set_stick(StickState.DISCONNECTED, "ANT+ stick not found")  # no change
 
