@@ -14,19 +14,13 @@ from custom_components.ridebalance.analysis.dynamics import (
 from custom_components.ridebalance.analysis.settings import AnalysisSettings
 from custom_components.ridebalance.model import DYNAMICS_FIELDS, RiderPosition
 from custom_components.ridebalance.rides import Ride
+from custom_components.ridebalance.rides.analyze import analyze_ride_dynamics
 from tests.dynamics_rides import dynamics_ride
 
 
 def _report(ride: Ride, settings: AnalysisSettings | None = None) -> DynamicsReport:
-    running = ride.running()
-    assert running.dynamics is not None
-    report = analyze_dynamics(
-        running.timer_t_s,
-        running.power_w,
-        running.left_pct,
-        running.dynamics.columns,
-        settings,
-    )
+    """The report of the ride's running time, as the CLI and an import make it."""
+    report = analyze_ride_dynamics([ride], settings or AnalysisSettings())
     assert report is not None
     return report
 

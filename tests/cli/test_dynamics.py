@@ -24,7 +24,7 @@ from custom_components.ridebalance.cli.dynamics import (
     render_dynamics,
     render_dynamics_comparison,
 )
-from custom_components.ridebalance.cli.rides import analyse_file
+from custom_components.ridebalance.cli.rides import analyze_file
 from custom_components.ridebalance.rides.fit_writer import write_fit
 from tests.dynamics_rides import dynamics_ride
 
@@ -216,7 +216,7 @@ def test_foot_and_stroke_differences_in_words() -> None:
 def test_drifts_in_words(tmp_path: Path) -> None:
     ride, _ = dynamics_ride(seed=5, stands=4)
     write_fit(path := tmp_path / "ride.fit", ride)
-    result = analyse_file(path, AnalysisSettings(), True, False)
+    result = analyze_file(path, AnalysisSettings(), True, False)
     assert result.dynamics is not None
     drifted = replace(
         result,
@@ -266,7 +266,7 @@ def test_figures_not_measured_are_left_out(tmp_path: Path) -> None:
     # In analyze: a PCO-only meter has no peak phase, a standing drift is in points.
     ride, _ = dynamics_ride(seed=5, stands=4)
     write_fit(path := tmp_path / "ride.fit", ride)
-    result = analyse_file(path, AnalysisSettings(), True, False)
+    result = analyze_file(path, AnalysisSettings(), True, False)
     assert result.dynamics is not None
     report = replace(
         result.dynamics,

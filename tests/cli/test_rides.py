@@ -14,7 +14,7 @@ import pytest
 
 from custom_components.ridebalance.analysis import AnalysisSettings
 from custom_components.ridebalance.cli import Progress
-from custom_components.ridebalance.cli.rides import analyse_rides, learn_baseline
+from custom_components.ridebalance.cli.rides import analyze_rides, learn_baseline
 from custom_components.ridebalance.rides import NoPowerError, Ride
 from custom_components.ridebalance.rides.fit_writer import encode_fit
 from custom_components.ridebalance.sim import Rider
@@ -175,4 +175,4 @@ def test_a_ride_without_power_beside_others_is_named_as_skipped(
     alone = tmp_path / "alone.fit"
     alone.write_bytes(encode_fit(unpowered) + encode_fit(unpowered))
     with pytest.raises(NoPowerError, match="no ride of the file has power readings"):
-        analyse_rides(alone, AnalysisSettings(), None, allow_truncated=False)
+        analyze_rides(alone, AnalysisSettings(), None, allow_truncated=False)

@@ -7,7 +7,7 @@ import pytest
 
 from custom_components.ridebalance.analysis import AnalysisSettings
 from custom_components.ridebalance.rides import NoPowerError, Ride
-from custom_components.ridebalance.rides.analyze import analyse_ride
+from custom_components.ridebalance.rides.analyze import analyze_ride
 
 
 def test_timer_pauses_are_not_analysed() -> None:
@@ -21,7 +21,7 @@ def test_timer_pauses_are_not_analysed() -> None:
         cadence_rpm=np.full(t.size, 90.0),
         timer_running=~paused,
     )
-    summary = analyse_ride(ride, AnalysisSettings())
+    summary = analyze_ride(ride, AnalysisSettings())
     assert summary.riding_s == pytest.approx(1500.0, abs=6.0)
     assert summary.balance_left_pct == pytest.approx(50.0)
 
@@ -30,4 +30,4 @@ def test_a_ride_without_power_is_refused() -> None:
     t = np.arange(60.0)
     ride = Ride.from_columns(t, cadence_rpm=np.full(t.size, 90.0))
     with pytest.raises(NoPowerError, match="no power"):
-        analyse_ride(ride, AnalysisSettings())
+        analyze_ride(ride, AnalysisSettings())

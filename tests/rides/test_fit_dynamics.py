@@ -12,8 +12,9 @@ import fitdecode
 import numpy as np
 import pytest
 
-from custom_components.ridebalance.analysis.dynamics import analyze_dynamics
+from custom_components.ridebalance.analysis.settings import AnalysisSettings
 from custom_components.ridebalance.rides import Ride, read_ride
+from custom_components.ridebalance.rides.analyze import analyze_ride_dynamics
 from custom_components.ridebalance.rides.dynamics import DynamicsSummary
 from custom_components.ridebalance.rides.fit_writer import encode_fit
 from tests.dynamics_rides import dynamics_ride
@@ -43,14 +44,7 @@ def test_analysis_matches_the_session_figures_the_writer_puts_in(seed: int) -> N
     assert back.dynamics is not None
     session = back.dynamics.session
     assert session is not None
-    running = back.running()
-    assert running.dynamics is not None
-    report = analyze_dynamics(
-        running.timer_t_s,
-        running.power_w,
-        running.left_pct,
-        running.dynamics.columns,
-    )
+    report = analyze_ride_dynamics([back], AnalysisSettings())
     assert report is not None
     figures = report.ride
     assert session.time_standing_s is not None

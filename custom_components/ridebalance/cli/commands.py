@@ -21,7 +21,7 @@ from ..ant.pages import (
 )
 from ..model import READING_FIELDS
 from ..rides import Ride
-from ..rides.analyze import analyse_dynamics
+from ..rides.analyze import analyze_ride_dynamics
 from ..rides.csv_writer import write_csv
 from ..rides.fit_writer import write_fit
 from ..sim import demo_ride, generate
@@ -37,8 +37,8 @@ from .rides import (
     Analysis,
     FileAnalysis,
     Progress,
-    analyse_file,
-    analyse_rides,
+    analyze_file,
+    analyze_rides,
     compare_sides,
     indoor_flag,
     learn_baseline,
@@ -229,7 +229,7 @@ def cmd_analyze(args: argparse.Namespace, out: IO[str]) -> int:
         )
         for note in left_out:
             sys.stderr.write(f"ridebalance analyze: --baseline: {note}; not learnt\n")
-    found = analyse_rides(
+    found = analyze_rides(
         args.ride, settings, indoor_flag(args), args.allow_truncated, baseline
     )
     plots: list[Path] = []
@@ -262,7 +262,7 @@ def cmd_compare(args: argparse.Namespace, out: IO[str]) -> int:
     sides: dict[str, list[Analysis]] = {"indoor": [], "outdoor": []}
     for side, paths in (("indoor", args.indoor), ("outdoor", args.outdoor)):
         for path in paths:
-            result = analyse_file(
+            result = analyze_file(
                 path, settings, side == "indoor", args.allow_truncated
             )
             result.ride.require_balance()
@@ -272,7 +272,7 @@ def cmd_compare(args: argparse.Namespace, out: IO[str]) -> int:
         sides["indoor"],
         sides["outdoor"],
         {
-            side: analyse_dynamics([r.ride for r in results], settings)
+            side: analyze_ride_dynamics([r.ride for r in results], settings)
             for side, results in sides.items()
         },
     )

@@ -1,6 +1,6 @@
 """The rides named on the command line: read, analysed and learnt from.
 
-The analysis itself is the shared one (:func:`..rides.analyze.analyse_ride`,
+The analysis itself is the shared one (:func:`..rides.analyze.analyze_ride`,
 :mod:`..analysis.compare`), so the CLI and the integration give the same figures.
 """
 
@@ -22,7 +22,7 @@ from ..analysis import (
 from ..analysis.compare import compare_baselines
 from ..analysis.dynamics import DynamicsReport
 from ..rides import NoPowerError, Ride, RideFileWarning, read_rides
-from ..rides.analyze import analyse_dynamics, analyse_ride
+from ..rides.analyze import analyze_ride, analyze_ride_dynamics
 from ..rides.learn import rides_to_learn
 from ..rides.summary import SessionFigures, session_figures
 
@@ -95,18 +95,18 @@ class FileAnalysis:
 def _analysis(
     path: Path, ride: Ride, settings: AnalysisSettings, baseline: Baseline | None
 ) -> Analysis:
-    summary = analyse_ride(ride, settings, baseline, _context(ride))
+    summary = analyze_ride(ride, settings, baseline, _context(ride))
     return Analysis(
         path,
         ride,
         session_figures(ride),
         summary,
         baseline is not None,
-        analyse_dynamics([ride], settings),
+        analyze_ride_dynamics([ride], settings),
     )
 
 
-def analyse_rides(
+def analyze_rides(
     path: Path,
     settings: AnalysisSettings,
     indoor: bool | None,
@@ -136,7 +136,7 @@ def analyse_rides(
     return FileAnalysis(path, tuple(results), tuple(skipped))
 
 
-def analyse_file(
+def analyze_file(
     path: Path,
     settings: AnalysisSettings,
     indoor: bool | None,
@@ -144,7 +144,7 @@ def analyse_file(
     baseline: Baseline | None = None,
 ) -> Analysis:
     """The file's first ride with power, analysed (``compare`` takes one a file)."""
-    return analyse_rides(path, settings, indoor, allow_truncated, baseline).rides[0]
+    return analyze_rides(path, settings, indoor, allow_truncated, baseline).rides[0]
 
 
 def learn_baseline(

@@ -18,7 +18,7 @@ from ..model import DYNAMICS_FIELDS
 from .ride import FloatArray, Ride
 
 
-def analyse_ride(
+def analyze_ride(
     ride: Ride,
     settings: AnalysisSettings,
     baseline: Baseline | None = None,
@@ -32,7 +32,7 @@ def analyse_ride(
     return analyze(ride.running(), settings, baseline, context)
 
 
-def analyse_dynamics(
+def analyze_ride_dynamics(
     rides: Sequence[Ride], settings: AnalysisSettings
 ) -> DynamicsReport | None:
     """The cycling dynamics of the rides' running time (None when not measured).

@@ -23,7 +23,7 @@ import warnings
 
 from ..analysis import AnalysisSettings, Baseline, SessionSummary
 from . import read_rides
-from .analyze import analyse_ride
+from .analyze import analyze_ride
 from .errors import RideFileError, RideFileWarning
 from .ride import Ride
 
@@ -123,7 +123,7 @@ def _decide(
             )
         where = "indoor" if ride.indoor else "outdoor"
     try:
-        summary = analyse_ride(
+        summary = analyze_ride(
             ride,
             settings,
             None if baseline is None else baseline(where),
