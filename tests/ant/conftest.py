@@ -24,14 +24,6 @@ from .receiver_kit import (
 
 
 @pytest.fixture
-def stick(monkeypatch: pytest.MonkeyPatch) -> SimulatedStick:
-    """A simulated ANTUSB2 that pyusb finds, under openant's own USB driver."""
-    sim = SimulatedStick()
-    sim.install(monkeypatch)
-    return sim
-
-
-@pytest.fixture
 def recorder() -> Recorder:
     return Recorder()
 

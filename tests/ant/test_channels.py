@@ -32,8 +32,7 @@ type Start = Callable[[Pairing], AntReceiver]
 @pytest.fixture
 def stick(monkeypatch: pytest.MonkeyPatch) -> SimulatedStick:
     """The stick variant without continuous scan mode (advanced-2 0x32)."""
-    sim = SimulatedStick(scan_mode=False)
-    sim.install(monkeypatch)
+    sim = SimulatedStick(scan_mode=False).install(monkeypatch)
     sim.air.effort = RIDING
     return sim
 

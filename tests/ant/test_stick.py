@@ -159,8 +159,7 @@ def test_without_extended_data_pages_are_named_by_their_channel(
 ) -> None:
     # An old stick: scan mode but no extended messages. Scanning could not tell
     # devices apart, so it must use one channel per profile instead.
-    stick = SimulatedStick(scan_mode=True, extended=False)
-    stick.install(monkeypatch)
+    stick = SimulatedStick(scan_mode=True, extended=False).install(monkeypatch)
     receiver = AntReceiver(
         recorder.deliver, pairing=Pairing(pedals=PEDALS), settings=FAST
     )

@@ -208,8 +208,7 @@ def test_scan_lists_devices_with_their_manufacturer(
     from tests.ant.receiver_kit import wait_for
     from tests.usbstick.backend import SimulatedStick
 
-    stick = SimulatedStick()
-    stick.install(monkeypatch)
+    stick = SimulatedStick().install(monkeypatch)
     with ThreadPoolExecutor(1) as pool:
         future = pool.submit(run, "scan", "--seconds", "0.5")
         assert wait_for(lambda: stick.scanning)
@@ -236,8 +235,7 @@ def test_scan_json_names_each_device_with_its_identity(
     from tests.ant.receiver_kit import wait_for
     from tests.usbstick.backend import SimulatedStick
 
-    stick = SimulatedStick()
-    stick.install(monkeypatch)
+    stick = SimulatedStick().install(monkeypatch)
     with ThreadPoolExecutor(1) as pool:
         future = pool.submit(run, "scan", "--seconds", "0.5", "--json")
         assert wait_for(lambda: stick.scanning)
@@ -263,8 +261,7 @@ def test_scan_without_stick_says_so(
 ) -> None:
     from tests.usbstick.backend import SimulatedStick
 
-    stick = SimulatedStick()
-    stick.install(monkeypatch)
+    stick = SimulatedStick().install(monkeypatch)
     stick.unplug()
     assert run("scan", "--seconds", "0.2", "--json")[0] == 1
     assert "ANT+ stick" in capsys.readouterr().err

@@ -101,8 +101,14 @@ def balance_card(page: Page) -> dict[str, str] | None:
 
 
 def luminance(css_colour: str) -> float:
-    """Relative brightness 0..1 of an ``rgb(...)``/``rgba(...)`` colour."""
-    red, green, blue = (float(v) for v in re.findall(r"[\d.]+", css_colour)[:3])
+    """Relative brightness 0..1 of an ``rgb(...)``/``rgba(...)`` colour.
+
+    Raises ``ValueError`` for anything else (an empty value mid-repaint).
+    """
+    channels = re.findall(r"[\d.]+", css_colour)[:3]
+    if len(channels) < 3:
+        raise ValueError(f"not an rgb colour: {css_colour!r}")
+    red, green, blue = (float(v) for v in channels)
     return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
 
 
@@ -134,9 +140,14 @@ def check_dark_theme(page: Page, result: CheckResult) -> None:
         if seen is None:
             return "no balance card on the page"
         result.balance_card_dark = seen
-        if luminance(seen["background"]) > 0.3:
+        try:
+            background = luminance(seen["background"])
+            text = luminance(seen["text_colour"])
+        except ValueError as err:  # the card is being repainted: look again
+            return str(err)
+        if background > 0.3:
             return f"card background still {seen['background']}"
-        if luminance(seen["text_colour"]) < 0.6:
+        if text < 0.6:
             return f"text colour {seen['text_colour']} on a dark card"
         return None
 

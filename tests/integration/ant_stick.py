@@ -1,7 +1,7 @@
 """An ANT+ rider on a simulated stick: fixtures shared by the ANT+ source tests.
 
 Registered as a pytest plugin in tests/conftest.py, so every test module can ask
-for ``stick`` and ``ant_entry``.
+for ``stick`` (the stick alone) and ``ant_entry`` (a rider set up on it).
 """
 
 from __future__ import annotations
@@ -43,16 +43,14 @@ ISSUE_ID = "stick_ant_entry_id"
 
 @pytest.fixture
 def stick(monkeypatch: pytest.MonkeyPatch) -> SimulatedStick:
-    """A simulated ANTUSB2 under the real openant; entries use short timings."""
-    sim = SimulatedStick()
-    sim.install(monkeypatch)
-    monkeypatch.setattr(integration, "AntSource", partial(AntSource, settings=FAST))
-    return sim
+    """A simulated ANTUSB2 that pyusb finds, under openant's own USB driver."""
+    return SimulatedStick().install(monkeypatch)
 
 
 @pytest.fixture
-def ant_entry() -> MockConfigEntry:
-    """Pedals and a heart-rate strap paired, no trainer."""
+def ant_entry(monkeypatch: pytest.MonkeyPatch) -> MockConfigEntry:
+    """Pedals and a heart-rate strap paired, no trainer; the stick's short timings."""
+    monkeypatch.setattr(integration, "AntSource", partial(AntSource, settings=FAST))
     return MockConfigEntry(
         domain=DOMAIN,
         title="ANT+ rider",

@@ -19,6 +19,7 @@ from custom_components.ridebalance.const import (
     DOMAIN,
     SourceKind,
 )
+from tests.integration.helpers import set_up
 from tests.mqtt_broker import Broker
 
 
@@ -38,6 +39,12 @@ def sim_entry() -> MockConfigEntry:
         options={CONF_SPEED: 60.0},
         entry_id="sim_entry_id",
     )
+
+
+@pytest.fixture
+async def rider(hass: HomeAssistant, sim_entry: MockConfigEntry) -> MockConfigEntry:
+    """The simulated rider, set up."""
+    return await set_up(hass, sim_entry)
 
 
 # Home Assistant's own Store methods, taken before the test harness swaps them for
@@ -86,9 +93,7 @@ async def ha_mqtt(
             version=2,
             minor_version=1,
         )
-        entry.add_to_hass(hass)
-        assert await hass.config_entries.async_setup(entry.entry_id)
-        await hass.async_block_till_done()
+        await set_up(hass, entry)
         entries.append(entry)
         return entry
 

@@ -3,13 +3,15 @@ a flapping stick, the neighbours' devices."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from datetime import timedelta
 import threading
 
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import EVENT_HOMEASSISTANT_STOP, STATE_UNAVAILABLE
+from homeassistant.const import (
+    EVENT_HOMEASSISTANT_STOP,
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.util import dt as dt_util
@@ -36,6 +38,7 @@ from tests.ant.receiver_kit import broadcast_frame
 from tests.usbstick.backend import SimulatedStick
 
 from .ant_stick import HRM, ISSUE_ID, PEDALS
+from .helpers import number, set_up, state, until
 
 
 class Rider:
@@ -61,41 +64,11 @@ class Rider:
             )
 
 
-async def until(
-    hass: HomeAssistant, predicate: Callable[[], bool], timeout_s: float = 5.0
-) -> None:
-    """Let the loop run (and publish every second) until ``predicate()`` holds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while not predicate():
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
-        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=1))
-        await hass.async_block_till_done()
-
-
-def state(hass: HomeAssistant, entity_id: str) -> str:
-    """The state string of an entity that must exist."""
-    current = hass.states.get(entity_id)
-    assert current is not None, f"{entity_id} does not exist"
-    return current.state
-
-
-def number(hass: HomeAssistant, entity_id: str) -> float | None:
-    """The numeric state, None while unknown or unavailable."""
-    try:
-        return float(state(hass, entity_id))
-    except ValueError:
-        return None
-
-
 async def test_pedal_pages_become_rider_sensors(
     hass: HomeAssistant, stick: SimulatedStick, ant_entry: MockConfigEntry
 ) -> None:
     """250 W at 52 % left on the air reads 250 W and 52 % left in Home Assistant."""
-    ant_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(ant_entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up(hass, ant_entry)
     rider = Rider(stick)
     rider.ride(4, 250.0, 52.0, 140.0)  # before any identity page
     await until(hass, lambda: number(hass, "sensor.ant_rider_power") is not None)
@@ -147,9 +120,7 @@ async def test_unplug_makes_entities_unavailable_until_replug(
     hass: HomeAssistant, stick: SimulatedStick, ant_entry: MockConfigEntry
 ) -> None:
     """Unplugging raises a repair issue; replugging brings values back, no reload."""
-    ant_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(ant_entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up(hass, ant_entry)
     rider = Rider(stick)
     rider.ride(8, 200.0, 50.0, 120.0)
     await until(hass, lambda: number(hass, "sensor.ant_rider_power") is not None)
@@ -198,9 +169,7 @@ async def test_malformed_frames_are_counted_not_raised(
     hass: HomeAssistant, stick: SimulatedStick, ant_entry: MockConfigEntry
 ) -> None:
     """Line noise and broken pages show in diagnostics; readings keep coming."""
-    ant_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(ant_entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up(hass, ant_entry)
     source = ant_entry.runtime_data.source
     rider = Rider(stick)
     rider.ride(4, 220.0, 50.0, 120.0)
@@ -223,9 +192,7 @@ async def test_an_impossible_balance_byte_costs_the_balance_not_the_power(
     hass: HomeAssistant, stick: SimulatedStick, ant_entry: MockConfigEntry
 ) -> None:
     """Pedals that send a share above 100 % still show their power and cadence."""
-    ant_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(ant_entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up(hass, ant_entry)
     source = ant_entry.runtime_data.source
     pedals = PedalEncoder(PEDALS, common_every=0)
     for n in range(1, 25):
@@ -238,7 +205,7 @@ async def test_an_impossible_balance_byte_costs_the_balance_not_the_power(
     await hass.async_block_till_done()
     assert number(hass, "sensor.ant_rider_power") == pytest.approx(240, abs=1)
     assert number(hass, "sensor.ant_rider_cadence") == pytest.approx(88, abs=1)
-    assert number(hass, "sensor.ant_rider_left_balance") is None
+    assert state(hass, "sensor.ant_rider_left_balance") == STATE_UNKNOWN
     device = next(d for d in source.diagnostics()["devices"] if d["role"] == "pedals")
     assert device["pages_malformed"] == 0
     await hass.config_entries.async_unload(ant_entry.entry_id)
@@ -307,9 +274,7 @@ async def test_a_neighbours_trainer_is_counted_but_not_tracked(
     hass: HomeAssistant, stick: SimulatedStick, ant_entry: MockConfigEntry
 ) -> None:
     """Without a paired trainer, FE-C pages in the room are only diagnostics."""
-    ant_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(ant_entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up(hass, ant_entry)
     source = ant_entry.runtime_data.source
     trainer = TrainerEncoder(NEIGHBOURS_TRAINER, common_every=4)
     rider = Rider(stick)
@@ -334,9 +299,7 @@ async def test_a_flapping_stick_shows_the_issue_that_fits_each_moment(
 ) -> None:
     """Unplugged, back with a USB error, unplugged again, back but taken by Zwift,
     then free: the repair issue follows, and readings return without a reload."""
-    ant_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(ant_entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up(hass, ant_entry)
     source = ant_entry.runtime_data.source
     issues = ir.async_get(hass)
 
@@ -381,9 +344,7 @@ async def test_a_usb_glitch_while_riding_raises_no_issue(
     hass: HomeAssistant, stick: SimulatedStick, ant_entry: MockConfigEntry
 ) -> None:
     """One I/O error mid-ride: the stick is reopened, nothing for the rider to fix."""
-    ant_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(ant_entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up(hass, ant_entry)
     source = ant_entry.runtime_data.source
     rider = Rider(stick)
     rider.ride(8, 210.0, 50.0, 120.0)
@@ -423,9 +384,7 @@ async def test_the_riders_power_floor_decides_whether_a_balance_counts(
     """45 % left at 60 W: hidden with an 80 W power floor, shown with 40 W; at
     30 W a 20 W floor shows it too (no second, fixed floor in the pedals' path)."""
     power_w, floor_w, shown = ride
-    ant_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(ant_entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up(hass, ant_entry)
     await hass.services.async_call(
         "number",
         "set_value",

@@ -18,7 +18,8 @@ from custom_components.ridebalance.sources.ant import AntSource
 from tests.usbstick.backend import SimulatedStick
 
 from .ant_stick import FAST, HRM, PEDALS
-from .test_ant_source import Rider, state, until
+from .helpers import set_up, state, until
+from .test_ant_source import Rider
 
 POWER = "sensor.ant_rider_power"
 # A sensor unheard for 1.5 s counts as gone (five seconds on a real ride).
@@ -53,9 +54,7 @@ async def test_a_sensor_that_falls_silent_shows_disconnected(
     Nothing arrives to say a sensor went quiet: the source notices by itself, and
     the stick staying up keeps the rider's sensors available.
     """
-    ant_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(ant_entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up(hass, ant_entry)
     rider = Rider(quick_stick)
     rider.ride(8, 200.0, 50.0, 120.0)
     await until(hass, lambda: connectivity(hass, f"heart_rate_{HRM}") is not None)

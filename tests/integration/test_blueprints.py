@@ -25,6 +25,8 @@ from pytest_homeassistant_custom_component.common import (
     async_mock_service,
 )
 
+from .helpers import set_up
+
 BLUEPRINTS = Path(__file__).parents[2] / "blueprints" / "automation" / "ridebalance"
 ALERT = "event.simulated_rider_alert"
 EVENT_TYPES = [
@@ -392,9 +394,7 @@ async def test_real_ride_reminder_is_spoken(
     from custom_components.ridebalance.analysis.session import POSTURE_CUES
 
     speak = async_mock_service(hass, "tts", "speak")
-    sim_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(sim_entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up(hass, sim_entry)
     await _automation(
         hass,
         "posture_reminder_tts.yaml",

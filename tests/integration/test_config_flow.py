@@ -49,6 +49,8 @@ from tests.ant.receiver_kit import wait_for
 from tests.usbstick.backend import SimulatedStick
 from tests.usbstick.firmware import SERIAL_NUMBER
 
+from .helpers import set_up
+
 FAST = ReceiverSettings(
     stale_after_s=0.5,
     probe_timeout_s=0.3,
@@ -77,8 +79,7 @@ USB_INFO = UsbServiceInfo(
 @pytest.fixture
 def stick(monkeypatch: pytest.MonkeyPatch) -> SimulatedStick:
     """A fake stick; the flow scans briefly and entries use short timings."""
-    fake = SimulatedStick()
-    fake.install(monkeypatch)
+    fake = SimulatedStick().install(monkeypatch)
     monkeypatch.setattr(config_flow, "SCAN_SECONDS", 0.6)
     monkeypatch.setattr(config_flow, "STICK_SETTINGS", FAST)
     monkeypatch.setattr(integration, "AntSource", partial(AntSource, settings=FAST))
@@ -384,9 +385,7 @@ async def test_reconfigure_scans_again_and_repicks(
 ) -> None:
     """The running entry lets go of the stick, re-picks, and runs again."""
     entry = ant_entry()
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up(hass, entry)
 
     result = await entry.start_reconfigure_flow(hass)
     assert result["type"] is FlowResultType.FORM
@@ -419,9 +418,7 @@ async def test_abandoned_reconfigure_gives_the_stick_back(
 ) -> None:
     """Closing the dialog mid-way restarts the entry with its old devices."""
     entry = ant_entry()
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up(hass, entry)
     result = await entry.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     result = await finish_scan(hass, result)

@@ -43,6 +43,8 @@ from custom_components.ridebalance.sim.emulators import PedalEncoder
 from custom_components.ridebalance.sources.ant import AntSource
 from tests.usbstick.backend import SimulatedStick
 
+from .helpers import set_up
+
 START = "2026-03-01T07:00:00+00:00"
 
 
@@ -83,9 +85,7 @@ async def test_diagnostics_mid_ride(
 ) -> None:
     """Twelve ride minutes in: the session, settings and simulated devices."""
     freezer.move_to(START)
-    sim_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(sim_entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up(hass, sim_entry)
     await _ride(hass, freezer, 12)
 
     diagnostics = await _download(hass, sim_entry)
@@ -112,9 +112,7 @@ async def test_usb_path_and_stick_serial_are_redacted(
         data={CONF_SOURCE: SourceKind.SIMULATOR.value, CONF_DEVICE: USB_PATH},
         options={CONF_SPEED: 60.0},
     )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up(hass, entry)
 
     diagnostics = await _download(hass, entry)
 
@@ -138,8 +136,7 @@ async def test_ant_stick_diagnostics(
     hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The receiver's state and the pedals' pages are there; the stick's serial not."""
-    stick = SimulatedStick()
-    stick.install(monkeypatch)
+    stick = SimulatedStick().install(monkeypatch)
     fast = ReceiverSettings(
         stale_after_s=0.5,
         probe_timeout_s=0.3,
@@ -162,9 +159,7 @@ async def test_ant_stick_diagnostics(
             CONF_HEART_RATE: None,
         },
     )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up(hass, entry)
     pedals = PedalEncoder(PEDALS)
     for i in range(1, 13):
         page = pedals.page(i * 0.25, 230.0, 51.0, 90.0)

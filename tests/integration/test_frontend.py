@@ -30,6 +30,8 @@ from custom_components.ridebalance.const import DOMAIN
 from custom_components.ridebalance.frontend import MODULE
 from tests.integration.frontend_view import cards, frontend_view, run_strategy
 
+from .helpers import set_up
+
 
 def _entity_ids(node: Any) -> set[str]:
     found: set[str] = set()
@@ -145,9 +147,7 @@ async def test_session_and_comparison_cards_render_the_integration_data(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """After a stopped session the sessions table lists it; no outdoor rides yet."""
-    sim_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(sim_entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up(hass, sim_entry)
     out = run_strategy(
         await frontend_view(hass, hass_ws_client), {"hours_to_show": 0.25}
     )

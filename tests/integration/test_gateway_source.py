@@ -6,13 +6,13 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
+from functools import partial
 import logging
 import threading
 import time
 
 from homeassistant.components import mqtt
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
@@ -24,14 +24,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.ridebalance.ant.pages import RawPage
 from custom_components.ridebalance.const import (
-    CONF_GATEWAY,
-    CONF_HEART_RATE,
-    CONF_PEDALS,
-    CONF_SOURCE,
-    CONF_TOPIC_PREFIX,
-    CONF_TRAINER,
     DOMAIN,
-    SourceKind,
 )
 from custom_components.ridebalance.gateway.uplink import BrokerSettings, Uplink
 from custom_components.ridebalance.gateway.wire import (
@@ -46,7 +39,6 @@ from custom_components.ridebalance.sim.gym import Gym
 from custom_components.ridebalance.sim.rider import (
     SIM_HEART_RATE,
     SIM_PEDALS,
-    SIM_TRAINER,
 )
 from custom_components.ridebalance.sources.gateway import (
     OFFLINE_ISSUE_AFTER,
@@ -55,56 +47,15 @@ from custom_components.ridebalance.sources.gateway import (
 )
 from tests.mqtt_broker import Broker, Listener, SetupMqtt, StartGateway
 
+from . import helpers
+from .helpers import gateway_entry, number, set_up, unavailable
+
 POWER = "sensor.gym_rider_power"
 CADENCE = "sensor.gym_rider_cadence"
 HEART_RATE = "sensor.gym_rider_heart_rate"
 
-
-def gateway_entry(
-    gateway_id: str, trainer: int | None = SIM_TRAINER
-) -> MockConfigEntry:
-    """The simulated rider's devices, heard through gateway ``gateway_id``."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="Gym rider",
-        unique_id=f"ridebalance/{gateway_id}",
-        data={
-            CONF_SOURCE: SourceKind.GATEWAY.value,
-            CONF_GATEWAY: gateway_id,
-            CONF_TOPIC_PREFIX: "ridebalance",
-            CONF_PEDALS: SIM_PEDALS,
-            CONF_TRAINER: trainer,
-            CONF_HEART_RATE: SIM_HEART_RATE,
-        },
-        entry_id="gateway_entry_id",
-    )
-
-
-async def until(
-    hass: HomeAssistant, predicate: Callable[[], bool], timeout_s: float = 30.0
-) -> None:
-    """Let the loop run (publishing each second) until ``predicate()`` holds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while not predicate():
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.1)
-        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=1))
-        await hass.async_block_till_done()
-
-
-def number(hass: HomeAssistant, entity_id: str) -> float | None:
-    """The numeric state, None while unknown, unavailable or missing."""
-    current = hass.states.get(entity_id)
-    try:
-        return None if current is None else float(current.state)
-    except ValueError:
-        return None
-
-
-def unavailable(hass: HomeAssistant, entity_id: str) -> bool:
-    current = hass.states.get(entity_id)
-    return current is not None and current.state == STATE_UNAVAILABLE
+# A gateway's pages pass a broker and MQTT first: give them longer than a stick's.
+until = partial(helpers.until, timeout_s=30.0)
 
 
 async def start_riding(
@@ -112,9 +63,7 @@ async def start_riding(
 ) -> MockConfigEntry:
     await setup_mqtt(broker)
     entry = gateway_entry(gateway_id)
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up(hass, entry)
     return entry
 
 

@@ -43,6 +43,8 @@ from custom_components.ridebalance.store import (
 )
 from tests.usbstick.backend import SimulatedStick
 
+from .helpers import set_up
+
 
 def _state_of(entry: ConfigEntry) -> ConfigEntryState:
     return entry.state
@@ -69,9 +71,7 @@ async def test_setup_and_unload_leave_nothing_behind(
     hass: HomeAssistant, sim_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
     """Unloading stops the simulator and the publishing clock."""
-    sim_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(sim_entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up(hass, sim_entry)
     assert sim_entry.state is ConfigEntryState.LOADED
     await _ride(hass, freezer, 3)
     before = hass.states.get("sensor.simulated_rider_power")
@@ -237,9 +237,7 @@ async def test_a_damaged_store_loads_what_it_can_and_loses_nothing(
         {"settings": ["not", "a", "mapping"], "sessions": [session], "running": None},
         version=1,
     )
-    sim_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(sim_entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up(hass, sim_entry)
     assert sim_entry.state is ConfigEntryState.LOADED
     assert await hass.config_entries.async_unload(sim_entry.entry_id)
     await hass.async_block_till_done()
@@ -337,9 +335,7 @@ async def test_a_ride_closed_at_the_load_is_saved_once_set_up(
     session, and the file as it was becomes the backup."""
     path, backup = _rider_file(real_storage, ant_entry)
     before = path.read_bytes()
-    ant_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(ant_entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up(hass, ant_entry)
     assert await hass.config_entries.async_unload(ant_entry.entry_id)
     await hass.async_block_till_done()
 

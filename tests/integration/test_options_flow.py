@@ -36,15 +36,6 @@ def _own_upload_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "tmp").mkdir()
 
 
-@pytest.fixture
-async def rider(hass: HomeAssistant, sim_entry: MockConfigEntry) -> MockConfigEntry:
-    """The simulated rider, set up (file_upload comes with it)."""
-    sim_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(sim_entry.entry_id)
-    await hass.async_block_till_done()
-    return sim_entry
-
-
 async def _upload(hass_client: ClientSessionGenerator, name: str, data: bytes) -> str:
     client = await hass_client()
     form = aiohttp.FormData()

@@ -21,16 +21,9 @@ from custom_components.ridebalance.rides import Ride
 from custom_components.ridebalance.rides.fit_writer import encode_fit
 from tests.rides.fit_files import triathlon
 
+from .helpers import import_rides
+
 START = datetime(2026, 11, 20, 7, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def loaded(hass: HomeAssistant, sim_entry: MockConfigEntry) -> MockConfigEntry:
-    """A simulated rider, set up."""
-    sim_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(sim_entry.entry_id)
-    await hass.async_block_till_done()
-    return sim_entry
 
 
 def _ride_fit(minutes: float, *, left: float = 48.0, start: datetime = START) -> bytes:
@@ -48,18 +41,6 @@ def _ride_fit(minutes: float, *, left: float = 48.0, start: datetime = START) ->
     return encode_fit(ride, start_time=start)
 
 
-async def _import(hass: HomeAssistant, *paths: Path, **fields: Any) -> dict[str, Any]:
-    response = await hass.services.async_call(
-        DOMAIN,
-        "import_rides",
-        {"paths": [str(p) for p in paths], **fields},
-        blocking=True,
-        return_response=True,
-    )
-    assert isinstance(response, dict)
-    return response
-
-
 def _skipped(response: dict[str, Any]) -> dict[str, str]:
     return {s["file"]: s["reason"] for s in response["skipped"]}
 
@@ -70,7 +51,7 @@ def _notification(hass: HomeAssistant) -> str:
 
 
 async def test_links_out_of_the_allowed_folder_are_not_followed(
-    hass: HomeAssistant, loaded: MockConfigEntry, tmp_path: Path
+    hass: HomeAssistant, rider: MockConfigEntry, tmp_path: Path
 ) -> None:
     """A link inside the folder to a secret outside it: refused, never echoed."""
     allowed, outside = tmp_path / "rides", tmp_path / "private"
@@ -83,7 +64,7 @@ async def test_links_out_of_the_allowed_folder_are_not_followed(
     (allowed / "good.fit").write_bytes(_ride_fit(20))
     hass.config.allowlist_external_dirs = {str(allowed)}
 
-    response = await _import(hass, allowed, context="indoor")
+    response = await import_rides(hass, allowed, context="indoor")
 
     assert [r["file"] for r in response["imported"]] == ["good.fit"]
     skipped = _skipped(response)
@@ -94,12 +75,12 @@ async def test_links_out_of_the_allowed_folder_are_not_followed(
         assert "root" not in text
     # Named directly, the link is refused before anything is read.
     with pytest.raises(ServiceValidationError) as err:
-        await _import(hass, allowed / "ride.csv")
+        await import_rides(hass, allowed / "ride.csv")
     assert err.value.translation_key == "path_not_allowed"
 
 
 async def test_a_fifo_and_a_device_are_refused_without_reading(
-    hass: HomeAssistant, loaded: MockConfigEntry, tmp_path: Path
+    hass: HomeAssistant, rider: MockConfigEntry, tmp_path: Path
 ) -> None:
     """A FIFO named ride.fit does not block; a link to /dev/zero is not read;
     a link to nothing is named."""
@@ -109,7 +90,7 @@ async def test_a_fifo_and_a_device_are_refused_without_reading(
 
     (tmp_path / "gone.fit").symlink_to(tmp_path / "deleted.fit")
 
-    response = await _import(hass, tmp_path, context="indoor")
+    response = await import_rides(hass, tmp_path, context="indoor")
 
     assert response["imported"] == []
     skipped = _skipped(response)
@@ -119,20 +100,20 @@ async def test_a_fifo_and_a_device_are_refused_without_reading(
 
 
 async def test_a_file_over_the_size_cap_is_refused(
-    hass: HomeAssistant, loaded: MockConfigEntry, tmp_path: Path
+    hass: HomeAssistant, rider: MockConfigEntry, tmp_path: Path
 ) -> None:
     big = tmp_path / "huge.fit"
     with big.open("wb") as handle:  # sparse: no disk is used
         handle.truncate(MAX_FILE_BYTES + 1)
     hass.config.allowlist_external_dirs = {str(tmp_path)}
-    response = await _import(hass, big, context="indoor")
+    response = await import_rides(hass, big, context="indoor")
     assert _skipped(response) == {
         "huge.fit": "67 MB; ride files over 64 MB are not read"
     }
 
 
 async def test_a_truncated_file_is_refused_unless_the_rider_keeps_it(
-    hass: HomeAssistant, loaded: MockConfigEntry, tmp_path: Path
+    hass: HomeAssistant, rider: MockConfigEntry, tmp_path: Path
 ) -> None:
     """Damaged bytes and the last byte cut: never learnt silently."""
     ride_bytes = _ride_fit(30)
@@ -142,9 +123,9 @@ async def test_a_truncated_file_is_refused_unless_the_rider_keeps_it(
     cut = tmp_path / "cut.fit"
     cut.write_bytes(bytes(damaged[:-1]))
     hass.config.allowlist_external_dirs = {str(tmp_path)}
-    coordinator = loaded.runtime_data
+    coordinator = rider.runtime_data
 
-    refused = await _import(hass, cut, context="indoor")
+    refused = await import_rides(hass, cut, context="indoor")
     assert refused["imported"] == []
     reason = _skipped(refused)["cut.fit"]
     assert "truncated" in reason
@@ -153,7 +134,7 @@ async def test_a_truncated_file_is_refused_unless_the_rider_keeps_it(
 
     whole = tmp_path / "whole.fit"
     whole.write_bytes(ride_bytes[:-1])
-    kept = await _import(hass, whole, context="indoor", keep_truncated=True)
+    kept = await import_rides(hass, whole, context="indoor", keep_truncated=True)
     (ride,) = kept["imported"]
     assert ride["truncated"] is True
     assert ride["notes"] == [
@@ -164,18 +145,18 @@ async def test_a_truncated_file_is_refused_unless_the_rider_keeps_it(
 
 
 async def test_a_short_fragment_is_reported_not_learnt(
-    hass: HomeAssistant, loaded: MockConfigEntry, tmp_path: Path
+    hass: HomeAssistant, rider: MockConfigEntry, tmp_path: Path
 ) -> None:
     (tmp_path / "fragment.fit").write_bytes(_ride_fit(0.2))
     hass.config.allowlist_external_dirs = {str(tmp_path)}
-    response = await _import(hass, tmp_path / "fragment.fit", context="indoor")
+    response = await import_rides(hass, tmp_path / "fragment.fit", context="indoor")
     assert response["imported"] == []
     assert "at least 5 min" in _skipped(response)["fragment.fit"]
-    assert loaded.runtime_data.baseline("indoor").sessions == 0
+    assert rider.runtime_data.baseline("indoor").sessions == 0
 
 
 async def test_a_ride_is_learnt_once(
-    hass: HomeAssistant, loaded: MockConfigEntry, tmp_path: Path
+    hass: HomeAssistant, rider: MockConfigEntry, tmp_path: Path
 ) -> None:
     """Imported again, or a copy under another name: already imported."""
     (tmp_path / "monday.fit").write_bytes(_ride_fit(20))
@@ -184,11 +165,11 @@ async def test_a_ride_is_learnt_once(
         _ride_fit(20, start=START + timedelta(days=1))
     )
     hass.config.allowlist_external_dirs = {str(tmp_path)}
-    coordinator = loaded.runtime_data
+    coordinator = rider.runtime_data
 
-    first = await _import(hass, tmp_path / "monday.fit", context="indoor")
+    first = await import_rides(hass, tmp_path / "monday.fit", context="indoor")
     assert [r["file"] for r in first["imported"]] == ["monday.fit"]
-    again = await _import(hass, tmp_path, context="indoor")
+    again = await import_rides(hass, tmp_path, context="indoor")
     assert [r["file"] for r in again["imported"]] == ["tuesday.fit"]
     assert _skipped(again) == {
         "monday-copy.fit": "already imported",
@@ -197,19 +178,19 @@ async def test_a_ride_is_learnt_once(
     assert coordinator.baseline("indoor").sessions == 2
 
     # Remembered across a restart.
-    assert await hass.config_entries.async_reload(loaded.entry_id)
+    assert await hass.config_entries.async_reload(rider.entry_id)
     await hass.async_block_till_done()
-    after = await _import(hass, tmp_path / "tuesday.fit", context="indoor")
+    after = await import_rides(hass, tmp_path / "tuesday.fit", context="indoor")
     assert _skipped(after) == {"tuesday.fit": "already imported"}
-    assert loaded.runtime_data.baseline("indoor").sessions == 2
+    assert rider.runtime_data.baseline("indoor").sessions == 2
 
 
 async def test_a_triathlon_teaches_its_ride_and_names_the_rest(
-    hass: HomeAssistant, loaded: MockConfigEntry, tmp_path: Path
+    hass: HomeAssistant, rider: MockConfigEntry, tmp_path: Path
 ) -> None:
     (tmp_path / "tri.fit").write_bytes(triathlon())
     hass.config.allowlist_external_dirs = {str(tmp_path)}
-    response = await _import(hass, tmp_path / "tri.fit", context="indoor")
+    response = await import_rides(hass, tmp_path / "tri.fit", context="indoor")
     assert [r["file"] for r in response["imported"]] == ["tri.fit"]
     assert [s["reason"] for s in response["skipped"]] == [
         "session 1: a swimming activity, not a ride",

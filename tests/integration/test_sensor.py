@@ -13,7 +13,8 @@ from pytest_homeassistant_custom_component.common import (
 
 from tests.usbstick.backend import SimulatedStick
 
-from .test_ant_source import Rider, number, until
+from .helpers import number, set_up, until
+from .test_ant_source import Rider
 
 SESSION_BALANCE = "sensor.ant_rider_left_balance_session"
 
@@ -27,9 +28,7 @@ async def test_the_last_value_gets_out_when_the_pedals_fall_silent(
     No reading arrives any more, and the sensor still shows where the session
     ended once its minute is up.
     """
-    ant_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(ant_entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up(hass, ant_entry)
     coordinator = ant_entry.runtime_data
     rider = Rider(stick)
     rider.ride(8, 250.0, 50.0, 130.0)

@@ -29,6 +29,8 @@ from custom_components.ridebalance.rides.csv_writer import write_csv
 from custom_components.ridebalance.rides.fit_writer import write_fit
 from custom_components.ridebalance.sim import Rider, RideScript, Segment, generate
 
+from .helpers import import_rides
+
 
 def _json(response: object) -> dict[str, Any]:
     """An action's response as a dict, failing clearly when it is not one."""
@@ -83,15 +85,7 @@ async def test_import_outdoor_rides_fills_indoor_vs_outdoor(
         shutil.copy(shared_fit / name, folder / name)
     hass.config.allowlist_external_dirs = {str(tmp_path)}
 
-    response = _json(
-        await hass.services.async_call(
-            DOMAIN,
-            "import_rides",
-            {"paths": [str(folder)], "context": "outdoor"},
-            blocking=True,
-            return_response=True,
-        )
-    )
+    response = await import_rides(hass, folder, context="outdoor")
     imported = response["imported"]
     assert [r["file"] for r in imported] == ["edge810-vector-pedals.fit"]
     # The head unit said right 49.84 %: left is 50.16 %.
@@ -241,27 +235,11 @@ async def test_import_a_csv_needs_to_know_where_it_was_ridden(
         write_csv(handle, arrays)
     hass.config.allowlist_external_dirs = {str(tmp_path)}
 
-    auto = _json(
-        await hass.services.async_call(
-            DOMAIN,
-            "import_rides",
-            {"paths": [str(ride)]},
-            blocking=True,
-            return_response=True,
-        )
-    )
+    auto = await import_rides(hass, ride)
     assert auto["imported"] == []
     assert "context indoor or outdoor" in auto["skipped"][0]["reason"]
 
-    indoor = _json(
-        await hass.services.async_call(
-            DOMAIN,
-            "import_rides",
-            {"paths": [str(ride)], "context": "indoor"},
-            blocking=True,
-            return_response=True,
-        )
-    )
+    indoor = await import_rides(hass, ride, context="indoor")
     assert indoor["imported"][0]["balance_left_pct"] == pytest.approx(53.0, abs=0.5)
     baseline = loaded.runtime_data.baseline("indoor")
     assert baseline.sessions == 1
@@ -326,15 +304,7 @@ def _paused_ride_fit(path: Path, rider: Rider, seed: int) -> Path:
 
 
 async def _import(hass: HomeAssistant, path: Path, context: str) -> dict[str, Any]:
-    response = _json(
-        await hass.services.async_call(
-            DOMAIN,
-            "import_rides",
-            {"paths": [str(path)], "context": context},
-            blocking=True,
-            return_response=True,
-        )
-    )
+    response = await import_rides(hass, path, context=context)
     assert not response["skipped"]
     (imported,) = response["imported"]
     assert isinstance(imported, dict)
@@ -417,15 +387,7 @@ async def test_import_skips_a_ride_with_balance_but_no_power(
         ),
     )
     hass.config.allowlist_external_dirs = {str(tmp_path)}
-    response = _json(
-        await hass.services.async_call(
-            DOMAIN,
-            "import_rides",
-            {"paths": [str(path)], "context": "indoor"},
-            blocking=True,
-            return_response=True,
-        )
-    )
+    response = await import_rides(hass, path, context="indoor")
     assert response["imported"] == []
     assert response["skipped"] == [
         {

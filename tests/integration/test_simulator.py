@@ -24,6 +24,8 @@ from custom_components.ridebalance.const import (
 from custom_components.ridebalance.sim import RideScript, Segment
 from custom_components.ridebalance.sources.simulator import SimulatorSource
 
+from .helpers import set_up
+
 
 async def _ride(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float
@@ -46,9 +48,7 @@ async def test_sensors_are_devices_described_by_their_pages(
     hass: HomeAssistant, sim_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
     """Pedals, trainer and strap appear with the identity and battery they send."""
-    sim_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(sim_entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up(hass, sim_entry)
     await _ride(hass, freezer, 2)  # two ride minutes: every identity page sent
 
     devices = sim_entry.runtime_data.data.devices
@@ -76,9 +76,7 @@ async def test_readings_come_at_the_pedals_event_rate(
     hass: HomeAssistant, sim_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
     """4 Hz of broadcasts, of which torque and identity pages carry no power event."""
-    sim_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(sim_entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up(hass, sim_entry)
     await _ride(hass, freezer, 5)  # five ride minutes at 60x
 
     diagnostics = sim_entry.runtime_data.source.diagnostics()
@@ -93,9 +91,7 @@ async def test_coasting_artefacts_never_reach_the_analysis(
     hass: HomeAssistant, sim_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
     """The 30 s coast at minute 34 reads 0 W with no balance, not 100/0."""
-    sim_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(sim_entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up(hass, sim_entry)
     await _ride(hass, freezer, 36)
 
     session = sim_entry.runtime_data.session_for_export()
@@ -126,9 +122,7 @@ async def test_rest_between_laps_ends_and_restarts_riding(
     monkeypatch.setattr(
         integration, "SimulatorSource", partial(SimulatorSource, script=SHORT_RIDE)
     )
-    sim_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(sim_entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up(hass, sim_entry)
     await _ride(hass, freezer, 1)  # ride minute 1
     assert float(_state(hass, "sensor.simulated_rider_power")) == pytest.approx(
         200, abs=30
@@ -166,9 +160,7 @@ async def test_cycling_dynamics_live_when_the_pedals_send_them(
         data={CONF_SOURCE: SourceKind.SIMULATOR.value},
         options={CONF_SPEED: 60.0, CONF_DYNAMICS: True},
     )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up(hass, entry)
     await _ride(hass, freezer, 30)
 
     positions = set()
@@ -195,9 +187,7 @@ async def test_cycling_dynamics_unavailable_when_not_sent(
     hass: HomeAssistant, sim_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
     """Pedals that do not send them: unavailable, never a made-up "seated"."""
-    sim_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(sim_entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up(hass, sim_entry)
     await _ride(hass, freezer, 5)
     assert _state(hass, "sensor.simulated_rider_power") not in (
         "unavailable",

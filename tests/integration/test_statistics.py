@@ -38,6 +38,8 @@ from custom_components.ridebalance.const import DOMAIN
 from custom_components.ridebalance.statistics import band_key, statistic_id
 from tests.integration.frontend_view import cards, frontend_view, run_strategy
 
+from .helpers import import_rides
+
 RIDES = ("edge810-vector-pedals.fit", "edge530-powertap-p1-pedals.fit")
 ENTRY = "sim_entry_id"
 OUTDOOR_LEFT = statistic_id(ENTRY, "outdoor", "left_share")
@@ -50,15 +52,6 @@ def _custom_integrations(
     recorder_mock: Recorder, enable_custom_integrations: None
 ) -> None:
     """The real recorder (set up before Home Assistant), and this integration."""
-
-
-@pytest.fixture
-async def rider(hass: HomeAssistant, sim_entry: MockConfigEntry) -> MockConfigEntry:
-    """The simulated rider with the real recorder running."""
-    sim_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(sim_entry.entry_id)
-    await hass.async_block_till_done()
-    return sim_entry
 
 
 async def _listed(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> list[Any]:
@@ -77,14 +70,7 @@ async def _import(
     for name in RIDES:
         shutil.copy(shared_fit / name, tmp_path / name)
     hass.config.allowlist_external_dirs = {str(tmp_path)}
-    response = await hass.services.async_call(
-        DOMAIN,
-        "import_rides",
-        {"paths": [str(tmp_path)], "context": "outdoor"},
-        blocking=True,
-        return_response=True,
-    )
-    assert response is not None
+    response = await import_rides(hass, tmp_path, context="outdoor")
     if "recorder" in hass.config.components:
         await async_wait_recording_done(hass)
     return dict(response)

@@ -130,7 +130,7 @@ class SimulatedStick(usb.backend.IBackend):  # type: ignore[misc]
 
     # -- test API ---------------------------------------------------------------
 
-    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> SimulatedStick:
         """Let pyusb find this stick; openant's reset wait uses the clock."""
         real_find = usb.core.find
 
@@ -141,6 +141,7 @@ class SimulatedStick(usb.backend.IBackend):  # type: ignore[misc]
 
         monkeypatch.setattr(usb.core, "find", find)
         monkeypatch.setattr(openant_ant, "time", SleepOnClock(self.clock))
+        return self
 
     def run(self, seconds: float, step_s: float = 0.25) -> None:
         """Let ``seconds`` of simulated time pass, the radio working throughout.

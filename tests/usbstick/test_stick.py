@@ -118,13 +118,6 @@ class Listener:
 
 
 @pytest.fixture
-def stick(monkeypatch: pytest.MonkeyPatch) -> SimulatedStick:
-    sim = SimulatedStick()
-    sim.install(monkeypatch)
-    return sim
-
-
-@pytest.fixture
 def listener(stick: SimulatedStick) -> Iterator[Listener]:
     made = Listener(Node())
     yield made
@@ -159,8 +152,7 @@ def test_reset_wait_runs_on_the_simulated_clock(
 
 
 def test_variant_without_scan_mode_refuses_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    sim = SimulatedStick(scan_mode=False)
-    sim.install(monkeypatch)
+    SimulatedStick(scan_mode=False).install(monkeypatch)
     node = Node()
     try:
         node.request_message(Message.ID.RESPONSE_ANT_VERSION)
