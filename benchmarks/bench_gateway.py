@@ -47,17 +47,11 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ridebalance.ant.pages import RawPage
-from custom_components.ridebalance.const import (
-    CONF_GATEWAY,
-    CONF_HEART_RATE,
-    CONF_PEDALS,
-    CONF_SOURCE,
-    CONF_TOPIC_PREFIX,
-    CONF_TRAINER,
-    DOMAIN,
-    SourceKind,
+from custom_components.ridebalance.gateway.uplink import (
+    COUNTERS,
+    BrokerSettings,
+    Uplink,
 )
-from custom_components.ridebalance.gateway.uplink import BrokerSettings, Uplink
 from custom_components.ridebalance.gateway.wire import (
     GatewayState,
     GatewayStatus,
@@ -72,21 +66,13 @@ from custom_components.ridebalance.sim import demo_ride, generate
 from custom_components.ridebalance.sim.gym import Gym
 from custom_components.ridebalance.sim.rider import SimulatedRider
 from custom_components.ridebalance.sources import gateway as gateway_source
+from tests.integration.helpers import gateway_entry, set_up
 from tests.mqtt_broker import Broker, mosquitto  # noqa: F401
 
 SECONDS = float(os.environ.get("BENCH_GATEWAY_S", "60"))
 PEDALS, STRAP = 24680, 4242
 INTERVAL_S = 0.25
 STATUS_EVERY_S = 30.0
-STATUS_COUNTERS = (
-    "pages_in",
-    "pages_sent",
-    "batches_sent",
-    "batches_dropped",
-    "pages_dropped",
-    "broker_connects",
-    "backlog",
-)
 
 
 def _percentile(values: list[float], pct: float) -> float:
@@ -156,22 +142,9 @@ async def riding(
     )
     broker_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(broker_entry.entry_id)
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Bench rider",
-        unique_id="ridebalance/bench",
-        data={
-            CONF_SOURCE: SourceKind.GATEWAY.value,
-            CONF_GATEWAY: "bench",
-            CONF_TOPIC_PREFIX: "ridebalance",
-            CONF_PEDALS: PEDALS,
-            CONF_TRAINER: None,
-            CONF_HEART_RATE: STRAP,
-        },
+    entry = await set_up(
+        hass, gateway_entry("bench", pedals=PEDALS, trainer=None, heart_rate=STRAP)
     )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
     yield entry
     await hass.config_entries.async_unload(entry.entry_id)
     await hass.config_entries.async_unload(broker_entry.entry_id)
@@ -361,7 +334,7 @@ def _hour_bytes(instants: Iterator[list[RawPage]]) -> tuple[int, int]:
             StickState.CONNECTED,
             "continuous scan",
             session=4_000_000_000,
-            counters=dict.fromkeys(STATUS_COUNTERS, 10**6),
+            counters=dict.fromkeys((*COUNTERS, "backlog"), 10**6),
         )
     )
     statuses = round(3600 / STATUS_EVERY_S)

@@ -45,6 +45,16 @@ from .wire import (
 
 _LOGGER = logging.getLogger(__name__)
 
+# What the uplink counts; its status reports them with the backlog's length.
+COUNTERS: Final = (
+    "pages_in",
+    "pages_sent",
+    "batches_sent",
+    "batches_dropped",
+    "pages_dropped",
+    "broker_connects",
+)
+
 DEFAULT_PORTS: Final = {"mqtt": 1883, "mqtts": 8883}
 STATUS_QOS: Final = 1  # the status must arrive; pages may not (QoS 0)
 _MAX_SPAN_S: Final = MAX_OFFSET_MS / 1000.0
@@ -123,17 +133,7 @@ class Uplink:
         self._lock = threading.Lock()
         self._arrived: list[RawPage] = []
         self._backlog: deque[list[RawPage]] = deque(maxlen=backlog_limit)
-        self._counters = dict.fromkeys(
-            (
-                "pages_in",
-                "pages_sent",
-                "batches_sent",
-                "batches_dropped",
-                "pages_dropped",
-                "broker_connects",
-            ),
-            0,
-        )
+        self._counters = dict.fromkeys(COUNTERS, 0)
         self._stick = StickState.CONNECTING
         self._stick_detail: str | None = None
         self._connected = False
