@@ -44,27 +44,6 @@ class RiderPosition(IntEnum):
 STANDING_CODES: tuple[float, ...] = tuple(float(p) for p in RiderPosition if p.standing)
 
 
-# Cycling dynamics per reading (NaN / None = not measured): the rider position
-# (a RiderPosition value), platform centre offset per side in mm (+ = towards the
-# outside of the pedal), and the power phase and its peak per side as start/end
-# angles in degrees from top dead centre, and the torque barycentre (degrees;
-# ANT+ only, FIT has no field for it).
-DYNAMICS_FIELDS: tuple[str, ...] = (
-    "rider_position",
-    "pco_left_mm",
-    "pco_right_mm",
-    "phase_left_start_deg",
-    "phase_left_end_deg",
-    "phase_right_start_deg",
-    "phase_right_end_deg",
-    "peak_left_start_deg",
-    "peak_left_end_deg",
-    "peak_right_start_deg",
-    "peak_right_end_deg",
-    "torque_barycentre_deg",
-)
-
-
 @dataclass(frozen=True, slots=True, eq=False)
 class ReadingArrays:
     """A ride's readings as equal-length columns; NaN means "not measured".
@@ -130,3 +109,16 @@ class Sample:
     def right_pct(self) -> float | None:
         """The right pedal's share, derived so it can never disagree with left."""
         return None if self.left_pct is None else 100.0 - self.left_pct
+
+
+# Cycling dynamics per reading (NaN / None = not measured): the rider position
+# (a RiderPosition value), platform centre offset per side in mm (+ = towards the
+# outside of the pedal), and the power phase and its peak per side as start/end
+# angles in degrees from top dead centre, and the torque barycentre (degrees;
+# ANT+ only, FIT has no field for it). The Sample's fields after its readings
+# and power source, in its order.
+DYNAMICS_FIELDS: tuple[str, ...] = tuple(
+    f.name
+    for f in fields(Sample)
+    if f.name not in {"t_s", "power_source", *READING_FIELDS}
+)

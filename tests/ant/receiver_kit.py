@@ -1,8 +1,9 @@
 """What the receiver tests share: frames, pages, fast settings and a recorder.
 
 The stick itself is the simulated ANTUSB2 in :mod:`tests.usbstick`, under the real
-openant; this module holds the bytes the tests put on it and the
-:class:`Recorder` that takes what a receiver hands over.
+openant; this module holds the bytes the tests put on it, the
+:class:`Recorder` that takes what a receiver hands over, and
+:func:`run_delivered` for tests that time pages on the stick's clock.
 """
 
 from __future__ import annotations
@@ -10,30 +11,24 @@ from __future__ import annotations
 from collections.abc import Callable
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from custom_components.ridebalance.ant.pages import RawPage
 from custom_components.ridebalance.ant.receiver import AntReceiver, ReceiverStatus
 from custom_components.ridebalance.ant.stick import ReceiverSettings, ReceiverState
 
+if TYPE_CHECKING:
+    from tests.usbstick.backend import SimulatedStick
+
 SYNC = 0xA4
 
 # ANT message ids the tests write or look for.
 BROADCAST = 0x4E
-CHANNEL_RESPONSE = 0x40
-ASSIGN = 0x42
-SET_ID = 0x51
-OPEN = 0x4B
-CLOSE = 0x4C
 REQUEST = 0x4D
 RESET = 0x4A
 OPEN_SCAN = 0x5B
 ENABLE_EXT = 0x66
-CAPABILITIES = 0x54
-SERIAL = 0x61
-VERSION = 0x3E
 CHANNEL_STATUS = 0x52
-STARTUP = 0x6F
-INVALID_MESSAGE = 0x28
 
 
 def frame(message_id: int, data: bytes | list[int]) -> bytes:
@@ -98,9 +93,6 @@ TRAINER = 0x0BEE
 HRM = 0x00A7
 
 
-POWER_PAGE = bytes.fromhex("10 01 B2 5A 34 12 FA 00")  # 250 W, 90 rpm, R 50 %
-
-
 FEC_PAGE = bytes.fromhex("19 01 5A 00 00 FA 00 30")
 
 
@@ -138,6 +130,21 @@ class Recorder:
             return sum(1 for seen, _ in self.states if seen is state)
 
 
+def run_delivered(stick: SimulatedStick, recorder: Recorder, seconds: float) -> None:
+    """Let simulated time pass a quarter second at a time, each page handed over.
+
+    For tests that time pages on the stick's clock: pages are stamped when openant
+    hands them over, and ``stick.run`` only waits until the USB pipe is read. On a
+    busy machine openant's threads can fall behind a simulated clock that runs on
+    regardless, and a page would then carry a later time than it was sent at
+    (which a real clock never allows).
+    """
+    end = stick.clock() + seconds
+    while stick.clock() < end - 1e-9:
+        stick.run(min(0.25, end - stick.clock()))
+        assert wait_for(lambda: len(recorder.pages) >= stick.broadcasts)
+
+
 type MakeReceiver = Callable[..., AntReceiver]
 
 
@@ -156,7 +163,7 @@ BURST = 0x50
 ANT_VERSION = 0x3E
 
 
-PRODUCT_PAGE = bytes.fromhex("51 FF 2A 15 CD 5B 07 00")  # sw 4.2, serial 482253
+PRODUCT_PAGE = bytes.fromhex("51 FF 2A 15 CD 5B 07 00")  # sw 2.142, serial 482253
 
 
 MANUFACTURER_PAGE = bytes.fromhex("50 FF FF 01 20 01 0A 00")

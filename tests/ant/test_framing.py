@@ -27,6 +27,7 @@ from .receiver_kit import (
     channel_event,
     frame,
     power_page,
+    run_delivered,
     wait_for,
 )
 
@@ -130,10 +131,10 @@ def test_a_coasting_riders_pedals_stay_heard_and_read_0_w(
         assert wait_for(lambda: receiver.status.state is ReceiverState.CONNECTED)
         stick.air.add(Pedals(PEDALS, common_every=0))
         stick.air.effort = Effort(power_w=200, cadence_rpm=85, left_pct=49)
-        stick.run(10)
+        run_delivered(stick, recorder, 10)
         stopped_at = stick.clock()
         stick.air.effort = Effort(power_w=0, cadence_rpm=0, left_pct=None)
-        stick.run(8)
+        run_delivered(stick, recorder, 8)
         end = stick.clock()
         assert wait_for(lambda: recorder.pages[-1].timestamp_s >= end - 0.5)
     finally:

@@ -8,10 +8,13 @@ from custom_components.ridebalance.ant.identity import MANUFACTURERS, describe_h
 from custom_components.ridebalance.ant.pages import (
     DEVICE_TYPE_BICYCLE_POWER,
     DEVICE_TYPE_HEART_RATE,
+    RawPage,
 )
+from custom_components.ridebalance.ant.trackers import PowerMeterTracker
 from custom_components.ridebalance.sim.emulators import HeartRateEncoder, PedalEncoder
 
 from .page_streams import PEDALS, STRAP
+from .receiver_kit import MANUFACTURER_PAGE, PRODUCT_PAGE
 
 SPEED_CADENCE = 121
 
@@ -58,3 +61,26 @@ def test_scan_labels_stay_empty_for_what_cannot_name_a_brand() -> None:
     assert describe_heard(SPEED_CADENCE, {0x50: manufacturer}) is None
     assert describe_heard(DEVICE_TYPE_BICYCLE_POWER, {0x50: manufacturer[:5]}) is None
     assert describe_heard(DEVICE_TYPE_BICYCLE_POWER, {0x10: bytes(8)}) is None
+
+
+def test_scan_labels_add_the_serial_and_software_from_page_0x51() -> None:
+    pages = {0x50: MANUFACTURER_PAGE, 0x51: PRODUCT_PAGE}
+    assert describe_heard(DEVICE_TYPE_BICYCLE_POWER, pages) == (
+        "Manufacturer 288, serial 482253, software 2.142"
+    )
+    assert describe_heard(DEVICE_TYPE_BICYCLE_POWER, {0x51: PRODUCT_PAGE}) == (
+        "serial 482253, software 2.142"
+    )
+
+
+def test_a_brand_not_listed_has_one_name_in_a_scan_and_on_the_tracked_device() -> None:
+    """Manufacturer 288 is not in the list: the scan's label, the device registry
+    and the diagnostics all call it by its id, none of them leaves it blank."""
+    tracker = PowerMeterTracker(PEDALS, 5)
+    tracker.update(
+        RawPage(0.0, DEVICE_TYPE_BICYCLE_POWER, PEDALS, 5, MANUFACTURER_PAGE)
+    )
+    assert tracker.identity.manufacturer == "Manufacturer 288"
+    assert describe_heard(DEVICE_TYPE_BICYCLE_POWER, {0x50: MANUFACTURER_PAGE}) == (
+        tracker.identity.manufacturer
+    )

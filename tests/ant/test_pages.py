@@ -7,6 +7,7 @@ import json
 from hypothesis import given, strategies as st
 import pytest
 
+from custom_components.ridebalance.ant.identity import AntDevice
 from custom_components.ridebalance.ant.pages import (
     BatteryPage,
     BatteryStatus,
@@ -442,10 +443,12 @@ def test_unsupported_pages_and_device_types_are_unknown(
     assert isinstance(caught.value, ValueError)
 
 
-def test_raw_page_extended_device_number() -> None:
+def test_raw_page_and_heard_device_extend_the_number_alike() -> None:
     raw = RawPage(0.0, POWER, 0x1234, 0x35, bytes(8))
     assert raw.extended_device_number == 0x31234
     assert RawPage(0.0, POWER, 0x1234, 0x05, bytes(8)).extended_device_number == 0x1234
+    heard = AntDevice(POWER, 0x1234, 0x35)
+    assert heard.extended_device_number == raw.extended_device_number
 
 
 @pytest.mark.parametrize(

@@ -37,6 +37,7 @@ from .receiver_kit import (
     MakeReceiver,
     Recorder,
     power_page,
+    run_delivered,
     wait_for,
 )
 
@@ -319,6 +320,38 @@ def test_a_consumer_that_keeps_failing_is_logged_once(
     assert len(logged) == 1
 
 
+def test_a_state_consumer_that_keeps_failing_on_a_flapping_stick_is_logged_once(
+    stick: SimulatedStick, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A stick that keeps dropping out, a state consumer that always raises: the
+    log gets one traceback, the diagnostics the count, and reception goes on."""
+    reported = 0
+
+    def broken_on_state(_status: ReceiverStatus) -> None:
+        nonlocal reported
+        reported += 1
+        raise RuntimeError("state consumer bug")
+
+    receiver = AntReceiver(
+        lambda _batch: None, broken_on_state, pairing=Pairing(PEDALS), settings=FAST
+    )
+    receiver.start()
+    try:
+        for flap in range(4):
+            assert wait_for(lambda: receiver.diagnostics()["connects"] > flap)  # noqa: B023
+            stick.fail_next_read(errno.EIO)
+        assert wait_for(lambda: receiver.diagnostics()["connects"] > 4)
+        assert wait_for(lambda: receiver.status.state is ReceiverState.CONNECTED)
+    finally:
+        receiver.stop()
+    # STARTING, then CONNECTED and ERROR per flap, CONNECTED and STOPPED at the end.
+    logged = [r for r in caplog.records if "receiver state" in r.getMessage()]
+    assert len(logged) == 1
+    assert logged[0].exc_info is not None
+    assert reported >= 1 + 2 * 4  # starting, then each flap's error and reconnect
+    assert receiver.diagnostics()["state_errors"] == reported
+
+
 def test_stop_gives_up_on_a_stuck_consumer_and_says_so(
     stick: SimulatedStick, caplog: pytest.LogCaptureFixture, no_thread_leak: None
 ) -> None:
@@ -388,19 +421,6 @@ def test_a_stick_that_goes_quiet_and_refuses_writes_is_reopened(
         receiver.stop()
 
 
-def _run_delivered(stick: SimulatedStick, recorder: Recorder, seconds: float) -> None:
-    """Let simulated time pass a quarter second at a time, each page handed over.
-
-    Pages are stamped when openant hands them over; on a busy machine its threads
-    can fall behind a simulated clock that runs on regardless, and a page would
-    then carry a later time than it was sent at (which a real clock never allows).
-    """
-    end = stick.clock() + seconds
-    while stick.clock() < end - 1e-9:
-        stick.run(min(0.25, end - stick.clock()))
-        assert wait_for(lambda: len(recorder.pages) >= stick.broadcasts)
-
-
 @pytest.mark.parametrize("time_synchronous", [False, True])
 def test_a_crank_torque_meter_reads_0_w_when_the_rider_stops_and_no_spike_after(
     stick: SimulatedStick, recorder: Recorder, time_synchronous: bool
@@ -429,12 +449,12 @@ def test_a_crank_torque_meter_reads_0_w_when_the_rider_stops_and_no_spike_after(
         )
         riding = Effort(power_w=240, cadence_rpm=90, left_pct=49)
         stick.air.effort = riding
-        _run_delivered(stick, recorder, 20)
+        run_delivered(stick, recorder, 20)
         stopped_at = stick.clock()
         stick.air.effort = Effort(power_w=0, cadence_rpm=0, left_pct=None)
-        _run_delivered(stick, recorder, 33)
+        run_delivered(stick, recorder, 33)
         stick.air.effort = riding
-        _run_delivered(stick, recorder, 10)
+        run_delivered(stick, recorder, 10)
         end = stick.clock()
         assert wait_for(lambda: recorder.pages[-1].timestamp_s >= end - 0.5)
     finally:

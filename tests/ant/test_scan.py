@@ -26,6 +26,7 @@ from custom_components.ridebalance.ant.usb_errors import (
     AntStickPermissionError,
     classify_open_error,
 )
+from tests.usbstick.air import Effort, Pedals
 from tests.usbstick.backend import SimulatedStick
 
 from .receiver_kit import (
@@ -118,6 +119,26 @@ def test_scan_without_scan_mode_uses_wildcard_profile_channels(
     ]
     assert stick.open_channels == [(0, 11, 0), (1, 17, 0), (2, 120, 0)]
     assert stick.unheard == 1  # the speed sensor has no channel here
+
+
+@pytest.mark.usefixtures("no_thread_leak")
+def test_scan_without_scan_mode_lists_more_power_meters_than_an_exclusion_list_holds(
+    stick: SimulatedStick,
+) -> None:
+    """Six power meters in range: the one power channel moves on after each device,
+    excluding the last four it heard, so the sixth is listed too."""
+    stick.set_scan_supported(False)
+    stick.air.effort = Effort(power_w=200, cadence_rpm=85, left_pct=50)
+    numbers = {0x1001 + i for i in range(6)}
+    for i, number in enumerate(sorted(numbers)):
+        stick.air.add(Pedals(number, phase_s=0.03 * i))
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(scan, 4.0, settings=FAST)
+        assert wait_for(lambda: len(stick.open_channels) == 3)
+        while not future.done():
+            stick.run(1)
+        heard = future.result()
+    assert {d.device_number for d in heard if d.device_type == 11} == numbers
 
 
 @pytest.mark.usefixtures("no_thread_leak")

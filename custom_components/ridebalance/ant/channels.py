@@ -14,7 +14,8 @@ a device switched on later is still found. A wildcard power channel keeps the
 trainer out with the channel's exclusion list (ANT messages 0x59/0x5A): the
 paired trainer from the start, and a trainer heard later by a new search after
 the wrong lock. A setup scan moves each wildcard channel on after every device it
-found, so all of them are heard in turn (up to the list's four).
+found, excluding the last four it heard (the list's size), so all of them are heard
+in turn however many are in range.
 
 openant has no calls for these messages nor for channel events, so this writes
 the messages with ``ant.write_message`` and reads events from the node's private
@@ -42,7 +43,6 @@ LOW_PRIORITY_SEARCH: Final = 12  # x 2.5 s = 30 s, then the channel is reopened
 HIGH_PRIORITY_OFF: Final = 0
 LIST_SIZE: Final = 4  # entries in a channel's inclusion/exclusion list
 _EXCLUDE: Final = 1
-_EVENT_RX_SEARCH_TIMEOUT: Final = 0x01
 _EVENT_CHANNEL_CLOSED: Final = 0x07
 _EVENT_RX_FAIL_GO_TO_SEARCH: Final = 0x08
 _CAP_LOW_PRIORITY_SEARCH: Final = 0x20  # advanced options (capabilities byte 3)
@@ -157,7 +157,9 @@ class ChannelPlan:
                 and locked == trainer
                 and self._pairing.pedals is None
             )
-            if wrong or (self._rotate and len(profile.excluded) < LIST_SIZE):
+            if wrong or self._rotate:
+                # The list holds four: the oldest drops out, so a fifth, sixth...
+                # device is found in turn and the first comes round again.
                 self._relock(profile, [*profile.excluded, locked][-LIST_SIZE:])
 
     def _take_events(self) -> list[tuple[int, int]]:

@@ -57,6 +57,7 @@ class Counters:
         "pages_dropped",
         "batches_delivered",
         "deliver_errors",
+        "state_errors",
         "callback_errors",
         "usb_errors",
         "stale_links",

@@ -8,13 +8,16 @@ from typing import Final
 
 from .pages import (
     COMMON_PAGE_MANUFACTURER,
+    COMMON_PAGE_PRODUCT,
     DEVICE_TYPE_BICYCLE_POWER,
     DEVICE_TYPE_FITNESS_EQUIPMENT,
     DEVICE_TYPE_HEART_RATE,
     HeartRatePage,
     MalformedPage,
     ManufacturerPage,
+    ProductPage,
     decode_page,
+    extended_number,
 )
 from .pairing import DeviceRole
 
@@ -51,11 +54,17 @@ class DeviceIdentity:
     """What a device says about itself in its common pages."""
 
     manufacturer_id: int | None = None
-    manufacturer: str | None = None
     model_number: int | None = None
     hardware_revision: int | None = None
     software_version: str | None = None
     serial_number: int | None = None
+
+    @property
+    def manufacturer(self) -> str | None:
+        """The brand (:func:`manufacturer_name`), once the device named it."""
+        if self.manufacturer_id is None:
+            return None
+        return manufacturer_name(self.manufacturer_id)
 
 
 def short_brand(manufacturer: str) -> str:
@@ -69,23 +78,30 @@ def manufacturer_name(manufacturer_id: int) -> str:
 
 
 def describe_heard(device_type: int, pages: Mapping[int, bytes]) -> str | None:
-    """The manufacturer of a device heard in a scan, from its identity pages.
+    """ "Favero Electronics, serial 482253, software 4.2": a device heard in a scan.
 
-    Power meters and trainers send common page 0x50; heart-rate straps their own
-    page 2. ``None`` when neither was heard during the scan.
+    From its identity pages: power meters and trainers send common pages 0x50
+    (manufacturer) and 0x51 (serial, software); heart-rate straps name their
+    manufacturer in their own page 2. ``None`` when none of them was heard.
     """
-    number = 2 if device_type == DEVICE_TYPE_HEART_RATE else COMMON_PAGE_MANUFACTURER
-    data = pages.get(number)
-    if data is None:
-        return None
-    try:
-        page = decode_page(device_type, data)
-    except MalformedPage:
-        return None
-    manufacturer_id: int | None = None
-    if isinstance(page, ManufacturerPage | HeartRatePage):
-        manufacturer_id = page.manufacturer_id
-    return None if manufacturer_id is None else manufacturer_name(manufacturer_id)
+    parts: list[str] = []
+    named = 2 if device_type == DEVICE_TYPE_HEART_RATE else COMMON_PAGE_MANUFACTURER
+    for number in (named, COMMON_PAGE_PRODUCT):
+        data = pages.get(number)
+        if data is None:
+            continue
+        try:
+            page = decode_page(device_type, data)
+        except MalformedPage:
+            continue
+        if isinstance(page, ManufacturerPage | HeartRatePage):
+            if page.manufacturer_id is not None:
+                parts.append(manufacturer_name(page.manufacturer_id))
+        elif isinstance(page, ProductPage):
+            if page.serial_number is not None:
+                parts.append(f"serial {page.serial_number}")
+            parts.append(f"software {page.software_version}")
+    return ", ".join(parts) or None
 
 
 PROFILE_NAMES: Final[Mapping[int, str]] = {
@@ -113,8 +129,8 @@ class AntDevice:
 
     @property
     def extended_device_number(self) -> int:
-        """20-bit device number: the transmission type's high nibble extends it."""
-        return ((self.transmission_type & 0xF0) << 12) | (self.device_number & 0xFFFF)
+        """The device's 20-bit number (:func:`~.pages.extended_number`)."""
+        return extended_number(self.device_number, self.transmission_type)
 
 
 ROLE_LABELS: Final[Mapping[DeviceRole, str]] = {
@@ -127,13 +143,6 @@ PROFILE_LABELS: Final[Mapping[int, str]] = {
     DEVICE_TYPE_FITNESS_EQUIPMENT: "fitness equipment",
     DEVICE_TYPE_HEART_RATE: "heart rate",
 }
-
-
-def manufacturer_of(identity: DeviceIdentity) -> str | None:
-    """The brand a device named in its identity pages, if it did."""
-    if identity.manufacturer_id is None:
-        return None
-    return identity.manufacturer or manufacturer_name(identity.manufacturer_id)
 
 
 def device_name(

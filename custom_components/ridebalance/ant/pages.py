@@ -43,6 +43,11 @@ class UnknownPage(MalformedPage):
         self.page_number = page_number
 
 
+def extended_number(device_number: int, transmission_type: int) -> int:
+    """20-bit device number: the transmission type's high nibble extends it."""
+    return ((transmission_type & 0xF0) << 12) | (device_number & 0xFFFF)
+
+
 @dataclass(frozen=True, slots=True)
 class RawPage:
     """One broadcast as received: 8 payload bytes and the channel identity."""
@@ -55,8 +60,8 @@ class RawPage:
 
     @property
     def extended_device_number(self) -> int:
-        """20-bit device number: the transmission type's high nibble extends it."""
-        return ((self.transmission_type & 0xF0) << 12) | (self.device_number & 0xFFFF)
+        """The sender's 20-bit device number (:func:`extended_number`)."""
+        return extended_number(self.device_number, self.transmission_type)
 
 
 class BatteryStatus(IntEnum):

@@ -331,23 +331,29 @@ class AntReceiver:
     def _flush(self) -> None:
         with self._pending_lock:
             batch, self._pending = self._pending, []
-        if not batch:
-            return
-        try:
-            self._deliver(batch)
-        except Exception as err:
-            self._counters.failed(
-                "deliver_errors", err, _LOGGER, "Error delivering ANT+ pages"
-            )
-            return
-        self._counters.add("pages_delivered", len(batch))
-        self._counters.add("batches_delivered")
+        if batch and self._hand_over(
+            self._deliver, batch, "deliver_errors", "Error delivering ANT+ pages"
+        ):
+            self._counters.add("pages_delivered", len(batch))
+            self._counters.add("batches_delivered")
 
     def _set_state(self, state: ReceiverState, detail: str | None) -> None:
         self._status = status = replace(self._status, state=state, detail=detail)
-        if self._on_state is None:
-            return
+        if self._on_state is not None:
+            self._hand_over(
+                self._on_state,
+                status,
+                "state_errors",
+                "Error reporting the ANT+ receiver state",
+            )
+
+    def _hand_over[T](
+        self, consumer: Callable[[T], None], value: T, counter: str, what: str
+    ) -> bool:
+        """Call the caller's ``consumer``: what it raises is counted, logged once."""
         try:
-            self._on_state(status)
-        except Exception:
-            _LOGGER.exception("Error reporting the ANT+ receiver state")
+            consumer(value)
+        except Exception as err:
+            self._counters.failed(counter, err, _LOGGER, what)
+            return False
+        return True

@@ -18,7 +18,7 @@ from .dynamics import (
     PedalPositionPage,
     TorqueBarycentrePage,
 )
-from .identity import MANUFACTURERS, DeviceIdentity
+from .identity import DeviceIdentity
 from .readings import (
     BatteryState,
     CalibrationResult,
@@ -166,12 +166,8 @@ class DeviceTracker:
     @property
     def identity(self) -> DeviceIdentity:
         """Identity from the common pages seen so far."""
-        manufacturer_id = self._manufacturer_id
         return DeviceIdentity(
-            manufacturer_id=manufacturer_id,
-            manufacturer=(
-                None if manufacturer_id is None else MANUFACTURERS.get(manufacturer_id)
-            ),
+            manufacturer_id=self._manufacturer_id,
             model_number=self._model_number,
             hardware_revision=self._hardware_revision,
             software_version=self._software_version,
@@ -191,15 +187,14 @@ def _delta(new: int, old: int, modulus: int) -> int:
 MAX_POWER_W = 3000.0
 """Above this no rider produces power: a figure beyond it is a counter glitch."""
 MAX_CADENCE_RPM = 250.0
-CRANK_PERIOD_WRAP_S = 65536 / 2048
-"""The crank-period counter (1/2048 s, 16 bits) wraps every 32 s."""
 
 
 def _crank_period(delta_period: int, elapsed_s: float) -> int:
     """The crank period since the last turn, with the 32 s wraps put back.
 
-    A coast of 32 s or more wraps the counter unseen; the time the pages took to
-    come says how many times (the period cannot be much longer than that time).
+    The counter (1/2048 s, 16 bits) wraps every 32 s: a coast that long wraps it
+    unseen; the time the pages took to come says how many times (the period
+    cannot be much longer than that time).
     """
     wraps = round((elapsed_s * 2048 - delta_period) / 65536)
     return delta_period + 65536 * max(0, wraps)

@@ -9,7 +9,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Protocol
 
-from ..ant.identity import PROFILE_LABELS, device_name, manufacturer_of
+from ..ant.identity import PROFILE_LABELS, device_name
 from ..ant.merger import DeviceState
 from ..model import Sample
 
@@ -72,7 +72,7 @@ def sensor_device(
 ) -> SensorDevice:
     """One tracked ANT+ device as the device registry and its entities see it."""
     identity = state.identity
-    manufacturer = manufacturer_of(identity)
+    manufacturer = identity.manufacturer
     battery = state.battery
     return SensorDevice(
         key=key,
