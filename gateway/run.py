@@ -2,7 +2,8 @@
 
 The integration's package ``custom_components/ridebalance/__init__.py`` sets up
 config entries and so imports Home Assistant; the gateway needs only the parts
-that import nothing from it (``ant/``, ``sim/``, ``gateway/``, ``model``). The two
+that import nothing from it (``ant/``, ``analysis/``, ``sim/``, ``gateway/``,
+``model.py``, ``angles.py``: what gateway/Containerfile copies). The two
 parent packages are registered by their folders, without running their
 ``__init__``, and those parts then import as usual.
 """

@@ -2,8 +2,9 @@
 
 Registered as a pytest plugin in tests/conftest.py. ``mosquitto`` is one broker
 for the whole session (stopped at the end); ``own_broker`` is one per test, for
-tests that stop and restart it. Both skip cleanly when Debian's mosquitto is not
-installed (``.ci/run`` installs it).
+tests that stop and restart it; ``strict_broker`` one per test that refuses every
+login. All skip cleanly when Debian's mosquitto is not installed (``.ci/run``
+installs it).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import time
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.reasoncodes import ReasonCode
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -59,12 +61,18 @@ class Broker:
             "log_dest stderr\n"
             "log_type error\n"
             "log_type warning\n"
+            "log_type notice\n"  # each connection, and each refused login
         )
 
     @property
     def url(self) -> str:
         """``mqtt://127.0.0.1:PORT`` for the gateway."""
         return f"mqtt://{self.host}:{self.port}"
+
+    def log(self) -> str:
+        """What mosquitto has logged so far (see ``log_type`` above)."""
+        path = self._workdir / "mosquitto.log"
+        return path.read_text(errors="replace") if path.exists() else ""
 
     @property
     def running(self) -> bool:
@@ -105,10 +113,10 @@ class Broker:
             process.wait()
 
 
-def _broker(tmp: Path) -> Iterator[Broker]:
+def _broker(tmp: Path, *, anonymous: bool = True) -> Iterator[Broker]:
     if not Path(MOSQUITTO).exists():
         pytest.skip("mosquitto is not installed (apt-get install mosquitto)")
-    broker = Broker(tmp)
+    broker = Broker(tmp, anonymous=anonymous)
     broker.start()
     try:
         yield broker
@@ -128,17 +136,47 @@ def own_broker(tmp_path: Path) -> Iterator[Broker]:
     yield from _broker(tmp_path)
 
 
+@pytest.fixture
+def strict_broker(tmp_path: Path) -> Iterator[Broker]:
+    """A broker of this test's own that knows no user: every login is refused."""
+    yield from _broker(tmp_path, anonymous=False)
+
+
 class Listener:
-    """A plain MQTT subscriber that records what arrives (for assertions)."""
+    """A plain MQTT subscriber that records what arrives (for assertions).
+
+    Ready when constructed: the broker has acknowledged the subscription, so no
+    message published afterwards can be missed.
+    """
 
     def __init__(self, broker: Broker, topic: str = "#") -> None:
         self.messages: list[mqtt.MQTTMessage] = []
         self._lock = threading.Lock()
+        self._subscribed = threading.Event()
+        self._refused: list[ReasonCode] = []
         self._client = mqtt.Client(CallbackAPIVersion.VERSION2)
         self._client.on_message = self._on_message
         self._client.on_connect = lambda client, *_: client.subscribe(topic)
+        self._client.on_subscribe = self._on_subscribe
         self._client.connect(broker.host, broker.port)
         self._client.loop_start()
+        if not self._subscribed.wait(10.0) or self._refused:
+            self.close()
+            raise RuntimeError(
+                f"subscribing to {topic!r} failed: "
+                + (str(self._refused) if self._refused else "no SUBACK in 10 s")
+            )
+
+    def _on_subscribe(
+        self,
+        _client: mqtt.Client,
+        _userdata: object,
+        _mid: int,
+        reasons: list[ReasonCode],
+        _properties: object,
+    ) -> None:
+        self._refused = [reason for reason in reasons if reason.is_failure]
+        self._subscribed.set()
 
     def _on_message(
         self, _client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage

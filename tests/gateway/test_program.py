@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+import logging
 import os
+from pathlib import Path
 import signal
 import subprocess
 import threading
+import time
 
 import pytest
 
@@ -24,6 +27,7 @@ from custom_components.ridebalance.sim.rider import (
     SIM_TRAINER,
 )
 from tests.mqtt_broker import ROOT, Broker, Listener
+from tests.usbstick.backend import SimulatedStick
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -120,6 +124,8 @@ def test_a_killed_gateway_leaves_its_last_will_and_needs_no_home_assistant(
         (["--id", "gym/pi"], "gateway id 'gym/pi' is not usable"),
         (["--topic-prefix", "a/#"], "topic prefix 'a/#' is not usable"),
         (["--status-every", "0"], "--status-every must be more than 0"),
+        (["--status-every", "often"], "invalid float value: 'often'"),
+        (["--cafile", "/nowhere/ca.pem"], "--cafile /nowhere/ca.pem is not a file"),
     ],
 )
 def test_bad_options_stop_with_one_line(
@@ -128,18 +134,22 @@ def test_bad_options_stop_with_one_line(
     with pytest.raises(SystemExit) as exit_info:
         parse_args(argv)
     assert exit_info.value.code == 2
-    error = capsys.readouterr().err.strip().splitlines()[-1]
+    error = capsys.readouterr().err
+    assert error.startswith("scripts/gateway: error: ")
+    assert error.count("\n") == 1
     assert message in error
 
 
-def test_broker_url_with_credentials_and_tls() -> None:
+def test_broker_url_with_credentials_and_tls(tmp_path: Path) -> None:
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_text("")
     args = parse_args(
-        ["--mqtt", "mqtts://rider:p%40ss@broker.lan", "--cafile", "/etc/ca.pem"]
+        ["--mqtt", "mqtts://rider:p%40ss@broker.lan", "--cafile", str(ca_file)]
     )
     broker = args.broker
     assert (broker.host, broker.port, broker.tls) == ("broker.lan", 8883, True)
     assert (broker.username, broker.password) == ("rider", "p@ss")
-    assert broker.ca_file == "/etc/ca.pem"
+    assert broker.ca_file == str(ca_file)
     assert broker.describe() == "mqtts://rider@broker.lan:8883"  # no password
     plain = parse_args(["--mqtt", "mqtt://10.0.0.2"]).broker
     assert (plain.port, plain.tls, plain.username) == (1883, False, None)
@@ -149,6 +159,39 @@ def test_broker_url_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("RIDEBALANCE_MQTT", "mqtt://user:secret@ha.local:1884")
     broker = parse_args([]).broker
     assert (broker.host, broker.port, broker.password) == ("ha.local", 1884, "secret")
+
+
+@pytest.mark.parametrize(
+    ("url", "code", "said"),
+    [
+        (
+            "mqtt://rider:s3cret-pw@ha.local:1884",
+            0,
+            "scripts/gateway: options usable: gateway garage, "
+            "broker mqtt://rider@ha.local:1884\n",
+        ),
+        (
+            "http://rider:s3cret-pw@ha.local",
+            2,
+            "scripts/gateway: error: broker URL must start with mqtt:// or "
+            "mqtts://, not 'http'\n",
+        ),
+    ],
+)
+def test_check_says_whether_the_options_are_usable_and_exits(
+    url: str,
+    code: int,
+    said: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``--check``, as gateway/install runs it: one line, no password, no broker."""
+    monkeypatch.setenv("RIDEBALANCE_MQTT", url)
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(["--check", "--id", "garage"])
+    assert exit_info.value.code == code
+    out = capsys.readouterr()
+    assert out.out + out.err == said
 
 
 def test_in_process_the_gateway_prints_its_status_and_stops_on_sigterm(
@@ -226,3 +269,79 @@ def test_without_a_stick_the_gateway_says_so_and_keeps_trying(
     assert status.detail  # what is wrong and how to fix it, from the receiver
     assert not status.receiving
     assert not runner.is_alive()
+
+
+def wait_until(
+    predicate: Callable[[], bool], what: str, timeout_s: float = 10.0
+) -> None:
+    """Poll ``predicate`` until it holds; fail naming ``what`` otherwise."""
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def test_an_unplugged_stick_is_on_the_terminal_at_once(
+    stick: SimulatedStick, mosquitto: Broker
+) -> None:
+    """Only the stick changes: a new line now, not at the next ``--status-every``."""
+    lines: list[str] = []
+    gateway = Gateway(
+        parse_args(
+            ["--mqtt", mosquitto.url, "--id", "unplug", "--status-every", "300"]
+        ),
+        lines.append,
+    )
+    runner = threading.Thread(target=gateway.run)
+    runner.start()
+    try:
+        wait_until(
+            lambda: any(" connected · stick connected" in line for line in list(lines)),
+            "the broker and the stick connected",
+        )
+        shown = len(lines)
+        stick.unplug()
+        wait_until(
+            lambda: any("stick disconnected" in line for line in lines[shown:]),
+            "the unplugged stick on the terminal",
+        )
+    finally:
+        gateway.stop()
+        runner.join(15)
+    assert not runner.is_alive()
+
+
+def test_a_refused_login_is_on_the_terminal_without_the_password(
+    strict_broker: Broker, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    password = "s3cret-pw"
+    url = f"mqtt://rider:{password}@127.0.0.1:{strict_broker.port}"
+    lines: list[str] = []
+    gateway = Gateway(
+        parse_args(["--mqtt", url, "--id", "refused", "--simulate"]), lines.append
+    )
+    runner = threading.Thread(target=gateway.run)
+    runner.start()
+    try:
+        wait_until(
+            lambda: (
+                strict_broker.log().count("not authorised") >= 2
+                and any("refused the connection" in line for line in list(lines))
+            ),
+            "two refused logins and the reason on the terminal",
+        )
+    finally:
+        gateway.stop()
+        runner.join(15)
+    assert f"broker mqtt://rider@127.0.0.1:{strict_broker.port}: the broker " in (
+        "\n".join(lines)
+    )
+    assert lines[-1].startswith(
+        "gateway refused · stopped (broker away: offline not announced) · "
+    )
+    assert password not in "\n".join(lines)
+    assert password not in caplog.text
+    refused = [r for r in caplog.records if "refused the connection" in r.getMessage()]
+    assert len(refused) == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from pathlib import Path
+import logging
 import time
 
 import pytest
@@ -17,11 +17,12 @@ from custom_components.ridebalance.gateway.wire import (
     decode_batch,
     decode_status,
 )
-from tests.mqtt_broker import MOSQUITTO, Broker, Listener
+from tests.mqtt_broker import Broker, Listener
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 PAGES = "ridebalance/up/pages"
 STATUS = "ridebalance/up/status"
+PASSWORD = "s3cret-pw"
 
 
 def page(index: int) -> RawPage:
@@ -104,6 +105,9 @@ def test_broker_away_keeps_the_newest_pages_and_counts_the_rest(
     listener.wait_for(lambda: uplink.connected, 15, "the reconnection")
     listener.wait_for(lambda: uplink.counters()["backlog"] == 0, what="the drain")
     listener.wait_for(lambda: bool(listener.on(PAGES)), what="the backlog")
+    # The status on connecting leaves after the connection is marked up, so the
+    # pacer's first message may overtake it.
+    listener.wait_for(lambda: bool(listener.on(STATUS)), what="the status")
     after = uplink.counters()
     received = [
         index_of(p) for m in listener.on(PAGES) for p in decode_batch(m.payload).pages
@@ -155,31 +159,114 @@ def test_stick_changes_reach_the_retained_status(
     assert not status.receiving
 
 
-@pytest.mark.skipif(not Path(MOSQUITTO).exists(), reason="mosquitto is not installed")
-def test_a_broker_that_refuses_the_login_is_named_in_the_status_line(
-    tmp_path: Path,
+def test_a_broker_that_refuses_the_login_is_named_and_logged_once(
+    strict_broker: Broker, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Credentials the broker does not accept: the reason, logged once, retried."""
-    strict = Broker(tmp_path, anonymous=False)
-    strict.start()
+    """Credentials the broker does not accept: the reason, logged once, retried;
+    the password in no log line and no reason."""
+    caplog.set_level(logging.DEBUG)
+    settings = replace(
+        BrokerSettings.from_url(
+            f"mqtt://rider:{PASSWORD}@127.0.0.1:{strict_broker.port}"
+        ),
+        reconnect_max_s=1,
+    )
+    uplink = Uplink(settings, "up", topic_prefix="ridebalance")
+    uplink.start()
     try:
-        settings = replace(
-            BrokerSettings.from_url(f"mqtt://rider:wrong@127.0.0.1:{strict.port}"),
-            reconnect_max_s=1,
-        )
-        uplink = Uplink(settings, "up", topic_prefix="ridebalance")
-        uplink.start()
-        try:
-            deadline = time.monotonic() + 10
-            while uplink.broker_error is None and time.monotonic() < deadline:
-                time.sleep(0.05)
-            uplink.add_pages([page(0)])
-            time.sleep(0.3)
-            assert not uplink.connected
-            assert uplink.broker_error is not None
-            assert "refused the connection" in uplink.broker_error
-            assert uplink.backlog == 1  # kept for when the login works
-        finally:
-            assert not uplink.stop()  # nothing could be announced
+        # Three refusals at the broker: the uplink has retried twice.
+        deadline = time.monotonic() + 10
+        while strict_broker.log().count("not authorised") < 3:
+            assert time.monotonic() < deadline, strict_broker.log()
+            time.sleep(0.05)
+        uplink.add_pages([page(0)])
+        time.sleep(0.3)
+        assert not uplink.connected
+        assert uplink.broker_error is not None
+        assert "refused the connection" in uplink.broker_error
+        assert uplink.backlog == 1  # kept for when the login works
     finally:
-        strict.stop()
+        assert not uplink.stop()  # nothing could be announced
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 2, warnings
+    assert warnings[0].startswith(
+        f"Broker mqtt://rider@127.0.0.1:{strict_broker.port}: the broker refused "
+        "the connection"
+    )
+    assert warnings[1] == (
+        "Pages not sent on stopping, counted as dropped: 1 in 1 intervals "
+        "(the broker is away)"
+    )
+    assert PASSWORD not in caplog.text
+    assert PASSWORD not in uplink.broker_error
+
+
+def test_stopping_sends_everything_left_then_says_offline(
+    mosquitto: Broker,
+    listen: Callable[..., Listener],
+    make_uplink: Callable[..., Uplink],
+) -> None:
+    """More pages than one message holds, and the next interval far off: all go."""
+    listener = listen(mosquitto, "ridebalance/up/#")
+    uplink = make_uplink(mosquitto, interval_s=60.0)
+    listener.wait_for(lambda: uplink.connected, what="the connection")
+    pages = 3 * 1024 - 100  # three messages; the pacer sends one, then waits
+    uplink.add_pages([page(index) for index in range(pages)])
+    listener.wait_for(lambda: bool(listener.on(PAGES)), what="the pacer's message")
+    assert uplink.stop()
+    listener.wait_for(
+        lambda: (
+            decode_status(listener.on(STATUS)[-1].payload).state is GatewayState.OFFLINE
+        ),
+        what="the offline status",
+    )
+    received = [
+        index_of(p) for m in listener.on(PAGES) for p in decode_batch(m.payload).pages
+    ]
+    assert received == list(range(pages))
+    goodbye = decode_status(listener.on(STATUS)[-1].payload)
+    assert goodbye.counters["pages_sent"] == pages
+    assert goodbye.counters["batches_sent"] == 3
+    assert goodbye.counters["pages_dropped"] == 0
+    assert goodbye.counters["backlog"] == 0
+
+
+def test_stopping_with_the_broker_away_counts_what_is_lost(
+    own_broker: Broker,
+    make_uplink: Callable[..., Uplink],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    own_broker.stop()
+    uplink = make_uplink(own_broker, interval_s=0.02)
+    for index in range(10):
+        uplink.add_pages([page(index)])
+        time.sleep(0.03)
+    assert not uplink.stop()
+    counters = uplink.counters()
+    # The terminal's last line: nothing waiting any more, every page dropped.
+    assert counters["backlog"] == 0
+    assert counters["pages_dropped"] == counters["pages_in"] == 10
+    assert counters["pages_sent"] == 0
+    lost = [r for r in caplog.records if "not sent" in r.getMessage()]
+    assert [r.getMessage() for r in lost] == [
+        "Pages not sent on stopping, counted as dropped: 10 in "
+        f"{counters['batches_dropped']} intervals (the broker is away)"
+    ]
+
+
+def test_pages_whose_time_went_backwards_are_sent_not_lost(
+    mosquitto: Broker,
+    listen: Callable[..., Listener],
+    make_uplink: Callable[..., Uplink],
+) -> None:
+    """Two pages that cannot share a batch: two messages, neither page lost."""
+    listener = listen(mosquitto, "ridebalance/up/#")
+    uplink = make_uplink(mosquitto, interval_s=0.05)
+    listener.wait_for(lambda: uplink.connected, what="the connection")
+    later, earlier = page(0), replace(page(1), timestamp_s=time.monotonic() - 1.0)
+    uplink.add_pages([later, earlier])
+    listener.wait_for(lambda: len(listener.on(PAGES)) == 2, what="both pages")
+    batches = [decode_batch(m.payload) for m in listener.on(PAGES)]
+    assert [[index_of(p) for p in b.pages] for b in batches] == [[0], [1]]
+    assert [b.sequence for b in batches] == [0, 1]
+    assert uplink.counters()["pages_sent"] == 2

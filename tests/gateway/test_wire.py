@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import struct
 
 from hypothesis import given, settings, strategies as st
@@ -10,6 +11,7 @@ import pytest
 from custom_components.ridebalance.ant.pages import RawPage
 from custom_components.ridebalance.gateway.wire import (
     HEADER_SIZE,
+    MAX_DETAIL,
     MAX_PAGES,
     PAGE_SIZE,
     GatewayState,
@@ -196,8 +198,14 @@ def test_status_round_trip() -> None:
         (b'{"format": 1, "id": "a/b"}', "id 'a/b' is not valid"),
         (
             b'{"format": 1, "id": "g", "state": "asleep", "stick": "connected"}',
-            "'asleep' is not a valid GatewayState",
+            "state 'asleep' is not one of: online, offline",
         ),
+        (
+            b'{"format": 1, "id": "g", "state": "online", "stick": ["usb"]}',
+            r"stick \['usb'\] is not one of: connected, connecting, disconnected",
+        ),
+        pytest.param(b'{"format": 1' + b"1" * 5000 + b"}", "not JSON", id="huge-int"),
+        pytest.param(b"[" * 100_000, "not JSON", id="deep-nesting"),
         (
             b'{"format": 1, "id": "g", "state": "online", "stick": "connected",'
             b' "detail": 3}',
@@ -219,6 +227,51 @@ def test_malformed_status_names_the_fault(payload: bytes, message: str) -> None:
     with pytest.raises(MalformedBatchError, match=message) as err:
         decode_status(payload)
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "field", ["format", "id", "state", "stick", "detail", "session", "counters"]
+)
+def test_a_huge_status_value_is_refused_without_quoting_it_whole(field: str) -> None:
+    """What a broken or hostile client sends stays out of Home Assistant's log."""
+    body: dict[str, object] = {
+        "format": 1,
+        "id": "g",
+        "state": "online",
+        "stick": "connected",
+        field: ["x" * 100_000] if field == "detail" else "x" * 100_000,
+    }
+    with pytest.raises(MalformedBatchError, match=field) as err:
+        decode_status(json.dumps(body))
+    assert len(str(err.value)) < 200
+    assert "x" * 50 not in str(err.value)
+
+
+def test_a_long_detail_is_kept_to_one_short_line() -> None:
+    """The detail reaches Home Assistant's log and repair issues: cut, one line."""
+    body = {
+        "format": 1,
+        "id": "g",
+        "state": "online",
+        "stick": "error",
+        "detail": "ANT+ stick busy\nERROR forged log line " + "y" * 10_000,
+    }
+    detail = decode_status(json.dumps(body)).detail
+    assert detail is not None
+    assert len(detail) == MAX_DETAIL
+    assert detail.startswith("ANT+ stick busy ERROR forged log line yyy")
+    assert detail.endswith("y…")
+    short = {**body, "detail": "ANT+ stick not found"}
+    assert decode_status(json.dumps(short)).detail == "ANT+ stick not found"
+
+
+def test_a_huge_topic_or_name_is_not_quoted_whole() -> None:
+    with pytest.raises(MalformedBatchError) as err:
+        split_status_topic("a/" + "b" * 100_000 + "/pages")
+    assert len(str(err.value)) < 100
+    with pytest.raises(ValueError, match="not usable") as bad_id:
+        check_gateway_id("#" * 100_000)
+    assert len(str(bad_id.value)) < 200
 
 
 def test_topics_and_names() -> None:

@@ -18,7 +18,7 @@ import signal
 import socket
 import threading
 import time
-from typing import Final, Protocol
+from typing import Final, NoReturn, Protocol, override
 
 from ..ant.pages import RawPage
 from ..ant.receiver import AntReceiver, ReceiverStatus
@@ -87,6 +87,19 @@ class SimulatedStick:
             self._thread.join()
 
     def _run(self) -> None:
+        try:
+            self._play()
+        except Exception as err:
+            # The thread ends here: unreported, the status would say "connecting"
+            # for ever and the traceback reach stderr, not the log.
+            _LOGGER.exception("The simulated rider stopped")
+            self._on_stick(
+                StickState.ERROR,
+                f"the simulated rider stopped ({type(err).__name__}); "
+                "see the gateway's log",
+            )
+
+    def _play(self) -> None:
         from ..sim import demo_ride, generate  # noqa: PLC0415  numpy: --simulate only
         from ..sim.rider import SAMPLE_HZ, SimulatedRider  # noqa: PLC0415
 
@@ -108,9 +121,17 @@ class SimulatedStick:
                 self._deliver(pages)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, its errors on one line (no usage): a service's log, the installer."""
+
+    @override
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """The command line; errors exit with a one-line message (argparse's)."""
-    parser = argparse.ArgumentParser(
+    """The command line; errors exit with status 2 and a one-line message."""
+    parser = _Parser(
         prog="scripts/gateway",
         description="Publish the ANT+ pages heard by a local stick to an MQTT "
         "broker, for RideBalance in Home Assistant.",
@@ -149,6 +170,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="print (and publish) the status at least this often (default: 30)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="check the options and exit (0: usable; 2: why not), without "
+        "connecting: what gateway/install does before it starts the service",
+    )
     args = parser.parse_args(argv)
     try:
         check_gateway_id(args.id)
@@ -158,6 +185,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error(str(err))
     if args.status_every <= 0:
         parser.error("--status-every must be more than 0 seconds")
+    if args.cafile is not None and not os.path.isfile(args.cafile):
+        parser.error(f"--cafile {args.cafile} is not a file")
+    if args.check:
+        print(
+            f"{parser.prog}: options usable: gateway {args.id}, "
+            f"broker {args.broker.describe()}"
+        )
+        parser.exit(0)
     return args
 
 
@@ -213,8 +248,9 @@ class Gateway:
                 counters = self.uplink.counters()
                 rate = (counters["pages_in"] - last_in) / max(now - last_at, 1e-3)
                 line = self.status_line(counters, rate)
-                state_part = line.split(" · ", 2)[:2]
-                if now >= next_line or state_part != last_line.split(" · ", 2)[:2]:
+                # Gateway, broker and stick: a change there is shown at once.
+                state_part = line.split(" · ", 3)[:3]
+                if now >= next_line or state_part != last_line.split(" · ", 3)[:3]:
                     self._out(line)
                     last_line = line
                     next_line = now + self._args.status_every

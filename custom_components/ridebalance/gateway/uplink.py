@@ -37,9 +37,10 @@ from .wire import (
     GatewayState,
     GatewayStatus,
     StickState,
-    encode_batches,
+    encode_batch,
     encode_status,
     pages_topic,
+    split_batches,
     status_topic,
 )
 
@@ -200,15 +201,27 @@ class Uplink:
     def stop(self, timeout_s: float = 3.0) -> bool:
         """Send what is left, say ``offline`` (retained), disconnect, join threads.
 
-        Returns whether the broker confirmed the ``offline`` status.
+        What cannot be sent (the broker is away, or ``timeout_s`` is up) is counted
+        as dropped, so the last status and the counters say so. Returns whether
+        the broker confirmed the ``offline`` status.
         """
+        deadline = time.monotonic() + timeout_s
         self._stop.set()
         self._wake.set()
         if self._pacer is not None:
             self._pacer.join(timeout_s)
+            if self._pacer.is_alive():
+                _LOGGER.warning(
+                    "The gateway's pacer did not stop within %s s; stopping anyway",
+                    timeout_s,
+                )
+        # No pacing now: one message after another, as fast as paho writes them.
+        while self._connected and time.monotonic() < deadline and self._flush():
+            if self._client.want_write():
+                time.sleep(0.01)
+        self._drop_unsent()
         announced = False
         if self._connected:
-            self._flush()
             info = self._client.publish(
                 self._status_topic,
                 encode_status(self.status(GatewayState.OFFLINE, "stopped")),
@@ -351,19 +364,16 @@ class Uplink:
         Returns whether there was anything to move or send (the interval starts).
         """
         with self._lock:
-            arrived, self._arrived = self._arrived, []
-            for start in range(0, len(arrived), MAX_PAGES):
-                if len(self._backlog) == self._backlog.maxlen:
-                    self._counters["batches_dropped"] += 1
-                    self._counters["pages_dropped"] += len(self._backlog[0])
-                self._backlog.append(arrived[start : start + MAX_PAGES])
-            busy = bool(arrived or self._backlog)
+            self._move_arrived()
+            busy = bool(self._backlog)
             # Hold back while paho still has bytes to write: its buffer is unbounded.
             if not self._backlog or not self._connected or self._client.want_write():
                 return busy
-            pages = self._take()
+            # One batch's pages and time span; a time that went backwards can
+            # still split them: the rest goes back to the head of the backlog.
+            pages, *rest = split_batches(self._take())
             sequence = self._sequence
-        payload = encode_batches(pages, self.session, sequence)[0]
+        payload = encode_batch(pages, self.session, sequence)
         info = self._client.publish(self._pages_topic, payload, qos=0)
         with self._lock:
             if info.rc == MQTTErrorCode.MQTT_ERR_SUCCESS:
@@ -371,11 +381,44 @@ class Uplink:
                 self._counters["batches_sent"] += 1
                 self._counters["pages_sent"] += len(pages)
             else:  # disconnected meanwhile: keep them for the next connection
-                if len(self._backlog) == self._backlog.maxlen:
-                    self._counters["batches_dropped"] += 1
-                    self._counters["pages_dropped"] += len(self._backlog[-1])
-                self._backlog.appendleft(pages)
+                rest.insert(0, pages)
+            for entry in reversed(rest):
+                self._put_back(entry)
         return True
+
+    def _move_arrived(self) -> None:
+        """What arrived into the backlog, dropping (counted) the oldest (lock held)."""
+        arrived, self._arrived = self._arrived, []
+        for start in range(0, len(arrived), MAX_PAGES):
+            if len(self._backlog) == self._backlog.maxlen:
+                self._counters["batches_dropped"] += 1
+                self._counters["pages_dropped"] += len(self._backlog[0])
+            self._backlog.append(arrived[start : start + MAX_PAGES])
+
+    def _put_back(self, pages: list[RawPage]) -> None:
+        """Unsent pages to the head; a full backlog drops its newest (lock held)."""
+        if len(self._backlog) == self._backlog.maxlen:
+            self._counters["batches_dropped"] += 1
+            self._counters["pages_dropped"] += len(self._backlog[-1])
+        self._backlog.appendleft(pages)
+
+    def _drop_unsent(self) -> None:
+        """On stopping: what could not be sent, counted as dropped and logged once."""
+        with self._lock:
+            self._move_arrived()
+            batches = len(self._backlog)
+            pages = sum(len(entry) for entry in self._backlog)
+            self._backlog.clear()
+            self._counters["batches_dropped"] += batches
+            self._counters["pages_dropped"] += pages
+        if pages:
+            _LOGGER.warning(
+                "Pages not sent on stopping, counted as dropped: %d in %d intervals "
+                "(%s)",
+                pages,
+                batches,
+                "the broker is away" if not self._connected else "no time was left",
+            )
 
     def _take(self) -> list[RawPage]:
         """Backlog entries from the oldest while they fit one batch (lock held)."""

@@ -26,12 +26,13 @@ integration maps a session's times onto its own clock.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 import json
 import math
 import re
+import reprlib
 import struct
 from typing import Any, Final
 
@@ -41,6 +42,8 @@ FORMAT_VERSION: Final = 1
 DEFAULT_TOPIC_PREFIX: Final = "ridebalance"
 MAX_PAGES: Final = 1024  # per batch; a bigger backlog is split
 MAX_OFFSET_MS: Final = 0xFFFF
+# A status's detail reaches Home Assistant's log and repair issues: one line, cut.
+MAX_DETAIL: Final = 200
 
 _HEADER: Final = struct.Struct("<BIIdH")
 _PAGE: Final = struct.Struct("<HBHB8s")
@@ -51,6 +54,11 @@ PAGE_SIZE: Final = _PAGE.size
 # in an id, nothing MQTT or a file name would choke on.
 _ID_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _PREFIX_RE: Final = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")
+
+# Payloads are anyone's on the broker: an error quotes what it read, cut short.
+_QUOTE: Final = reprlib.Repr(
+    maxlevel=2, maxstring=40, maxlong=40, maxother=40, maxdict=3, maxlist=3
+)
 
 
 class MalformedBatchError(ValueError):
@@ -74,9 +82,14 @@ class StickState(StrEnum):
     SIMULATED = "simulated"  # --simulate: the demo rider, no stick
 
 
+def _quote(value: object) -> str:
+    """``repr`` of a value read from a payload, at most a few dozen characters."""
+    return _QUOTE.repr(value)
+
+
 def _checked(value: str, pattern: re.Pattern[str], what: str, rule: str) -> str:
     if not pattern.fullmatch(value):
-        raise ValueError(f"{what} {value!r} is not usable: {rule}")
+        raise ValueError(f"{what} {_quote(value)} is not usable: {rule}")
     return value
 
 
@@ -107,7 +120,7 @@ def split_status_topic(topic: str) -> tuple[str, str]:
     prefix, _, rest = topic.rpartition("/")
     prefix, _, gateway_id = prefix.rpartition("/")
     if rest != "status" or not prefix or not _ID_RE.fullmatch(gateway_id):
-        raise MalformedBatchError(f"{topic!r} is not a gateway status topic")
+        raise MalformedBatchError(f"{_quote(topic)} is not a gateway status topic")
     return prefix, gateway_id
 
 
@@ -120,39 +133,46 @@ class Batch:
     pages: list[RawPage]
 
 
-def encode_batches(
-    pages: Iterable[RawPage], session: int, first_sequence: int
-) -> list[bytes]:
-    """Pages (in receive order) as one batch, or several when they do not fit.
+def split_batches(pages: Iterable[RawPage]) -> list[list[RawPage]]:
+    """Pages (in receive order) cut where a batch has to end.
 
     A new batch starts after ``MAX_PAGES`` pages or when a page's time no longer
-    fits the 16-bit offset from the batch's base (a backlog after an outage).
+    fits the 16-bit offset from the batch's base (a backlog after an outage, or a
+    time that went backwards).
     """
-    out: list[bytes] = []
-    chunk: list[bytes] = []
+    out: list[list[RawPage]] = []
+    chunk: list[RawPage] = []
     base = 0.0
+    for page in pages:
+        if chunk and (
+            len(chunk) >= MAX_PAGES
+            or not 0 <= round((page.timestamp_s - base) * 1000.0) <= MAX_OFFSET_MS
+        ):
+            out.append(chunk)
+            chunk = []
+        if not chunk:
+            base = page.timestamp_s
+        chunk.append(page)
+    if chunk:
+        out.append(chunk)
+    return out
 
-    def close() -> None:
-        header = _HEADER.pack(
-            FORMAT_VERSION,
-            session,
-            (first_sequence + len(out)) & 0xFFFFFFFF,
-            base,
-            len(chunk),
-        )
-        out.append(header + b"".join(chunk))
-        chunk.clear()
 
+def encode_batch(pages: Sequence[RawPage], session: int, sequence: int) -> bytes:
+    """Pages that fit one batch (one of :func:`split_batches`'), as its bytes."""
+    if not 1 <= len(pages) <= MAX_PAGES:
+        raise ValueError(f"a batch holds 1 to {MAX_PAGES} pages, not {len(pages)}")
+    base = pages[0].timestamp_s
+    body: list[bytes] = []
     for page in pages:
         if len(page.data) != 8:
             raise ValueError(f"an ANT+ page is 8 bytes, not {len(page.data)}")
         offset_ms = round((page.timestamp_s - base) * 1000.0)
-        if chunk and (not 0 <= offset_ms <= MAX_OFFSET_MS or len(chunk) >= MAX_PAGES):
-            close()
-        if not chunk:
-            base = page.timestamp_s
-            offset_ms = 0
-        chunk.append(
+        if not 0 <= offset_ms <= MAX_OFFSET_MS:
+            raise ValueError(
+                f"a page {offset_ms} ms after the batch's first does not fit one batch"
+            )
+        body.append(
             _PAGE.pack(
                 offset_ms,
                 page.device_type,
@@ -161,9 +181,20 @@ def encode_batches(
                 page.data,
             )
         )
-    if chunk:
-        close()
-    return out
+    header = _HEADER.pack(
+        FORMAT_VERSION, session, sequence & 0xFFFFFFFF, base, len(pages)
+    )
+    return header + b"".join(body)
+
+
+def encode_batches(
+    pages: Iterable[RawPage], session: int, first_sequence: int
+) -> list[bytes]:
+    """Pages (in receive order) as one batch, or several when they do not fit."""
+    return [
+        encode_batch(chunk, session, first_sequence + index)
+        for index, chunk in enumerate(split_batches(pages))
+    ]
 
 
 def decode_batch(payload: bytes) -> Batch:
@@ -250,26 +281,29 @@ def decode_status(payload: bytes | str) -> GatewayStatus:
     """A status from its JSON, or ``MalformedBatchError`` naming the first fault."""
     try:
         body = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+    # ValueError: JSON's own errors (which quote nothing), an integer of over 4300
+    # digits; RecursionError: arrays nested a thousand deep.
+    except (ValueError, RecursionError) as err:
         raise MalformedBatchError(f"gateway status is not JSON ({err})") from None
     if not isinstance(body, dict):
         raise MalformedBatchError("gateway status is not a JSON object")
     if body.get("format") != FORMAT_VERSION:
         raise MalformedBatchError(
-            f"gateway status format {body.get('format')!r} is not supported "
+            f"gateway status format {_quote(body.get('format'))} is not supported "
             f"(this version reads format {FORMAT_VERSION})"
         )
     gateway_id = body.get("id")
     if not isinstance(gateway_id, str) or not _ID_RE.fullmatch(gateway_id):
-        raise MalformedBatchError(f"gateway status id {gateway_id!r} is not valid")
-    try:
-        state = GatewayState(str(body.get("state")))
-        stick = StickState(str(body.get("stick")))
-    except ValueError as err:
-        raise MalformedBatchError(f"gateway status: {err}") from None
+        raise MalformedBatchError(
+            f"gateway status id {_quote(gateway_id)} is not valid"
+        )
+    state = _member(GatewayState, body.get("state"), "state")
+    stick = _member(StickState, body.get("stick"), "stick")
     detail = body.get("detail")
-    if detail is not None and not isinstance(detail, str):
-        raise MalformedBatchError("gateway status detail is not text")
+    if detail is not None:
+        if not isinstance(detail, str):
+            raise MalformedBatchError("gateway status detail is not text")
+        detail = _one_line(detail)
     session = body.get("session", 0)
     counters = body.get("counters", {})
     if not isinstance(session, int) or isinstance(session, bool):
@@ -279,3 +313,21 @@ def decode_status(payload: bytes | str) -> GatewayStatus:
     ):
         raise MalformedBatchError("gateway status counters are not whole numbers")
     return GatewayStatus(gateway_id, state, stick, detail, session, counters)
+
+
+def _member[E: StrEnum](kind: type[E], value: object, what: str) -> E:
+    if isinstance(value, str):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    raise MalformedBatchError(
+        f"gateway status {what} {_quote(value)} is not one of: "
+        + ", ".join(member.value for member in kind)
+    )
+
+
+def _one_line(detail: str) -> str:
+    """The detail on one line, cut to ``MAX_DETAIL`` characters."""
+    line = " ".join(detail.split())
+    return line if len(line) <= MAX_DETAIL else line[: MAX_DETAIL - 1] + "…"
