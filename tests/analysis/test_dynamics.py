@@ -14,8 +14,11 @@ from custom_components.ridebalance.analysis.dynamics import (
 from custom_components.ridebalance.analysis.settings import AnalysisSettings
 from custom_components.ridebalance.model import DYNAMICS_FIELDS, RiderPosition
 from custom_components.ridebalance.rides import Ride
-from custom_components.ridebalance.rides.analyze import analyze_ride_dynamics
-from tests.dynamics_rides import dynamics_ride
+from custom_components.ridebalance.rides.analyze import (
+    analyze_ride,
+    analyze_ride_dynamics,
+)
+from tests.dynamics_rides import dynamics_ride, seated_ride
 
 
 def _report(ride: Ride, settings: AnalysisSettings | None = None) -> DynamicsReport:
@@ -44,20 +47,53 @@ def test_balance_seated_and_standing_apart() -> None:
 
 
 def test_pco_and_power_phase_per_side() -> None:
-    ride, _ = dynamics_ride(minutes=60, right_pco_mm=3.0)
+    ride, truth = dynamics_ride(minutes=60, right_pco_mm=3.0)
     figures = _report(ride).ride
-    assert figures.pco_left_mm == pytest.approx(-2.0, abs=0.2)
-    assert figures.pco_right_mm == pytest.approx(3.0, abs=0.2)
+    assert figures.pco_left_mm == pytest.approx(truth.pco_left_mm, abs=0.2)
+    assert figures.pco_right_mm == pytest.approx(truth.pco_right_mm, abs=0.2)
     left, right = figures.phase_left, figures.phase_right
     assert left is not None
     assert right is not None
-    # The left phase starts before top dead centre, the right one after it.
-    assert left.start_deg == pytest.approx(352.0, abs=0.5)
-    assert right.start_deg == pytest.approx(6.0, abs=0.5)
-    assert left.arc_deg == pytest.approx(228.0 + 8.0, abs=1.0)
-    assert right.arc_deg == pytest.approx(233.0 - 6.0, abs=1.0)
+    # The left phase starts before top dead centre (352°), the right one after it.
+    left_start, left_end = truth.phases_deg["phase_left"]
+    right_start, right_end = truth.phases_deg["phase_right"]
+    assert left.start_deg == pytest.approx(left_start, abs=0.5)
+    assert right.start_deg == pytest.approx(right_start, abs=0.5)
+    assert left.arc_deg == pytest.approx(left_end + 360 - left_start, abs=1.0)
+    assert right.arc_deg == pytest.approx(right_end - right_start, abs=1.0)
+    peak_start, peak_end = truth.phases_deg["peak_left"]
     assert figures.peak_left is not None
-    assert figures.peak_left.arc_deg == pytest.approx(80.0, abs=1.0)
+    assert figures.peak_left.arc_deg == pytest.approx(peak_end - peak_start, abs=1.0)
+
+
+def test_a_power_glitch_moves_neither_balance_nor_bands() -> None:
+    """One 65,000 W record, 10 % left: the session balance ignores it, so must
+    the balance seated, and it is in no power band."""
+    power, left = np.full(1200, 200.0), np.full(1200, 50.0)
+    power[600], left[600] = 65000.0, 10.0
+    ride = seated_ride(power, left, np.full(1200, 90.0))
+    settings = AnalysisSettings()
+    assert analyze_ride(ride, settings).balance_left_pct == pytest.approx(50.0)
+    report = _report(ride, settings)
+    assert report.ride.balance_seated_left_pct == pytest.approx(50.0)
+    assert list(report.bands) == ["200-250 W"]
+
+
+def test_coasting_artefacts_under_the_power_floor_count_for_nothing() -> None:
+    """Pedals that send 99 % left and a stroke while freewheeling, and soft
+    pedalling under the rider's floor: neither is riding, as for the balance."""
+    power, left = np.full(1200, 200.0), np.full(1200, 50.0)
+    cadence, pco = np.full(1200, 90.0), np.full(1200, -2.0)
+    power[::4], cadence[::4], left[::4], pco[::4] = 20.0, 0.0, 99.0, 10.0
+    power[2::4], cadence[2::4], left[2::4], pco[2::4] = 60.0, 50.0, 70.0, 10.0
+    ride = seated_ride(power, left, cadence, pco_left_mm=pco)
+    settings = AnalysisSettings(power_floor_w=80.0)
+    assert analyze_ride(ride, settings).balance_left_pct == pytest.approx(50.0)
+    figures = _report(ride, settings).ride
+    assert figures.balance_seated_left_pct == pytest.approx(50.0)
+    assert figures.pco_left_mm == pytest.approx(-2.0)
+    # The time is still time seated.
+    assert figures.seated_s == pytest.approx(1200.0)
 
 
 def test_figures_per_power_band() -> None:

@@ -54,6 +54,14 @@ def test_session_starts_after_ten_seconds_of_pedalling() -> None:
     assert t.active
 
 
+def test_a_meter_stuck_on_a_glitch_starts_no_session() -> None:
+    """4000 W is a counter glitch to the engine, so it is no ride to the session
+    either: the same rule says who rides."""
+    t = tracker()
+    assert types(t.push(steady(60, power=4000))) == []
+    assert not t.active
+
+
 def test_session_ends_after_three_minutes_without_pedalling() -> None:
     """Stopping for a drink is a pause; three minutes off the bike ends it."""
     t = tracker(posture_reminders_enabled=False)

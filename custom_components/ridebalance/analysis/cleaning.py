@@ -9,9 +9,10 @@ What is refused, and why (counted in :class:`DropCounts`):
 * power outside 0-3000 W, cadence outside 0-250 rpm, heart rate outside 25-250 bpm;
 * samples whose time goes backwards (the whole sample).
 
-A sample is *riding* when power is at or above the floor and the cadence is not 0
-(missing cadence does not stop a sample from counting as riding: files without a
-cadence sensor still have balance).
+A sample is *riding* (:func:`is_riding`) when power is at or above the floor and
+in range, and the cadence is not 0 (missing cadence does not stop a sample from
+counting as riding: files without a cadence sensor still have balance). The
+session's start and end (:mod:`.session`) and the dynamics use the same rule.
 
 The scalar :func:`clean_values` and the vectorised :func:`clean_columns` implement
 the same rules; the streaming/batch equivalence test holds them together.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 import math
+from typing import overload
 
 import numpy as np
 import numpy.typing as npt
@@ -59,6 +61,37 @@ def _f(v: float | None) -> float:
     return NAN if v is None else float(v)
 
 
+@overload
+def is_riding(
+    power_w: float, cadence_rpm: float, settings: AnalysisSettings
+) -> bool: ...
+
+
+@overload
+def is_riding(
+    power_w: FloatArray, cadence_rpm: FloatArray, settings: AnalysisSettings
+) -> BoolArray: ...
+
+
+def is_riding(
+    power_w: float | FloatArray,
+    cadence_rpm: float | FloatArray,
+    settings: AnalysisSettings,
+) -> bool | BoolArray:
+    """Whether the rider rides: power in range and at the floor, cadence not 0.
+
+    NaN is "not measured": no power is not riding, no cadence does not stop it.
+    Raw and cleaned values give the same answer (cleaning only turns what this
+    refuses into NaN), and one sample or whole columns alike.
+    """
+    return (
+        (power_w >= settings.power_floor_w)
+        & (power_w >= 0.0)
+        & (power_w <= MAX_POWER_W)
+        & (cadence_rpm != 0.0)
+    )
+
+
 def clean_values(
     sample: Sample, settings: AnalysisSettings, counts: DropTally
 ) -> CleanValues:
@@ -75,7 +108,7 @@ def clean_values(
     if not math.isnan(hr) and not MIN_HR_BPM <= hr <= MAX_HR_BPM:
         counts["heart_rate_out_of_range"] += 1
         hr = NAN
-    riding = (not math.isnan(p)) and p >= settings.power_floor_w and c != 0.0
+    riding = is_riding(p, c, settings)
     left = _f(sample.left_pct)
     if not math.isnan(left):
         if not riding:
@@ -155,7 +188,7 @@ def clean_columns(
     bad = ~np.isnan(hr) & ~((hr >= MIN_HR_BPM) & (hr <= MAX_HR_BPM))
     counts["heart_rate_out_of_range"] += int(np.count_nonzero(bad))
     hr = np.where(bad, np.nan, hr)
-    riding = ~np.isnan(p) & (p >= settings.power_floor_w) & (c != 0.0)
+    riding = is_riding(p, c, settings)
 
     left = col("left_pct")
     present = ~np.isnan(left)

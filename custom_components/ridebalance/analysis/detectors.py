@@ -83,8 +83,6 @@ class BlockDetector:
         self.riding_total_s = 0.0
         self.last_valid_end_s: float | None = None
         self._reset_done = False
-        self.last_band: str | None = None
-        self.last_expectation: Expectation | None = None
         # asymmetry
         self._up = Cusum()
         self._dn = Cusum()
@@ -170,7 +168,7 @@ class BlockDetector:
 
     def active_episodes(self) -> list[Episode]:
         """Episodes not yet ended."""
-        return [e for e in self.episodes if e.end_s is None]
+        return [e for e in self.episodes if e.active]
 
     def _start(self, changes: list[EpisodeChange], ep: Episode, t_s: float) -> Episode:
         self.episodes.append(ep)
@@ -242,9 +240,6 @@ class BlockDetector:
             and block.end_s - self.last_valid_end_s >= s.pause_reset_s
         ):
             self._pause_reset(changes, self.last_valid_end_s, block.end_s)
-        if block.power_w is not None:
-            self.last_band = self.band_for(block.power_w)
-            self.last_expectation = self.expectation(self.last_band)
         if block.left_pct is not None and block.power_w is not None:
             band = self.band_for(block.power_w)
             exp = self.expectation(band)

@@ -2,8 +2,10 @@
 
 Plain numpy on a ride's arrays (running time only, as for the balance
 analysis; ``t_s`` is the riding clock: a file's timer time, a live session's
-sample time) and its cycling-dynamics columns (``model.DYNAMICS_FIELDS``).
-Per ride and per power band:
+sample time), cleaned as the balance analysis cleans them (:mod:`.cleaning`: a
+glitch is not measured, balance is blanked below the power floor), and its
+cycling-dynamics columns (``model.DYNAMICS_FIELDS``). Per ride and per power
+band (of the cleaned power):
 
 * time seated and standing: each record counts until the next one, at most
   ``max_gap_s`` (a longer silence is a gap, not riding); a record without a
@@ -11,8 +13,9 @@ Per ride and per power band:
 * stands: changes into standing (rising counts, sitting down does not), and
   stands per hour of known position;
 * average PCO per side and the power phase (and its peak) per side over records
-  where the rider pedals (power > 0); angles are averaged on the circle and the
-  arc runs from the mean start forward to the mean end;
+  where the rider rides (:func:`.cleaning.is_riding`: the power floor, a cadence
+  that is not 0); angles are averaged on the circle and the arc runs from the
+  mean start forward to the mean end;
 * balance seated and standing: the left share weighted by power, as the session
   balance is.
 
@@ -26,7 +29,7 @@ size is the mean change from there to the end of the ride.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 import math
 from typing import Any
 
@@ -35,24 +38,25 @@ import numpy.typing as npt
 
 from ..angles import angle_change_deg, arc_deg, circular_mean_deg
 from ..model import STANDING_CODES
+from .cleaning import is_riding
 from .detectors import DRIFT_WINDOW_S
+from .measured import mean, power_weighted
 from .settings import AnalysisSettings, band_index, band_labels
 
 type FloatArray = npt.NDArray[np.float64]
 type BoolArray = npt.NDArray[np.bool_]
 
-# (smallest change worth calling a drift, window; balance drift's 5 minutes for
-# most): about twice the pedals'
-# resolution (PCO in whole mm, angles in 1.4° steps); standing comes in spells
-# of a minute or less, so its share is judged over 15-minute windows.
+PHASES = ("phase_left", "phase_right", "peak_left", "peak_right")
+"""The power phases and their peaks, each a ``_start_deg`` and ``_end_deg`` column."""
+
+# (smallest change worth calling a drift, window) by the figure's unit, the suffix
+# of its name: about twice the pedals' resolution (PCO in whole mm, angles in
+# 1.4° steps) over balance drift's 5 minutes; standing comes in spells of a
+# minute or less, so its share is judged over 15-minute windows.
 DRIFT_RULES: dict[str, tuple[float, float]] = {
-    "standing_pct": (10.0, 3 * DRIFT_WINDOW_S),
-    "pco_left_mm": (2.0, DRIFT_WINDOW_S),
-    "pco_right_mm": (2.0, DRIFT_WINDOW_S),
-    "phase_left_start_deg": (5.0, DRIFT_WINDOW_S),
-    "phase_left_end_deg": (5.0, DRIFT_WINDOW_S),
-    "phase_right_start_deg": (5.0, DRIFT_WINDOW_S),
-    "phase_right_end_deg": (5.0, DRIFT_WINDOW_S),
+    "mm": (2.0, DRIFT_WINDOW_S),
+    "deg": (5.0, DRIFT_WINDOW_S),
+    "pct": (10.0, 3 * DRIFT_WINDOW_S),
 }
 
 
@@ -66,19 +70,26 @@ class PhaseFigures:
 
 
 @dataclass(frozen=True, slots=True)
-class DynamicsFigures:
-    """The dynamics of a ride or of one power band (None = not measured)."""
+class Stroke:
+    """PCO per side and the power phases over some records (None = not measured)."""
 
-    seated_s: float
-    standing_s: float
-    stand_count: int
-    stands_per_hour: float | None
     pco_left_mm: float | None
     pco_right_mm: float | None
     phase_left: PhaseFigures | None
     phase_right: PhaseFigures | None
     peak_left: PhaseFigures | None
     peak_right: PhaseFigures | None
+
+
+@dataclass(frozen=True, slots=True)
+class DynamicsFigures(Stroke):
+    """The dynamics of a ride or of one power band (None = not measured): the
+    stroke, seated and standing."""
+
+    seated_s: float
+    standing_s: float
+    stand_count: int
+    stands_per_hour: float | None
     balance_seated_left_pct: float | None
     balance_standing_left_pct: float | None
 
@@ -94,7 +105,7 @@ class DynamicsDrift:
     """One figure moving away from its early-ride reference."""
 
     figure: str
-    """A key of :data:`DRIFT_RULES`; its suffix is the unit."""
+    """A key of :data:`DRIFT_FIGURES`; its suffix is the unit."""
     reference: float
     change: float
     """Signed: mm (+ = outwards), degrees (+ = later in the stroke), points."""
@@ -123,23 +134,37 @@ class DynamicsReport:
         }
 
 
-def _mean(values: FloatArray) -> float | None:
-    finite = values[np.isfinite(values)]
-    return float(finite.mean()) if finite.size else None
+def standing_mask(position: FloatArray) -> BoolArray:
+    """Where the rider is out of the saddle (unknown positions are not)."""
+    return np.isin(position, STANDING_CODES)
 
 
-def _phase(start: FloatArray, end: FloatArray) -> PhaseFigures | None:
+def mean_phase(start: FloatArray, end: FloatArray) -> PhaseFigures | None:
+    """A phase from its start and end angles, each averaged on the circle."""
     s, e = circular_mean_deg(start), circular_mean_deg(end)
     if s is None or e is None:
         return None
     return PhaseFigures(s, e, arc_deg(s, e))
 
 
-def _left_share(power: FloatArray, left: FloatArray, where: BoolArray) -> float | None:
-    use = where & np.isfinite(left) & np.isfinite(power) & (power > 0)
-    if not use.any():
-        return None
-    return float(np.sum(left[use] * power[use]) / np.sum(power[use]))
+def stroke(columns: Mapping[str, FloatArray], use: BoolArray) -> Stroke:
+    """The stroke over the records ``use`` marks (a head unit's and the analysis')."""
+
+    def only(name: str) -> FloatArray:
+        return np.where(use, columns[name], np.nan)
+
+    phase_left, phase_right, peak_left, peak_right = (
+        mean_phase(only(f"{name}_start_deg"), only(f"{name}_end_deg"))
+        for name in PHASES
+    )
+    return Stroke(
+        pco_left_mm=mean(only("pco_left_mm")),
+        pco_right_mm=mean(only("pco_right_mm")),
+        phase_left=phase_left,
+        phase_right=phase_right,
+        peak_left=peak_left,
+        peak_right=peak_right,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,37 +178,25 @@ class _Arrays:
     known: BoolArray
     standing: BoolArray
     rises: BoolArray
-    pedalling: BoolArray
+    riding: BoolArray
+
+    def _balance(self, where: BoolArray) -> float | None:
+        return power_weighted(self.power[where], self.left[where])
 
     def figures(self, where: BoolArray) -> DynamicsFigures:
-        c = self.columns
-        use = where & self.pedalling
-
-        def pedalling_only(name: str) -> FloatArray:
-            return np.where(use, c[name], np.nan)
-
-        def phase(name: str) -> PhaseFigures | None:
-            return _phase(
-                pedalling_only(f"{name}_start_deg"), pedalling_only(f"{name}_end_deg")
-            )
-
+        feet = stroke(self.columns, where & self.riding)
         seated = where & self.known & ~self.standing
         standing = where & self.standing
         known_s = float(self.dt[where & self.known].sum())
         stands = int((self.rises & where).sum())
         return DynamicsFigures(
+            **{f.name: getattr(feet, f.name) for f in fields(Stroke)},
             seated_s=float(self.dt[seated].sum()),
             standing_s=float(self.dt[standing].sum()),
             stand_count=stands,
             stands_per_hour=stands * 3600.0 / known_s if known_s > 0 else None,
-            pco_left_mm=_mean(pedalling_only("pco_left_mm")),
-            pco_right_mm=_mean(pedalling_only("pco_right_mm")),
-            phase_left=phase("phase_left"),
-            phase_right=phase("phase_right"),
-            peak_left=phase("peak_left"),
-            peak_right=phase("peak_right"),
-            balance_seated_left_pct=_left_share(self.power, self.left, seated),
-            balance_standing_left_pct=_left_share(self.power, self.left, standing),
+            balance_seated_left_pct=self._balance(seated),
+            balance_standing_left_pct=self._balance(standing),
         )
 
 
@@ -202,7 +215,7 @@ def _angle(phase: PhaseFigures | None, end: bool) -> float | None:
 
 
 _Figure = Callable[[DynamicsFigures], float | None]
-_FIGURES: dict[str, _Figure] = {
+DRIFT_FIGURES: dict[str, _Figure] = {
     "standing_pct": lambda f: f.standing_pct,
     "pco_left_mm": lambda f: f.pco_left_mm,
     "pco_right_mm": lambda f: f.pco_right_mm,
@@ -225,13 +238,14 @@ def _drifts(
             for t0 in np.arange(reference_s, end, width)
         ]
     found: list[DynamicsDrift] = []
-    for name, (threshold, width) in DRIFT_RULES.items():
-        ref = _FIGURES[name](reference)
+    for name, figure in DRIFT_FIGURES.items():
+        threshold, width = DRIFT_RULES[name.rsplit("_", 1)[1]]
+        ref = figure(reference)
         if ref is None:
             continue
         changes: list[tuple[float, float]] = []
         for t0, figures in windows[width]:
-            value = _FIGURES[name](figures)
+            value = figure(figures)
             if value is not None:
                 change = (
                     angle_change_deg(ref, value)
@@ -258,17 +272,23 @@ def analyze_dynamics(
     columns: Mapping[str, FloatArray],
     settings: AnalysisSettings | None = None,
     *,
+    riding: BoolArray | None = None,
     drift: bool = True,
 ) -> DynamicsReport | None:
     """The dynamics of a ride's running time; None when none were measured.
 
-    ``drift=False`` skips the drift (rides pooled end to end have none).
+    ``power_w`` and ``left_pct`` are the cleaned columns and ``riding`` the
+    cleaner's mask (:func:`.cleaning.clean_columns`); without a mask, riding is
+    judged from power alone by the same rule. ``drift=False`` skips the drift
+    (rides pooled end to end have none).
     """
     if not any(bool(np.isfinite(values).any()) for values in columns.values()):
         return None
     s = settings or AnalysisSettings()
+    if riding is None:
+        riding = is_riding(power_w, np.full(power_w.size, np.nan), s)
     position = columns["rider_position"]
-    standing = np.isin(position, STANDING_CODES)
+    standing = standing_mask(position)
     before = np.concatenate(([False], standing[:-1]))
     dt = _durations(t_s, s.max_gap_s)
     arrays = _Arrays(
@@ -279,7 +299,7 @@ def analyze_dynamics(
         known=np.isfinite(position),
         standing=standing,
         rises=standing & ~before,
-        pedalling=np.isfinite(power_w) & (power_w > 0),
+        riding=riding,
     )
     everything = np.ones(t_s.size, dtype=np.bool_)
     edges = s.effective_power_edges()

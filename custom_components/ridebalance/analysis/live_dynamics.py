@@ -18,13 +18,14 @@ import math
 
 import numpy as np
 
-from ..angles import circular_mean_deg
 from ..model import DYNAMICS_FIELDS, Sample
+from .dynamics import mean_phase
+from .measured import mean
+from .settings import AnalysisSettings
 
 ABSENT_AFTER_S = 10.0
 REAL_CHANGE_S = 10.0
 WINDOW_S = 60.0
-MAX_SAMPLE_GAP_S = 5.0
 NOT_BROADCAST = (
     "the pedals do not broadcast cycling dynamics: a head unit must switch them "
     "on (RideBalance only listens)"
@@ -56,7 +57,9 @@ _WINDOW_FIELDS = tuple(n for n in DYNAMICS_FIELDS if n.startswith(("pco_", "phas
 class DynamicsTracker:
     """Keeps the latest cycling dynamics and counts standing over a session."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_gap_s: float = AnalysisSettings().max_gap_s) -> None:
+        """``max_gap_s``: a reading counts for at most this long standing."""
+        self.max_gap_s = max_gap_s
         self._recent: deque[tuple[float, tuple[float, ...]]] = deque()
         self._last_seen_t: float | None = None
         self._last_t: float | None = None
@@ -78,7 +81,7 @@ class DynamicsTracker:
         """
         t = sample.t_s
         if self._last_t is not None and self._standing:
-            self.standing_s += min(max(t - self._last_t, 0.0), MAX_SAMPLE_GAP_S)
+            self.standing_s += min(max(t - self._last_t, 0.0), self.max_gap_s)
         self._last_t = t
         values = tuple(
             math.nan if (v := getattr(sample, name)) is None else float(v)
@@ -127,22 +130,19 @@ class DynamicsTracker:
         rows = np.array([values for _, values in self._recent], dtype=np.float64)
         column = {name: rows[:, i] for i, name in enumerate(_WINDOW_FIELDS)}
 
-        def mean(name: str) -> float | None:
-            finite = column[name][np.isfinite(column[name])]
-            return float(finite.mean()) if finite.size else None
-
         def phase(side: str) -> tuple[float, float] | None:
-            start = circular_mean_deg(column[f"phase_{side}_start_deg"])
-            end = circular_mean_deg(column[f"phase_{side}_end_deg"])
-            return None if start is None or end is None else (start, end)
+            found = mean_phase(
+                column[f"phase_{side}_start_deg"], column[f"phase_{side}_end_deg"]
+            )
+            return None if found is None else (found.start_deg, found.end_deg)
 
         return DynamicsNow(
             absent_reason=None,
             standing=self._standing,
             standing_s=self.standing_s,
             stand_count=self.stand_count,
-            pco_left_mm=mean("pco_left_mm"),
-            pco_right_mm=mean("pco_right_mm"),
+            pco_left_mm=mean(column["pco_left_mm"]),
+            pco_right_mm=mean(column["pco_right_mm"]),
             phase_left=phase("left"),
             phase_right=phase("right"),
         )

@@ -11,10 +11,12 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
+import math
 from typing import Any
 
 from ..model import Sample
 from .baseline import Baselines
+from .cleaning import is_riding
 from .live_dynamics import DynamicsNow, DynamicsTracker
 from .results import (
     EpisodeChange,
@@ -37,8 +39,6 @@ NO_REMINDER_BEFORE_S = 300.0
 SPRINT_FACTOR = 1.5
 # Where a restarted source's first reading is placed after the last one.
 SOURCE_RESTART_GAP_S = 0.25
-# A reading counts for at most this long when summing riding time.
-MAX_SAMPLE_GAP_S = 5.0
 
 POSTURE_CUES: tuple[str, ...] = (
     "Change hand position: hoods, tops, then drops.",
@@ -117,12 +117,11 @@ _ENDED = {
 _CADENCE_KINDS = frozenset({EpisodeKind.CADENCE_DRIFT, EpisodeKind.CADENCE_OUT_OF_BAND})
 
 
-def _pedalling(sample: Sample, floor_w: float) -> bool:
-    return (
-        sample.power_w is not None
-        and sample.power_w >= floor_w
-        and (sample.cadence_rpm is None or sample.cadence_rpm > 0)
-    )
+def _riding(sample: Sample, settings: AnalysisSettings) -> bool:
+    """The engine's riding rule on one raw reading (None = not measured)."""
+    power = math.nan if sample.power_w is None else sample.power_w
+    cadence = math.nan if sample.cadence_rpm is None else sample.cadence_rpm
+    return is_riding(power, cadence, settings)
 
 
 @dataclass(slots=True)
@@ -140,10 +139,10 @@ class _Active:
     energy_j: float = 0.0
     last_t_s: float | None = None
 
-    def count(self, sample: Sample, pedalling: bool) -> None:
+    def count(self, sample: Sample, riding: bool, max_gap_s: float) -> None:
         """Accumulate riding time and work, pause-aware."""
-        if self.last_t_s is not None and pedalling:
-            dt = min(max(sample.t_s - self.last_t_s, 0.0), MAX_SAMPLE_GAP_S)
+        if self.last_t_s is not None and riding:
+            dt = min(max(sample.t_s - self.last_t_s, 0.0), max_gap_s)
             self.riding_s += dt
             self.energy_j += dt * (sample.power_w or 0.0)
         self.last_t_s = sample.t_s
@@ -179,7 +178,7 @@ class SessionTracker:
         self.last_session_samples: list[Sample] = []
         self._offset = 0.0
         self._rebase_to: float | None = None
-        self.dynamics = DynamicsTracker()
+        self.dynamics = DynamicsTracker(settings.analysis.max_gap_s)
 
     # --- state ---------------------------------------------------------------
 
@@ -226,6 +225,7 @@ class SessionTracker:
     def update_settings(self, settings: RiderSettings) -> None:
         """New knobs; the engine applies them from its next 10 s block on."""
         self.settings = settings
+        self.dynamics.max_gap_s = settings.analysis.max_gap_s
         if self._active is not None:
             self._active.analyzer.update_settings(settings.analysis)
 
@@ -289,9 +289,9 @@ class SessionTracker:
             self._active.analyzer.push(sample)
             self.dynamics.push(sample)
             self._active.samples.append(sample)
-            pedalling = _pedalling(sample, self.settings.analysis.power_floor_w)
-            self._active.count(sample, pedalling)
-            if pedalling:
+            riding = _riding(sample, self.settings.analysis)
+            self._active.count(sample, riding, self.settings.analysis.max_gap_s)
+            if riding:
                 self._active.last_pedal_t_s = sample.t_s
         self.last_sample = samples[-1]
 
@@ -342,10 +342,10 @@ class SessionTracker:
         self.last_sample = sample
         self._recent.append(sample)
         changed_at = self.dynamics.push(sample)
-        pedalling = _pedalling(sample, self.settings.analysis.power_floor_w)
+        riding = _riding(sample, self.settings.analysis)
         alerts: list[Alert] = []
         if self._active is None:
-            if not pedalling:
+            if not riding:
                 self._pedal_since_t_s = None
                 self._wait_for_pause = False
                 return alerts
@@ -359,14 +359,14 @@ class SessionTracker:
         active = self._active
         assert active is not None
         active.samples.append(sample)
-        active.count(sample, pedalling)
+        active.count(sample, riding, self.settings.analysis.max_gap_s)
         if changed_at is not None:
             # The rider moved: the reminder counts from when the change began.
             since = active.riding_s - (sample.t_s - changed_at)
             active.last_break_riding_s = max(active.last_break_riding_s, since)
         for change in active.analyzer.push(sample):
             alerts.extend(self._alert(change))
-        if pedalling:
+        if riding:
             if (
                 active.pause_started_t_s is not None
                 and sample.t_s - active.pause_started_t_s >= BREAK_AFTER_S

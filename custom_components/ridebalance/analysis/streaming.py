@@ -11,7 +11,6 @@ from .baseline import Baseline
 from .cleaning import clean_values
 from .results import (
     DropCounts,
-    Episode,
     EpisodeChange,
     EpisodeKind,
     LiveMetrics,
@@ -63,11 +62,6 @@ class StreamingAnalyzer:
         # (t, power, bal_p, bal_pl, cadence, hr, te_l, te_r, ps_l, ps_r)
         self._win: deque[tuple[float, ...]] = deque()
         self._finished: SessionSummary | None = None
-
-    @property
-    def episodes(self) -> list[Episode]:
-        """Every episode so far, open ones included."""
-        return self._sums.det.episodes
 
     def update_settings(self, settings: AnalysisSettings) -> None:
         """Apply new knobs mid-ride (from the UI); they act from the next block.
@@ -315,6 +309,3 @@ class StreamingAnalyzer:
             self._sums, self.settings, self.baseline, duration, self.context
         )
         return self._finished
-
-
-# ---------------------------------------------------------------------- batch

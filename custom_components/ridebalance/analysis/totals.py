@@ -41,6 +41,7 @@ def symmetry_index(left_pct: float | None) -> float | None:
 
 
 def div(num: float, den: float) -> float | None:
+    """``num / den``, None when nothing was summed."""
     return num / den if den > 0 else None
 
 
@@ -167,6 +168,10 @@ def summarize(
     duration_s: float,
     context: str | None,
 ) -> SessionSummary:
+    """The session summary from its sums, detectors and baseline.
+
+    Call it once the detectors have finished (their open episodes closed).
+    """
     tot, det = sums.tot, sums.det
     n_cad = tot.n_cad
     cad_mean = div(tot.cad, n_cad)

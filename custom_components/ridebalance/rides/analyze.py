@@ -13,8 +13,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..analysis import AnalysisSettings, Baseline, SessionSummary, analyze
+from ..analysis.cleaning import CleanColumns
 from ..analysis.dynamics import DynamicsReport, analyze_dynamics
 from ..model import DYNAMICS_FIELDS
+from .dynamics import RideDynamics
 from .ride import FloatArray, Ride
 
 
@@ -37,30 +39,39 @@ def analyze_ride_dynamics(
 ) -> DynamicsReport | None:
     """The cycling dynamics of the rides' running time (None when not measured).
 
-    One ride gets its drift too; several are pooled end to end on their timer
-    clocks (for a side of ``compare``), where a drift over the pool would mean
-    nothing, so none is looked for.
+    The records are cleaned as for the session's balance and bands (a glitch
+    is not measured; the rider's power floor blanks balance and says when the
+    rider rides). One ride gets its drift too;
+    several are pooled end to end on their timer clocks (for a side of
+    ``compare``), where a drift over the pool would mean nothing, so none is
+    looked for.
     """
-    parts = [r.running() for r in rides if r.dynamics is not None]
-    parts = [r for r in parts if len(r) and r.dynamics is not None]
+    parts: list[tuple[CleanColumns, RideDynamics]] = []
+    for ride in rides:
+        if ride.dynamics is None:
+            continue
+        clean, kept = ride.cleaned(settings)
+        if len(kept) and kept.dynamics is not None:
+            parts.append((clean, kept.dynamics))
     if not parts:
         return None
     clocks: list[FloatArray] = []
     offset = 0.0
-    for part in parts:
-        clock = part.timer_t_s - part.timer_t_s[0] + offset
+    for clean, _ in parts:
+        clock = clean.t_s - clean.t_s[0] + offset
         clocks.append(clock)
         # The next ride starts one recording step after this one ends.
         offset = float(clock[-1]) + 1.0
     columns = {
-        name: np.concatenate([p.dynamics.columns[name] for p in parts if p.dynamics])
+        name: np.concatenate([dynamics.columns[name] for _, dynamics in parts])
         for name in DYNAMICS_FIELDS
     }
     return analyze_dynamics(
         np.concatenate(clocks),
-        np.concatenate([p.power_w for p in parts]),
-        np.concatenate([p.left_pct for p in parts]),
+        np.concatenate([clean.power_w for clean, _ in parts]),
+        np.concatenate([clean.left_pct for clean, _ in parts]),
         columns,
         settings,
+        riding=np.concatenate([clean.riding for clean, _ in parts]),
         drift=len(parts) == 1,
     )

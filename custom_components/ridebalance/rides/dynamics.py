@@ -8,11 +8,12 @@ figures the head unit wrote in its session and laps. The FIT encoding lives in
 ``analysis/dynamics.py``.
 
 :func:`dynamics_figures` computes the session figures the way a head unit does,
-so an exported session carries them: only running records count; time standing
-is timer time from each change into standing to the next change out of it (the
-last spell runs to the end of the timer); a stand is a change into standing;
-PCO and power phase are averaged over records where the rider pedals (power > 0),
-the angles on the circle.
+so an exported session carries them: only running records count, cleaned as for
+the other session figures (``HEAD_UNIT_CLEANING``: a glitch is not measured);
+time standing is timer time from each change into standing to the next change
+out of it (the last spell runs to the end of the timer); a stand is a change
+into standing; PCO and power phase are averaged over records where the rider
+pedals (power > 0), the angles on the circle (``analysis.dynamics.stroke``).
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from ..angles import circular_mean_deg
-from ..model import DYNAMICS_FIELDS, STANDING_CODES
+from ..analysis.dynamics import PhaseFigures, standing_mask, stroke
+from ..analysis.measured import mean
+from ..analysis.settings import AnalysisSettings
+from ..model import DYNAMICS_FIELDS
 
 if TYPE_CHECKING:
     from .ride import Ride
@@ -36,12 +39,9 @@ type Phase = tuple[float, float]
 type ByPosition = tuple[float | None, float | None]
 """A figure seated and standing (FIT arrays indexed by rider position)."""
 
-PHASES = ("phase_left", "phase_right", "peak_left", "peak_right")
-
-
-def standing_mask(position: FloatArray) -> npt.NDArray[np.bool_]:
-    """Where the rider is out of the saddle (unknown positions are not)."""
-    return np.isin(position, STANDING_CODES)
+HEAD_UNIT_CLEANING = AnalysisSettings(power_floor_w=0.0)
+"""The engine's cleaning without a power floor: a head unit keeps coasting in its
+averages, but not a 65,000 W glitch."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,17 +98,8 @@ class RideDynamics:
         return RideDynamics(columns, self.session, self.laps)
 
 
-def _mean(values: FloatArray) -> float | None:
-    finite = values[np.isfinite(values)]
-    return float(finite.mean()) if finite.size else None
-
-
-def _phase(
-    columns: Mapping[str, FloatArray], name: str, use: npt.NDArray[np.bool_]
-) -> Phase | None:
-    start = circular_mean_deg(np.where(use, columns[f"{name}_start_deg"], np.nan))
-    end = circular_mean_deg(np.where(use, columns[f"{name}_end_deg"], np.nan))
-    return None if start is None or end is None else (start, end)
+def _ends(phase: PhaseFigures | None) -> Phase | None:
+    return None if phase is None else (phase.start_deg, phase.end_deg)
 
 
 def _standing_spells(
@@ -130,7 +121,7 @@ def _by_position(
     maxima: list[float | None] = []
     for where in (known & ~standing, standing):
         chosen = values[where & np.isfinite(values)]
-        averages.append(float(chosen.mean()) if chosen.size else None)
+        averages.append(mean(chosen))
         maxima.append(float(chosen.max()) if chosen.size else None)
     return (averages[0], averages[1]), (maxima[0], maxima[1])
 
@@ -143,10 +134,11 @@ def dynamics_figures(ride: Ride, timer_s: float) -> DynamicsSummary | None:
     """
     if ride.dynamics is None or not ride.dynamics.measured:
         return None
-    run = ride.timer_running
-    columns = {name: c[run] for name, c in ride.dynamics.columns.items()}
-    timer_t = ride.timer_t_s[run]
-    power = ride.power_w[run]
+    clean, kept = ride.cleaned(HEAD_UNIT_CLEANING)
+    assert kept.dynamics is not None  # a selection keeps the dynamics
+    columns = kept.dynamics.columns
+    timer_t = clean.t_s
+    power = clean.power_w
     pedalling = np.isfinite(power) & (power > 0)
     position = columns["rider_position"]
     known = np.isfinite(position)
@@ -157,22 +149,23 @@ def dynamics_figures(ride: Ride, timer_s: float) -> DynamicsSummary | None:
         time_standing, stands = _standing_spells(
             timer_t, standing, float(timer_t[0]) + timer_s
         )
-    cadence = ride.cadence_rpm[run]
+    cadence = clean.cadence_rpm
     avg_power, max_power = _by_position(power, standing, known)
     avg_cadence, max_cadence = _by_position(
         np.where(cadence > 0, cadence, np.nan), standing, known
     )
     measured_position = bool(known.any())
     none_pair: ByPosition = (None, None)
+    feet = stroke(columns, pedalling)
     return DynamicsSummary(
         time_standing_s=time_standing,
         stand_count=stands,
-        pco_left_mm=_mean(np.where(pedalling, columns["pco_left_mm"], np.nan)),
-        pco_right_mm=_mean(np.where(pedalling, columns["pco_right_mm"], np.nan)),
-        phase_left=_phase(columns, "phase_left", pedalling),
-        phase_right=_phase(columns, "phase_right", pedalling),
-        peak_left=_phase(columns, "peak_left", pedalling),
-        peak_right=_phase(columns, "peak_right", pedalling),
+        pco_left_mm=feet.pco_left_mm,
+        pco_right_mm=feet.pco_right_mm,
+        phase_left=_ends(feet.phase_left),
+        phase_right=_ends(feet.phase_right),
+        peak_left=_ends(feet.peak_left),
+        peak_right=_ends(feet.peak_right),
         avg_power_position_w=avg_power if measured_position else none_pair,
         max_power_position_w=max_power if measured_position else none_pair,
         avg_cadence_position_rpm=avg_cadence if measured_position else none_pair,

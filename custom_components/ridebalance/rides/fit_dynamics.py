@@ -20,15 +20,17 @@ FIT profile facts:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 import math
 from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
+from ..analysis.dynamics import PHASES
 from ..model import DYNAMICS_FIELDS
-from .dynamics import PHASES, ByPosition, DynamicsSummary, Phase, RideDynamics
+from .dynamics import ByPosition, DynamicsSummary, Phase, RideDynamics
 from .fit_encoder import (
     ENUM,
     SINT8,
@@ -54,6 +56,7 @@ BINARY_DEGREES = 256 / 360
 PCO_INVALID = 0x7F
 U8_INVALID = 0xFF
 U16_INVALID = 0xFFFF
+U32_INVALID = 0xFFFFFFFF
 
 
 class RecordField(NamedTuple):
@@ -73,26 +76,6 @@ RECORD_FIELDS: dict[str, RecordField] = {
     "phase_right": RecordField("right_power_phase", (71, UINT8_PAIR)),
     "peak_right": RecordField("right_power_phase_peak", (72, UINT8_PAIR)),
 }
-# Session/lap fields by FIT name, in this order; session numbers start at 112,
-# lap at 98.
-_SUMMARY_FIELDS: tuple[tuple[str, BaseType], ...] = (
-    ("time_standing", UINT32),
-    ("stand_count", UINT16),
-    ("avg_left_pco", SINT8),
-    ("avg_right_pco", SINT8),
-    ("avg_left_power_phase", UINT8_PAIR),
-    ("avg_left_power_phase_peak", UINT8_PAIR),
-    ("avg_right_power_phase", UINT8_PAIR),
-    ("avg_right_power_phase_peak", UINT8_PAIR),
-    ("avg_power_position", UINT16_PAIR),
-    ("max_power_position", UINT16_PAIR),
-    ("avg_cadence_position", UINT8_PAIR),
-    ("max_cadence_position", UINT8_PAIR),
-)
-SESSION_FIELDS: list[Field] = [(112 + i, t) for i, (_, t) in enumerate(_SUMMARY_FIELDS)]
-LAP_FIELDS: list[Field] = [(98 + i, t) for i, (_, t) in enumerate(_SUMMARY_FIELDS)]
-
-
 # --- reading -----------------------------------------------------------------------
 
 
@@ -177,33 +160,8 @@ def _by_position(raw: Any, invalid: int) -> ByPosition:
 
 def read_summary(message: Message) -> DynamicsSummary | None:
     """The dynamics figures of a session or lap message (None when it has none)."""
-    standing = message.get("time_standing")
-    stands = message.get("stand_count")
     summary = DynamicsSummary(
-        time_standing_s=standing / 1000
-        if isinstance(standing, int) and standing != 0xFFFFFFFF
-        else None,
-        stand_count=stands
-        if isinstance(stands, int) and stands != U16_INVALID
-        else None,
-        pco_left_mm=_opt(_pco(message.get("avg_left_pco"))),
-        pco_right_mm=_opt(_pco(message.get("avg_right_pco"))),
-        phase_left=_summary_phase(message.get("avg_left_power_phase")),
-        phase_right=_summary_phase(message.get("avg_right_power_phase")),
-        peak_left=_summary_phase(message.get("avg_left_power_phase_peak")),
-        peak_right=_summary_phase(message.get("avg_right_power_phase_peak")),
-        avg_power_position_w=_by_position(
-            message.get("avg_power_position"), U16_INVALID
-        ),
-        max_power_position_w=_by_position(
-            message.get("max_power_position"), U16_INVALID
-        ),
-        avg_cadence_position_rpm=_by_position(
-            message.get("avg_cadence_position"), U8_INVALID
-        ),
-        max_cadence_position_rpm=_by_position(
-            message.get("max_cadence_position"), U8_INVALID
-        ),
+        **{f.figure: f.codec.read(message.get(f.fit_name)) for f in _SUMMARY_FIELDS}
     )
     return None if summary == DynamicsSummary() else summary
 
@@ -308,20 +266,84 @@ def _position_raw(values: ByPosition) -> tuple[float | None, ...] | None:
     return tuple(None if v is None else round(v) for v in values)
 
 
+# --- session and lap fields, both ways ---------------------------------------------
+
+
+class Codec(NamedTuple):
+    """How a session/lap field's raw FIT value becomes a figure and back."""
+
+    read: Callable[[Any], Any]
+    """Raw FIT value to the figure (None when invalid)."""
+    write: Callable[[Any], Value]
+    """The figure to a raw FIT value (None = invalid)."""
+
+
+class SummaryField(NamedTuple):
+    """A dynamics field of the FIT ``session`` and ``lap`` messages."""
+
+    fit_name: str
+    """The FIT profile's name, as the file reader reports it."""
+    base_type: BaseType
+    figure: str
+    """The :class:`DynamicsSummary` attribute it holds."""
+    codec: Codec
+
+
+def _count(raw: Any) -> int | None:
+    return raw if isinstance(raw, int) and raw != U16_INVALID else None
+
+
+def _ms(raw: Any) -> float | None:
+    return raw / 1000 if isinstance(raw, int) and raw != U32_INVALID else None
+
+
+def _ms_raw(seconds: float | None) -> int | None:
+    return None if seconds is None else round(seconds * 1000)
+
+
+def _summary_pco(raw: Any) -> float | None:
+    return _opt(_pco(raw))
+
+
+def _as_is(value: int | None) -> int | None:
+    return value
+
+
+_TIME = Codec(_ms, _ms_raw)
+_COUNT = Codec(_count, _as_is)
+_PCO = Codec(_summary_pco, _pco_raw)
+_PHASE = Codec(_summary_phase, _phase_raw)
+_WATTS = Codec(partial(_by_position, invalid=U16_INVALID), _position_raw)
+_RPM = Codec(partial(_by_position, invalid=U8_INVALID), _position_raw)
+
+# Session/lap fields, in this order (the FIT profile's); session numbers start at
+# 112, lap at 98. Standing, then the stroke per side, then power and cadence by
+# rider position.
+_STANDING: tuple[SummaryField, ...] = (
+    SummaryField("time_standing", UINT32, "time_standing_s", _TIME),
+    SummaryField("stand_count", UINT16, "stand_count", _COUNT),
+)
+# The stroke's session averages are its record fields averaged: the same order
+# and base types, named avg_<the record field's name>.
+_STROKE: tuple[SummaryField, ...] = tuple(
+    SummaryField(f"avg_{record.fit_name}", record.field[1], f"{name}_mm", _PCO)
+    if name.startswith("pco_")
+    else SummaryField(f"avg_{record.fit_name}", record.field[1], name, _PHASE)
+    for name, record in RECORD_FIELDS.items()
+)
+_BY_POSITION: tuple[SummaryField, ...] = (
+    SummaryField("avg_power_position", UINT16_PAIR, "avg_power_position_w", _WATTS),
+    SummaryField("max_power_position", UINT16_PAIR, "max_power_position_w", _WATTS),
+    SummaryField("avg_cadence_position", UINT8_PAIR, "avg_cadence_position_rpm", _RPM),
+    SummaryField("max_cadence_position", UINT8_PAIR, "max_cadence_position_rpm", _RPM),
+)
+_SUMMARY_FIELDS = (*_STANDING, *_STROKE, *_BY_POSITION)
+SESSION_FIELDS: list[Field] = [
+    (112 + i, f.base_type) for i, f in enumerate(_SUMMARY_FIELDS)
+]
+LAP_FIELDS: list[Field] = [(98 + i, f.base_type) for i, f in enumerate(_SUMMARY_FIELDS)]
+
+
 def summary_values(summary: DynamicsSummary) -> list[Value]:
     """Raw values for :data:`SESSION_FIELDS` / :data:`LAP_FIELDS`, in order."""
-    s = summary
-    return [
-        None if s.time_standing_s is None else round(s.time_standing_s * 1000),
-        s.stand_count,
-        _pco_raw(s.pco_left_mm),
-        _pco_raw(s.pco_right_mm),
-        _phase_raw(s.phase_left),
-        _phase_raw(s.peak_left),
-        _phase_raw(s.phase_right),
-        _phase_raw(s.peak_right),
-        _position_raw(s.avg_power_position_w),
-        _position_raw(s.max_power_position_w),
-        _position_raw(s.avg_cadence_position_rpm),
-        _position_raw(s.max_cadence_position_rpm),
-    ]
+    return [f.codec.write(getattr(summary, f.figure)) for f in _SUMMARY_FIELDS]

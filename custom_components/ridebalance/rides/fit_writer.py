@@ -33,6 +33,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from ..analysis.measured import power_weighted
 from . import fit_dynamics
 from .dynamics import DynamicsSummary, dynamics_figures
 from .fit_encoder import (
@@ -47,7 +48,7 @@ from .fit_encoder import (
 )
 from .fit_profile import FIT_EPOCH_UNIX, RIGHT_BIT, SESSION_RIGHT_BIT, enum_value
 from .ride import FloatArray, Ride
-from .summary import SessionFigures, power_weighted_right_pct, session_figures
+from .summary import SessionFigures, session_figures
 
 MANUFACTURER_DEVELOPMENT = 255
 PRODUCT_ID = 1
@@ -72,27 +73,11 @@ RECORD_FIELDS: dict[str, Field] = {
     "ps_left_pct": (45, UINT8),
     "ps_right_pct": (46, UINT8),
 }
-# Lap and session share these names but not the numbers.
-SUMMARY_NAMES = (
-    "timestamp",
-    "event",
-    "event_type",
-    "start_time",
-    "total_elapsed_time",
-    "total_timer_time",
-    "avg_power",
-    "normalized_power",
-    "left_right_balance",
-    "avg_cadence",
-    "avg_heart_rate",
-    "sport",
-    "sub_sport",
-    "avg_left_torque_effectiveness",
-    "avg_right_torque_effectiveness",
-    "avg_left_pedal_smoothness",
-    "avg_right_pedal_smoothness",
-    "message_index",
-)
+# Lap and session share their fields but not the numbers: timestamp, event,
+# event_type, start_time, total_elapsed_time, total_timer_time, avg_power,
+# normalized_power, left_right_balance, avg_cadence, avg_heart_rate, sport,
+# sub_sport, avg left/right torque effectiveness, avg left/right pedal
+# smoothness, message_index; the session adds first_lap_index, num_laps, trigger.
 LAP = 19, [
     (253, UINT32), (0, ENUM), (1, ENUM), (2, UINT32), (7, UINT32), (8, UINT32),
     (19, UINT16), (33, UINT16), (34, UINT16), (17, UINT8), (15, UINT8),
@@ -157,7 +142,7 @@ def _per_second(ride: Ride) -> _Seconds:
         right = ride.right_pct
         for i in np.unique(index[np.isfinite(right)]):
             rows = index == i
-            weighted = power_weighted_right_pct(ride.power_w[rows], right[rows])
+            weighted = power_weighted(ride.power_w[rows], right[rows])
             if weighted is None:  # coasting: a plain mean of the readings
                 weighted = float(np.nanmean(right[rows]))
             left[i] = 100.0 - weighted

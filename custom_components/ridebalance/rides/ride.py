@@ -2,12 +2,15 @@
 
 A :class:`Ride` keeps the file's own resolution (usually one record per second)
 as numpy arrays; ``NaN`` marks "not measured" so arithmetic stays vectorised.
-``to_samples()`` turns it into the one reading type the analysis engine takes.
+The engine takes the arrays as they are (``analysis.analyze`` cleans them); the
+head unit's figures and the dynamics start from :meth:`Ride.cleaned`, the same
+cleaning.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 import hashlib
@@ -18,14 +21,9 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from ..model import (
-    DYNAMICS_FIELDS,
-    READING_FIELDS,
-    PowerSource,
-    ReadingArrays,
-    RiderPosition,
-    Sample,
-)
+from ..analysis.cleaning import CleanColumns, clean_columns, in_time_order
+from ..analysis.settings import AnalysisSettings
+from ..model import DYNAMICS_FIELDS, READING_FIELDS, ReadingArrays, Sample
 from .dynamics import RideDynamics
 from .errors import NoBalanceError, NoPowerError
 
@@ -76,10 +74,6 @@ _ARRAY_FIELDS = (
 
 def _nan_array(n: int) -> FloatArray:
     return np.full(n, np.nan, dtype=np.float64)
-
-
-def _opt(value: float) -> float | None:
-    return None if math.isnan(value) else float(value)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -266,43 +260,20 @@ class Ride(ReadingArrays):
             self if bool(self.timer_running.all()) else self.select(self.timer_running)
         )
 
+    def cleaned(self, settings: AnalysisSettings) -> tuple[CleanColumns, Ride]:
+        """The running records in time order, cleaned by the engine's rules.
+
+        ``settings`` brings the power floor. The clean columns run on the timer
+        clock (their ``t_s``); the ride returned holds the same records as read,
+        row for row, with their dynamics.
+        """
+        running = self.running()
+        kept = running.select(in_time_order(running.timer_t_s))
+        columns = {name: getattr(kept, name) for name in READING_FIELDS}
+        return clean_columns(kept.timer_t_s, columns, settings, Counter()), kept
+
     def _name(self) -> str:
         return self.path.name if self.path is not None else "ride"
-
-    def to_samples(self, *, include_paused: bool = False) -> Iterator[Sample]:
-        """Yield one :class:`Sample` per record (skipping timer pauses by default)."""
-        source = PowerSource.FILE
-        columns = zip(
-            self.t_s.tolist(),
-            self.power_w.tolist(),
-            self.left_pct.tolist(),
-            self.cadence_rpm.tolist(),
-            self.heart_rate_bpm.tolist(),
-            self.te_left_pct.tolist(),
-            self.te_right_pct.tolist(),
-            self.ps_left_pct.tolist(),
-            self.ps_right_pct.tolist(),
-            self.timer_running.tolist(),
-            strict=True,
-        )
-        dynamics = self.dynamics.columns if self.dynamics is not None else {}
-        for i, (t, p, left, cad, hr, tel, ter, psl, psr, running) in enumerate(columns):
-            if not running and not include_paused:
-                continue
-            power = _opt(p)
-            yield Sample(
-                t_s=t,
-                power_w=power,
-                left_pct=_opt(left),
-                cadence_rpm=_opt(cad),
-                heart_rate_bpm=_opt(hr),
-                te_left_pct=_opt(tel),
-                te_right_pct=_opt(ter),
-                ps_left_pct=_opt(psl),
-                ps_right_pct=_opt(psr),
-                power_source=source if power is not None else None,
-                **_dynamics_at(dynamics, i),
-            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,15 +287,6 @@ class RideFile:
 def content_id(data: bytes | memoryview) -> str:
     """The identity of a ride file without one of its own: a hash of its bytes."""
     return "sha256:" + hashlib.sha256(data).hexdigest()[:32]
-
-
-def _dynamics_at(columns: Mapping[str, FloatArray], i: int) -> dict[str, Any]:
-    """One record's cycling dynamics as Sample fields (none when not measured)."""
-    values = {name: _opt(float(columns[name][i])) for name in columns}
-    position = values.pop("rider_position", None)
-    if position is not None:
-        values["rider_position"] = RiderPosition(int(position))
-    return values
 
 
 def indoor_from_sub_sport(sub_sport: str | None) -> bool | None:

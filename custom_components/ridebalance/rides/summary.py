@@ -29,20 +29,18 @@ Conventions (checked against Garmin Edge 810 and Edge 530 sessions):
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..analysis.cleaning import CleanColumns, clean_columns, in_time_order
-from ..analysis.settings import AnalysisSettings
-from ..model import READING_FIELDS
+from ..analysis.cleaning import CleanColumns
+from ..analysis.measured import mean, power_weighted
+from .dynamics import HEAD_UNIT_CLEANING
 from .ride import BoolArray, FloatArray, Ride
 
 NP_WINDOW_S = 30
 HOLD_S = 5
 GAP_S = 60.0
-_HEAD_UNIT_CLEANING = AnalysisSettings(power_floor_w=0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,11 +63,6 @@ class SessionFigures:
     def left_pct(self) -> float | None:
         """The left share (the rider-facing convention)."""
         return None if self.right_pct is None else 100.0 - self.right_pct
-
-
-def _mean(values: FloatArray) -> float | None:
-    finite = values[np.isfinite(values)]
-    return float(finite.mean()) if finite.size else None
 
 
 def power_grid(timer_t_s: FloatArray, power_w: FloatArray) -> FloatArray:
@@ -100,16 +93,6 @@ def normalized_power(grid_w: FloatArray) -> float | None:
     return float(np.mean(rolling**4) ** 0.25)
 
 
-def power_weighted_right_pct(
-    power_w: FloatArray, right_pct: FloatArray
-) -> float | None:
-    """Right share weighted by power, over records with power > 0 and a balance."""
-    use = np.isfinite(right_pct) & np.isfinite(power_w) & (power_w > 0)
-    if not use.any():
-        return None
-    return float(np.sum(right_pct[use] * power_w[use]) / np.sum(power_w[use]))
-
-
 def _sample_step(t_s: FloatArray) -> float:
     """The recording interval: the last record counts for one of these."""
     steps = np.diff(t_s)
@@ -138,13 +121,8 @@ def _cleaned(ride: Ride) -> tuple[CleanColumns, BoolArray]:
     value marks power readings the cleaning refused (a 1e12 W or 65,000 W
     reading): those records are left out of the 1 Hz grid, not taken as zeros.
     """
-    run = ride.timer_running
-    order = in_time_order(ride.timer_t_s[run])
-    columns = {name: getattr(ride, name)[run][order] for name in READING_FIELDS}
-    clean = clean_columns(
-        ride.timer_t_s[run][order], columns, _HEAD_UNIT_CLEANING, Counter()
-    )
-    refused = np.isfinite(columns["power_w"]) & np.isnan(clean.power_w)
+    clean, kept = ride.cleaned(HEAD_UNIT_CLEANING)
+    refused = np.isfinite(kept.power_w) & np.isnan(clean.power_w)
     return clean, refused
 
 
@@ -161,16 +139,16 @@ def session_figures(ride: Ride) -> SessionFigures:
     timer_s = float(timer_t[-1] - timer_t[0] + step) if timer_t.size else 0.0
 
     def while_pedalling(values: FloatArray) -> float | None:
-        return _mean(np.where(pedalling, values, np.nan))
+        return mean(np.where(pedalling, values, np.nan))
 
     return SessionFigures(
         timer_s=timer_s,
         elapsed_s=ride.duration_s + step if len(ride) else 0.0,
-        avg_power_w=_mean(power),
+        avg_power_w=mean(power),
         normalized_power_w=normalized_power(grid) if has_power else None,
-        right_pct=power_weighted_right_pct(power, 100.0 - clean.left_pct),
-        avg_cadence_rpm=_mean(np.where(cadence > 0, cadence, np.nan)),
-        avg_heart_rate_bpm=_mean(clean.heart_rate_bpm),
+        right_pct=power_weighted(power, 100.0 - clean.left_pct),
+        avg_cadence_rpm=mean(np.where(cadence > 0, cadence, np.nan)),
+        avg_heart_rate_bpm=mean(clean.heart_rate_bpm),
         te_left_pct=while_pedalling(clean.te_left_pct),
         te_right_pct=while_pedalling(clean.te_right_pct),
         ps_left_pct=while_pedalling(clean.ps_left_pct),
