@@ -1,43 +1,37 @@
 """Importing ride files into a rider's baselines (the action and the upload).
 
-Every file is opened by its real path: a link is followed and the target is
-what must pass the path check (inside ``allowlist_external_dirs`` for the
-action). Only regular files are read, never more than :data:`MAX_FILE_BYTES`,
-and opened without blocking, so a FIFO or a device named ``ride.fit`` is
-refused instead of hanging or filling memory. Which rides are learnt is
-decided by :func:`..rides.learn.rides_to_learn`; errors are one line and never
-quote a file's contents.
+Every file is read by :func:`..rides.files.read_checked` (regular files under a
+size cap, opened without blocking) through its real path: a link is followed
+and the target is what must pass the path check (inside
+``allowlist_external_dirs`` for the action). Which rides are learnt is decided
+by :func:`..rides.learn.rides_to_learn`; errors are one line and never quote a
+file's contents.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import copy
 from dataclasses import dataclass, field
 from datetime import datetime
-import os
 from pathlib import Path
-import stat
 from typing import Any
 
 from homeassistant.components import persistent_notification
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 
-from .analysis import SessionSummary
+from .analysis import AnalysisSettings, Baseline, SessionSummary
 from .const import DOMAIN
 from .coordinator import RideCoordinator
 from .rides import RideFileError, TruncatedFileError
+from .rides.files import PathCheck, read_checked
 from .rides.learn import rides_to_learn
 
 RIDE_SUFFIXES = frozenset({".fit", ".csv"})
-# Ten hours of 1 Hz FIT records are about 5 MB; a CSV twice that.
-MAX_FILE_BYTES = 64 * 1024 * 1024
 KEEP_TRUNCATED_HINT = (
     "; 'Keep truncated rides' in the upload (keep_truncated in the import_rides"
     " action) keeps what it holds"
 )
-
-type PathCheck = Callable[[Path], bool]
 
 
 @dataclass(slots=True)
@@ -70,40 +64,6 @@ class ImportReport:
         return "\n".join(lines)
 
 
-class FileRefused(Exception):  # noqa: N818 - a reason, not a failure of ours
-    """A file the import does not open, with the reason (one line)."""
-
-
-def read_checked(path: Path, allowed: PathCheck) -> bytes:
-    """The bytes of a regular ride file whose real path is ``allowed``."""
-    try:
-        real = path.resolve(strict=True)
-    except (OSError, RuntimeError) as err:  # a dangling or looping link
-        raise FileRefused("the file or the link's target does not exist") from err
-    if not allowed(real):
-        raise FileRefused(
-            "it links to a file outside the allowed folders; it was not read"
-        )
-    try:
-        # Non-blocking: opening a FIFO for reading must not wait for a writer.
-        fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError as err:
-        raise FileRefused(f"cannot open it ({err.strerror or err})") from err
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise FileRefused("not a regular file (a folder, FIFO or device)")
-        if info.st_size > MAX_FILE_BYTES:
-            raise FileRefused(
-                f"{info.st_size / 1e6:.0f} MB; ride files over "
-                f"{MAX_FILE_BYTES // (1024 * 1024)} MB are not read"
-            )
-        data = handle.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:  # it grew while being read
-        raise FileRefused("it grew past the size limit while being read")
-    return data
-
-
 def ride_files(paths: list[Path]) -> list[Path]:
     """The given files, and the ride files directly inside the given folders."""
     files: list[Path] = []
@@ -127,8 +87,32 @@ class Learnt:
     started: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class RiderCopy:
+    """What an import needs of the rider, taken in the event loop.
+
+    The baselines are copies: the loop may learn a session into the rider's
+    own while the files are analysed in the executor.
+    """
+
+    settings: AnalysisSettings
+    baselines: dict[str, Baseline]
+    learnt: frozenset[str]
+
+    @classmethod
+    def of(cls, coordinator: RideCoordinator, context: str) -> RiderCopy:
+        """Copy the rider's settings, the baselines ``context`` may use, and
+        the rides already learnt (event loop)."""
+        wanted = ("indoor", "outdoor") if context == "auto" else (context,)
+        return cls(
+            coordinator.analysis_settings(),
+            {where: copy.deepcopy(coordinator.baseline(where)) for where in wanted},
+            coordinator.learnt_rides(),
+        )
+
+
 def read_and_analyse(
-    coordinator: RideCoordinator,
+    rider: RiderCopy,
     paths: list[Path],
     context: str,
     *,
@@ -138,17 +122,16 @@ def read_and_analyse(
     """Blocking part of an import: check, read and analyse each file (executor)."""
     report = ImportReport()
     learnt: list[Learnt] = []
-    settings = coordinator.analysis_settings()
-    seen = set(coordinator.learnt_rides())
+    seen = set(rider.learnt)
     for path in ride_files(paths):
         try:
             data = read_checked(path, allowed)
             found = rides_to_learn(
                 path,
-                settings,
+                rider.settings,
                 context=context,
                 baseline=lambda where: (
-                    None if where is None else coordinator.baseline(where)
+                    None if where is None else rider.baselines[where]
                 ),
                 allow_truncated=keep_truncated,
                 learnt=seen,
@@ -157,7 +140,7 @@ def read_and_analyse(
         except TruncatedFileError as err:
             report.skip(path.name, str(err) + KEEP_TRUNCATED_HINT)
             continue
-        except (FileRefused, RideFileError) as err:
+        except RideFileError as err:  # a FileRefused too
             report.skip(path.name, str(err))
             continue
         for reason in found.skipped:
@@ -205,10 +188,11 @@ async def async_import_rides(
     The import action and the options flow's upload both import through here;
     ``allowed`` says which real paths may be read.
     """
+    rider = RiderCopy.of(coordinator, context)
     try:
         report, learnt = await hass.async_add_executor_job(
             lambda: read_and_analyse(
-                coordinator,
+                rider,
                 paths,
                 context,
                 allowed=allowed,

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from custom_components.ridebalance.cli.render import render_comparison
 from custom_components.ridebalance.rides import read_ride
 from custom_components.ridebalance.rides.csv_writer import write_csv
 from custom_components.ridebalance.sim import Rider, generate
@@ -144,11 +145,12 @@ def test_compare_finds_the_outdoor_lean_and_only_it(tmp_path: Path) -> None:
     assert doc["noise_rule"]["min_difference_pts"] == 1.0
 
 
-def test_compare_refuses_side_unknown_rides(
+def test_compare_leaves_side_unknown_rides_out(
     shared_fit: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """As the import does; a side left with no ride is an error."""
     indoor = ride_csv(tmp_path / "trainer.csv", Rider(), seed=1)
-    code, _ = run(
+    code, text = run(
         "compare",
         "--indoor",
         str(indoor),
@@ -156,7 +158,39 @@ def test_compare_refuses_side_unknown_rides(
         str(shared_fit / "wahoo-elemnt-no-side-bit.fit"),
     )
     assert code == 1
-    assert "side unknown" in capsys.readouterr().err
+    assert text == ""
+    assert capsys.readouterr().err.splitlines() == [
+        "ridebalance compare: --outdoor: wahoo-elemnt-no-side-bit.fit: the file's "
+        "balance has no side (or there is none), so it cannot be used as "
+        "left/right; not learnt",
+        "ridebalance compare: no outdoor ride is left to compare",
+    ]
+
+
+def test_elapsed_time_is_the_rides_own(tmp_path: Path) -> None:
+    """Ten minutes recorded at 4 Hz lasted ten minutes, not a second more."""
+    path = tmp_path / "four-hz.csv"
+    path.write_text(
+        "time_s,power_w,left_pct,cadence_rpm\n"
+        + "".join(f"{k / 4},200,49,90\n" for k in range(2400))
+    )
+    code, text = run("analyze", str(path))
+    assert code == 0
+    assert "Duration    0:10:00 riding (timer), 0:10:00 elapsed" in text
+
+
+def test_the_noise_rule_is_said_as_it_is_applied() -> None:
+    side = {"files": [], "riding_s": 0.0, "balance_left_pct": None}
+    doc = {
+        "indoor": side,
+        "outdoor": side,
+        "bands": [],
+        "noise_rule": {"z": 1.96, "min_difference_pts": 2.0, "block_s": 5.0},
+    }
+    assert render_comparison(doc).endswith(
+        "the 95 % interval (5 s block means, autocorrelation-corrected) "
+        "and 2 points (balance resolution)."
+    )
 
 
 def test_simulate_csv_and_fit_round_trip(tmp_path: Path) -> None:
@@ -223,7 +257,7 @@ def test_scan_lists_devices_with_their_manufacturer(
     assert code == 0
     lines = text.splitlines()
     pedals = next(x for x in lines if x.startswith("bicycle_power"))
-    assert "manufacturer 288 model 10" in pedals
+    assert "Manufacturer 288" in pedals  # not a brand RideBalance lists
     assert any(x.startswith("heart_rate") for x in lines)
 
 

@@ -176,3 +176,48 @@ def test_a_ride_without_power_beside_others_is_named_as_skipped(
     alone.write_bytes(encode_fit(unpowered) + encode_fit(unpowered))
     with pytest.raises(NoPowerError, match="no ride of the file has power readings"):
         analyze_rides(alone, AnalysisSettings(), None, allow_truncated=False)
+
+
+def test_compare_learns_each_side_as_the_import_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same ride twice, a copy and a two-minute warm-up add nothing to a side."""
+    trainer = ride_csv(tmp_path / "trainer.csv", Rider(), seed=3)
+    copy = tmp_path / "trainer-copy.csv"
+    shutil.copy(trainer, copy)
+    warmup = tmp_path / "warmup.csv"
+    warmup.write_text(
+        "time_s,power_w,left_pct,cadence_rpm\n"
+        + "".join(f"{t},180,50,90\n" for t in range(120))
+    )
+    road = ride_csv(tmp_path / "road.csv", Rider(), seed=4)
+
+    code, text = run(
+        "compare", "--indoor", str(trainer), "--outdoor", str(road), "--json"
+    )
+    assert code == 0
+    once = json.loads(text)
+    capsys.readouterr()
+    code, text = run(
+        "compare",
+        "--indoor",
+        str(trainer),
+        str(trainer),
+        str(copy),
+        str(warmup),
+        "--outdoor",
+        str(road),
+        "--json",
+    )
+    assert code == 0
+    again = json.loads(text)
+
+    assert again["bands"] == once["bands"]
+    assert again["indoor"] == once["indoor"]
+    notes = capsys.readouterr().err.splitlines()
+    assert notes[:2] == [
+        "ridebalance compare: --indoor: trainer.csv: already imported; not learnt",
+        "ridebalance compare: --indoor: trainer-copy.csv: already imported; not learnt",
+    ]
+    assert notes[2].startswith("ridebalance compare: --indoor: warmup.csv: only 119 s")
+    assert len(notes) == 3

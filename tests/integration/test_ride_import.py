@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 import os
 from pathlib import Path
 import shutil
+import threading
 from typing import Any
+from unittest.mock import patch
 
 from homeassistant.components import persistent_notification
 from homeassistant.core import HomeAssistant
@@ -16,8 +18,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ridebalance.const import DOMAIN
-from custom_components.ridebalance.ride_import import MAX_FILE_BYTES
 from custom_components.ridebalance.rides import Ride
+from custom_components.ridebalance.rides.files import MAX_FILE_BYTES
 from custom_components.ridebalance.rides.fit_writer import encode_fit
 from tests.rides.fit_files import triathlon
 
@@ -196,3 +198,34 @@ async def test_a_triathlon_teaches_its_ride_and_names_the_rest(
         "session 1: a swimming activity, not a ride",
         "session 3: a running activity, not a ride",
     ]
+
+
+async def test_the_rider_is_read_in_the_event_loop_only(
+    hass: HomeAssistant, rider: MockConfigEntry, tmp_path: Path
+) -> None:
+    """The files are analysed in a worker thread against copies of the rider's
+    baselines: the event loop may learn a session into them meanwhile."""
+    (tmp_path / "monday.fit").write_bytes(_ride_fit(20))
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+    coordinator = rider.runtime_data
+    threads: set[int] = set()
+
+    def on_thread(name: str) -> Any:
+        method = getattr(coordinator, name)
+
+        def spy(*args: Any) -> Any:
+            threads.add(threading.get_ident())
+            return method(*args)
+
+        return patch.object(coordinator, name, spy)
+
+    with (
+        on_thread("baseline"),
+        on_thread("learnt_rides"),
+        on_thread("analysis_settings"),
+    ):
+        response = await import_rides(hass, tmp_path, context="auto")
+
+    assert [r["file"] for r in response["imported"]] == ["monday.fit"]
+    assert threads == {threading.get_ident()}
+    assert coordinator.baseline("indoor").sessions == 1

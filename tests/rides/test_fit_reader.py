@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from custom_components.ridebalance.model import PowerSource
 from custom_components.ridebalance.rides import (
     CorruptHeaderError,
     NoBalanceError,
@@ -99,8 +98,6 @@ def test_no_side_bit_is_side_unknown_and_not_used(shared_fit: Path) -> None:
     assert ride.has_power
     with pytest.raises(NoBalanceError, match="side unknown"):
         ride.require_balance()
-    samples = list(ride.to_samples())
-    assert all(s.left_pct is None for s in samples)
 
 
 def test_wahoo_bolt_short_reads_with_power_but_side_unknown(shared_fit: Path) -> None:
@@ -200,16 +197,11 @@ def test_fit_detected_by_content_not_name(tmp_path: Path, shared_fit: Path) -> N
     assert len(read_ride(renamed)) == 132
 
 
-def test_to_samples_carry_file_resolution_values(shared_fit: Path) -> None:
+def test_running_records_keep_the_files_resolution(shared_fit: Path) -> None:
     ride = read_ride(shared_fit / "edge530-powertap-p1-pedals.fit")
-    samples = list(ride.to_samples())
-    assert len(samples) == int(ride.timer_running.sum())
-    with_balance = [s for s in samples if s.left_pct is not None]
-    assert len(with_balance) == 6058
-    first = with_balance[0]
-    assert first.power_source is PowerSource.FILE
-    assert first.right_pct == pytest.approx(100 - first.left_pct)  # type: ignore[operator]
-    assert all(s.power_source is None for s in samples if s.power_w is None)
+    running = ride.running()
+    assert len(running) == int(ride.timer_running.sum())
+    assert int(np.isfinite(running.left_pct).sum()) == 6058
 
 
 def test_chained_files_saved_newest_first_are_two_rides(tmp_path: Path) -> None:

@@ -11,7 +11,8 @@ Commands
     uses what a cut-off FIT file holds.
 ``compare --indoor A.fit [...] --outdoor B.fit [...] [--json] [--plot OUT.png]``
     Balance per power band indoors against outdoors, the difference, and whether
-    it is larger than measurement noise (see "Noise" below).
+    it is larger than measurement noise (see "Noise" below). Each side learns
+    its rides as the import does; a ride left out is named on stderr.
 ``decode DEVICE PAGE [PAGE ...] [--json]``
     Decode raw ANT+ pages (16 hex digits each) of a device type
     (``power``/``11``, ``fec``/``17``, ``hr``/``120``).

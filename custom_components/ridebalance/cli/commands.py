@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
 import json
 from pathlib import Path
 import sys
 from typing import IO, Any
 
 from ..analysis.compare import MIN_BLOCKS, RESOLUTION_PTS, Z95
-from ..ant.pages import (
-    COMMON_PAGE_MANUFACTURER,
-    COMMON_PAGE_PRODUCT,
-    MalformedPage,
-    ManufacturerPage,
-    ProductPage,
-    decode_page,
-    page_to_dict,
-)
+from ..ant.identity import describe_heard
+from ..ant.pages import MalformedPage, decode_page, page_to_dict
 from ..model import READING_FIELDS
 from ..rides import Ride
 from ..rides.analyze import analyze_ride_dynamics
@@ -36,12 +28,13 @@ from .render import JSON_VERSION, analysis_json, render_analysis, render_compari
 from .rides import (
     Analysis,
     FileAnalysis,
+    LearntRides,
     Progress,
-    analyze_file,
     analyze_rides,
     compare_sides,
     indoor_flag,
     learn_baseline,
+    learn_side,
     progress_enabled,
     settings_from_args,
     side_totals,
@@ -111,28 +104,6 @@ def cmd_decode(args: argparse.Namespace, out: IO[str]) -> int:
     return 0
 
 
-def describe_device(device_type: int, pages: Mapping[int, bytes]) -> str | None:
-    """Manufacturer, model and serial from the common pages a device sent."""
-    parts: list[str] = []
-    for number in (COMMON_PAGE_MANUFACTURER, COMMON_PAGE_PRODUCT):
-        data = pages.get(number)
-        if data is None:
-            continue
-        try:
-            page = decode_page(device_type, data)
-        except MalformedPage:
-            continue
-        if isinstance(page, ManufacturerPage):
-            parts.append(
-                f"manufacturer {page.manufacturer_id} model {page.model_number}"
-            )
-        elif isinstance(page, ProductPage):
-            if page.serial_number is not None:
-                parts.append(f"serial {page.serial_number}")
-            parts.append(f"software {page.software_version}")
-    return ", ".join(parts) or None
-
-
 def cmd_scan(args: argparse.Namespace, out: IO[str]) -> int:
     """List ANT+ devices heard within the given time."""
     try:
@@ -142,7 +113,7 @@ def cmd_scan(args: argparse.Namespace, out: IO[str]) -> int:
     except ImportError as err:  # pragma: no cover - only without openant/pyusb
         raise CliError(f"scanning needs the ANT+ receiver ({err})") from None
     try:
-        devices = scan(args.seconds, describe=describe_device)
+        devices = scan(args.seconds, describe=describe_heard)
     except AntStickError as err:
         raise CliError(f"ANT+ stick: {err}") from None
     if args.json:
@@ -236,7 +207,7 @@ def cmd_analyze(args: argparse.Namespace, out: IO[str]) -> int:
     if args.plot is not None:
         for index, result in enumerate(found.rides):
             plots.append(_plot_path(args.plot, index))
-            plot_analysis(result, plots[-1], settings.power_floor_w)
+            plot_analysis(result, plots[-1], settings)
     if args.json:
         json.dump(analyze_json(found), out, indent=2)
         out.write("\n")
@@ -259,28 +230,34 @@ def cmd_compare(args: argparse.Namespace, out: IO[str]) -> int:
     """Indoor rides against outdoor rides, band by band."""
     settings = settings_from_args(args)
     progress = Progress(len(args.indoor) + len(args.outdoor), progress_enabled(args))
-    sides: dict[str, list[Analysis]] = {"indoor": [], "outdoor": []}
+    learnt: set[str] = set()  # each ride once, over both sides
+    sides: dict[str, LearntRides[Analysis]] = {}
     for side, paths in (("indoor", args.indoor), ("outdoor", args.outdoor)):
-        for path in paths:
-            result = analyze_file(
-                path, settings, side == "indoor", args.allow_truncated
-            )
-            result.ride.require_balance()
-            sides[side].append(result)
-            progress.step(path.name)
+        sides[side] = learn_side(
+            paths,
+            settings,
+            side,
+            allow_truncated=args.allow_truncated,
+            learnt=learnt,
+            progress=progress,
+        )
+        for note in sides[side].left_out:
+            sys.stderr.write(f"ridebalance compare: --{side}: {note}; not learnt\n")
+        if not sides[side].rides:
+            raise CliError(f"no {side} ride is left to compare")
     dynamics = compare_dynamics(
-        sides["indoor"],
-        sides["outdoor"],
+        sides["indoor"].rides,
+        sides["outdoor"].rides,
         {
-            side: analyze_ride_dynamics([r.ride for r in results], settings)
-            for side, results in sides.items()
+            side: analyze_ride_dynamics([r.ride for r in found.rides], settings)
+            for side, found in sides.items()
         },
     )
     doc = {
         "version": JSON_VERSION,
-        "indoor": side_totals(sides["indoor"]),
-        "outdoor": side_totals(sides["outdoor"]),
-        "bands": compare_sides(sides["indoor"], sides["outdoor"], settings),
+        "indoor": side_totals(sides["indoor"].rides),
+        "outdoor": side_totals(sides["outdoor"].rides),
+        "bands": compare_sides(sides["indoor"], sides["outdoor"]),
         "noise_rule": {
             "z": Z95,
             "min_difference_pts": RESOLUTION_PTS,

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections import Counter
 import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..analysis import AnalysisSettings
+from ..analysis.cleaning import CleanColumns, clean_columns
+from ..model import READING_FIELDS
 from ..rides.ride import FloatArray
 from .rides import Analysis
 
@@ -52,17 +56,29 @@ def _figure() -> Any:
     return Figure
 
 
-def plot_analysis(result: Analysis, out: Path, floor_w: float) -> None:
+def cleaned(result: Analysis, settings: AnalysisSettings) -> CleanColumns:
+    """The ride's running records as the engine cleans them: balance while
+    coasting (cadence 0, power under the floor) and 0/100 splits are gone."""
+    ride = result.ride.running()
+    columns = {name: getattr(ride, name) for name in READING_FIELDS}
+    return clean_columns(ride.t_s, columns, settings, Counter())
+
+
+def balance_line(clean: CleanColumns) -> FloatArray:
+    """The plotted left share: power-weighted over the trailing minute."""
+    return _rolling(clean.t_s, clean.left_pct, clean.power_w, ROLLING_BALANCE_S)
+
+
+def plot_analysis(result: Analysis, out: Path, settings: AnalysisSettings) -> None:
     """Balance (1-minute), power and cadence over the ride, episodes shaded."""
     figure_cls = _figure()
-    ride = result.ride.running()
-    t = ride.t_s
+    clean = cleaned(result, settings)
+    t = clean.t_s
     fig = figure_cls(figsize=(11, 6.5), layout="constrained")
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
     minutes = t / 60
-    power = ride.power_w
-    weights = np.where(power >= floor_w, power, np.nan)
-    left = _rolling(t, ride.left_pct, weights, ROLLING_BALANCE_S)
+    power = clean.power_w
+    left = balance_line(clean)
     top.axhline(50, color="0.6", linewidth=0.8)
     top.plot(minutes, _break_gaps(t, left), color="tab:blue", label="left % (1 min)")
     end_t = float(t[-1])
@@ -80,8 +96,8 @@ def plot_analysis(result: Analysis, out: Path, floor_w: float) -> None:
     bottom.plot(minutes, _break_gaps(t, power_30), color="tab:red", linewidth=0.8)
     bottom.set_ylabel("power W (30 s)")
     bottom.set_xlabel("minutes")
-    if np.isfinite(ride.cadence_rpm).any():
-        pedalling = np.where(ride.cadence_rpm > 0, ride.cadence_rpm, np.nan)
+    if np.isfinite(clean.cadence_rpm).any():
+        pedalling = np.where(clean.cadence_rpm > 0, clean.cadence_rpm, np.nan)
         cadence = _rolling(t, pedalling, ones, 30.0)
         cad_ax = bottom.twinx()
         cad_ax.plot(minutes, _break_gaps(t, cadence), color="tab:green", linewidth=0.8)

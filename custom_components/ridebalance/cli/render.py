@@ -124,8 +124,7 @@ def render_analysis(result: Analysis) -> str:
     if ride.start_time is not None:
         lines.append(f"Started     {ride.start_time:%Y-%m-%d %H:%M} UTC")
     lines.append(
-        f"Duration    {hms(fig.timer_s)} riding (timer), {hms(ride.duration_s + 1)} "
-        "elapsed"
+        f"Duration    {hms(fig.timer_s)} riding (timer), {hms(fig.elapsed_s)} elapsed"
     )
     lines.append(
         _vs_head_unit(
@@ -212,6 +211,8 @@ def render_analysis(result: Analysis) -> str:
 
 def render_comparison(doc: dict[str, Any]) -> str:
     """The readable report of ``compare``."""
+    rule = doc["noise_rule"]
+    floor = rule["min_difference_pts"]
     lines = [
         f"Indoor:  {len(doc['indoor']['files'])} ride(s), "
         f"{hms(doc['indoor']['riding_s'])} riding, overall "
@@ -245,7 +246,8 @@ def render_comparison(doc: dict[str, Any]) -> str:
         )
     lines.append("")
     lines.append(
-        "Beyond noise: |diff| above both the 95 % interval (10 s block means, "
-        "autocorrelation-corrected) and 1 point (balance resolution)."
+        f"Beyond noise: |diff| above both the 95 % interval ({rule['block_s']:g} s "
+        "block means, autocorrelation-corrected) and "
+        f"{floor:g} point{'' if floor == 1 else 's'} (balance resolution)."
     )
     return "\n".join(lines)

@@ -1,7 +1,9 @@
 """The rides named on the command line: read, analysed and learnt from.
 
 The analysis itself is the shared one (:func:`..rides.analyze.analyze_ride`,
-:mod:`..analysis.compare`), so the CLI and the integration give the same figures.
+:mod:`..analysis.compare`), and so is the rule of which rides teach a baseline
+(:func:`..rides.learn.rides_to_learn`), so the CLI and the integration give the
+same figures.
 """
 
 from __future__ import annotations
@@ -14,23 +16,14 @@ import sys
 from typing import IO, Any
 import warnings
 
-from ..analysis import (
-    AnalysisSettings,
-    Baseline,
-    SessionSummary,
-)
+from ..analysis import AnalysisSettings, Baseline, SessionSummary
 from ..analysis.compare import compare_baselines
 from ..analysis.dynamics import DynamicsReport
+from ..analysis.totals import default_baseline
 from ..rides import NoPowerError, Ride, RideFileWarning, read_rides
 from ..rides.analyze import analyze_ride, analyze_ride_dynamics
-from ..rides.learn import rides_to_learn
+from ..rides.learn import ride_context, rides_to_learn
 from ..rides.summary import SessionFigures, session_figures
-
-
-def _context(ride: Ride) -> str | None:
-    if ride.indoor is None:
-        return None
-    return "indoor" if ride.indoor else "outdoor"
 
 
 class Progress:
@@ -93,15 +86,18 @@ class FileAnalysis:
 
 
 def _analysis(
-    path: Path, ride: Ride, settings: AnalysisSettings, baseline: Baseline | None
+    path: Path,
+    ride: Ride,
+    settings: AnalysisSettings,
+    summary: SessionSummary,
+    has_baseline: bool,
 ) -> Analysis:
-    summary = analyze_ride(ride, settings, baseline, _context(ride))
     return Analysis(
         path,
         ride,
         session_figures(ride),
         summary,
-        baseline is not None,
+        has_baseline,
         analyze_ride_dynamics([ride], settings),
     )
 
@@ -126,25 +122,71 @@ def analyze_rides(
     skipped = list(found.skipped)
     for ride in found.rides:
         try:
-            results.append(_analysis(path, ride, settings, baseline))
+            summary = analyze_ride(ride, settings, baseline, ride_context(ride))
         except NoPowerError as err:
             if len(found.rides) == 1:
                 raise
             skipped.append(str(err))
+            continue
+        results.append(_analysis(path, ride, settings, summary, baseline is not None))
     if not results:
         raise NoPowerError(f"{path.name}: no ride of the file has power readings")
     return FileAnalysis(path, tuple(results), tuple(skipped))
 
 
-def analyze_file(
-    path: Path,
+type Learnt = tuple[Path, Ride, SessionSummary]
+"""A ride learnt: its file, the ride and the engine's summary of it."""
+
+
+@dataclass(frozen=True, slots=True)
+class LearntRides[R]:
+    """A baseline taught by rides in order, those rides, and the ones left out.
+
+    ``R`` is how each ride is kept: as learnt, or analysed (a side of ``compare``).
+    """
+
+    baseline: Baseline
+    rides: tuple[R, ...]
+    left_out: tuple[str, ...]
+    """Each ride (or part of a file) not learnt: "name: reason"."""
+
+
+def learn_rides(
+    paths: Sequence[Path],
     settings: AnalysisSettings,
-    indoor: bool | None,
+    *,
+    context: str | None,
     allow_truncated: bool,
-    baseline: Baseline | None = None,
-) -> Analysis:
-    """The file's first ride with power, analysed (``compare`` takes one a file)."""
-    return analyze_rides(path, settings, indoor, allow_truncated, baseline).rides[0]
+    learnt: set[str],
+    progress: Progress,
+) -> LearntRides[Learnt]:
+    """A new baseline taught the rides of ``paths`` in order.
+
+    The rides are chosen as the import action chooses them (each ride once,
+    ``learnt`` holding the identities already learnt; at least five minutes of
+    riding; a sided balance).
+    """
+    baseline = default_baseline(settings)
+    rides: list[Learnt] = []
+    notes: list[str] = []
+    for path in paths:
+        found = rides_to_learn(
+            path,
+            settings,
+            context=context,
+            baseline=lambda _context: baseline,
+            allow_truncated=allow_truncated,
+            learnt=learnt,
+        )
+        notes += [f"{path.name}: {reason}" for reason in found.skipped]
+        for ride in found.candidates:
+            if ride.refused is not None or ride.summary is None:
+                notes.append(f"{ride.name}: {ride.refused or 'not analysed'}")
+            else:
+                baseline.learn(ride.summary)
+                rides.append((path, ride.ride, ride.summary))
+        progress.step(path.name)
+    return LearntRides(baseline, tuple(rides), tuple(notes))
 
 
 def learn_baseline(
@@ -153,52 +195,54 @@ def learn_baseline(
     allow_truncated: bool,
     progress: Progress,
 ) -> tuple[Baseline, list[str]]:
-    """The rider's usual balance per power band, learnt from ``paths`` in order.
-
-    The rides are chosen as the import action chooses them (each ride once, at
-    least five minutes of riding, a sided balance); the second value names each
-    ride left out and why.
+    """The rider's usual balance per power band, learnt from ``paths`` in order
+    (see :func:`learn_rides`); the second value names each ride left out and why.
     """
-    baseline = Baseline(power_edges_w=settings.effective_power_edges())
-    seen: set[str] = set()
-    notes: list[str] = []
-    for path in paths:
-        found = rides_to_learn(
-            path,
-            settings,
-            context=None,
-            baseline=lambda _context: baseline,
-            allow_truncated=allow_truncated,
-            learnt=seen,
-        )
-        notes += [f"{path.name}: {reason}" for reason in found.skipped]
-        for ride in found.candidates:
-            if ride.refused is not None or ride.summary is None:
-                notes.append(f"{ride.name}: {ride.refused or 'not analysed'}")
-            else:
-                baseline.learn(ride.summary)
-        progress.step(path.name)
-    return baseline, notes
+    found = learn_rides(
+        paths,
+        settings,
+        context=None,
+        allow_truncated=allow_truncated,
+        learnt=set(),
+        progress=progress,
+    )
+    return found.baseline, list(found.left_out)
 
 
-def _side_baseline(results: Sequence[Analysis], settings: AnalysisSettings) -> Baseline:
-    """One side's rides learnt in order, as the import action teaches a baseline."""
-    baseline = Baseline(power_edges_w=settings.effective_power_edges())
-    for result in results:
-        baseline.learn(result.summary)
-    return baseline
+def learn_side(
+    paths: Sequence[Path],
+    settings: AnalysisSettings,
+    context: str,
+    *,
+    allow_truncated: bool,
+    learnt: set[str],
+    progress: Progress,
+) -> LearntRides[Analysis]:
+    """One side of ``compare``: its rides learnt as the import action learns them,
+    each analysed."""
+    found = learn_rides(
+        paths,
+        settings,
+        context=context,
+        allow_truncated=allow_truncated,
+        learnt=learnt,
+        progress=progress,
+    )
+    rides = tuple(
+        _analysis(path, ride, settings, summary, has_baseline=True)
+        for path, ride, summary in found.rides
+    )
+    return LearntRides(found.baseline, rides, found.left_out)
 
 
 def compare_sides(
-    indoor: Sequence[Analysis], outdoor: Sequence[Analysis], settings: AnalysisSettings
+    indoor: LearntRides[Analysis], outdoor: LearntRides[Analysis]
 ) -> list[dict[str, Any]]:
     """Per power band: both sides' balance, the difference and the noise verdict."""
     rows = []
-    for row in compare_baselines(
-        _side_baseline(indoor, settings), _side_baseline(outdoor, settings)
-    ):
+    for row in compare_baselines(indoor.baseline, outdoor.baseline):
         doc = row.to_dict()
-        for side, results in (("indoor", indoor), ("outdoor", outdoor)):
+        for side, results in (("indoor", indoor.rides), ("outdoor", outdoor.rides)):
             doc[f"{side}_riding_s"] = sum(
                 band.riding_s
                 for r in results

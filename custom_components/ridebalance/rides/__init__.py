@@ -19,12 +19,14 @@ from .errors import (
     RideFileWarning,
     TruncatedFileError,
 )
+from .files import FileRefused, read_checked
 from .fit_reader import FIT_MAGIC, read_fit_rides
 from .ride import HeadUnitSummary, Ride, RideFile
 
 __all__ = [
     "CorruptHeaderError",
     "CsvFormatError",
+    "FileRefused",
     "HeadUnitSummary",
     "NoBalanceError",
     "NoPowerError",
@@ -62,17 +64,18 @@ def read_rides(
     ``indoor`` overrides what the file says (a FIT sub-sport such as
     ``indoor_cycling``); ``allow_truncated`` returns what a cut-off FIT file
     holds, with a warning and ``Ride.truncated`` set, instead of raising
-    :class:`TruncatedFileError`. ``data``: the file's bytes, when already read.
-    A multisport file gives one ride per cycling session and names the other
-    sessions in ``RideFile.skipped``.
+    :class:`TruncatedFileError`. ``data``: the file's bytes, when already read;
+    else they are read by :func:`.files.read_checked` (a file that is not
+    regular, or is too big, raises :class:`FileRefused`). A multisport file
+    gives one ride per cycling session and names the other sessions in
+    ``RideFile.skipped``.
     """
     path = Path(path)
     if data is None:  # else the caller read (and checked) the bytes
         try:
-            data = path.read_bytes()
-        except OSError as err:
-            reason = err.strerror or type(err).__name__
-            raise RideFileError(f"cannot read {path.name}: {reason}") from err
+            data = read_checked(path)
+        except FileRefused as err:
+            raise FileRefused(f"cannot read {path.name}: {err}") from err
     if data[8:12] == FIT_MAGIC or path.suffix.lower() == ".fit":
         # Named .fit but without the magic: the header check gives the reason.
         return read_fit_rides(

@@ -165,12 +165,11 @@ def read_csv_text(
     )
 
 
-def read_csv(
-    path: Path, *, indoor: bool | None = None, data: bytes | None = None
-) -> Ride:
-    """Read a CSV ride file (``data``: its bytes, when already read)."""
+def read_csv(path: Path, *, data: bytes, indoor: bool | None = None) -> Ride:
+    """The ride of a CSV file's bytes ``data``; ``path`` names the file (read it
+    with :func:`.read_rides`)."""
     try:
-        text = (path.read_bytes() if data is None else data).decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise CsvFormatError(f"{path.name} is not UTF-8 text ({err.reason})") from None
     return read_csv_text(text, path=path, indoor=indoor)

@@ -118,15 +118,15 @@ def check_data_crcs(data: bytes, headers: list[FitHeader]) -> str | None:
 def read_fit_rides(
     path: Path,
     *,
-    data: bytes | None = None,
+    data: bytes,
     indoor: bool | None = None,
     allow_truncated: bool = False,
 ) -> RideFile:
-    """Every ride of a FIT file (of each file of a chain), and what was skipped."""
-    raw_bytes = path.read_bytes() if data is None else data
-    headers, cut_at = check_headers(raw_bytes)
+    """Every ride of a FIT file's bytes ``data`` (of each file of a chain), and
+    what was skipped; ``path`` names the file (read it with :func:`.read_rides`)."""
+    headers, cut_at = check_headers(data)
     complete = headers if cut_at is None else headers[:-1]
-    if (crc_problem := check_data_crcs(raw_bytes, complete)) is not None:
+    if (crc_problem := check_data_crcs(data, complete)) is not None:
         raise RideFileError(f"{path.name}: FIT decoding failed: {crc_problem}")
     notes: tuple[str, ...] = ()
     if cut_at is not None:
@@ -144,7 +144,7 @@ def read_fit_rides(
     skipped: list[str] = []
     for number, header in enumerate(headers):
         truncated = cut_at is not None and header is headers[-1]
-        part = memoryview(raw_bytes)[header.offset : min(header.end, len(raw_bytes))]
+        part = memoryview(data)[header.offset : min(header.end, len(data))]
         activity = Activity(
             path,
             _decode(path, bytes(part), truncated=truncated),

@@ -55,6 +55,13 @@ class FileRides:
     skipped: tuple[str, ...]
 
 
+def ride_context(ride: Ride) -> str | None:
+    """``"indoor"`` or ``"outdoor"`` as the file says, None when it does not."""
+    if ride.indoor is None:
+        return None
+    return "indoor" if ride.indoor else "outdoor"
+
+
 def rides_to_learn(
     path: Path,
     settings: AnalysisSettings,
@@ -112,7 +119,8 @@ def _decide(
         )
     where = context
     if where == "auto":
-        if ride.indoor is None:
+        where = ride_context(ride)
+        if where is None:
             return Candidate(
                 name,
                 ride,
@@ -121,7 +129,6 @@ def _decide(
                 "the file does not say whether it was ridden indoors; "
                 "import it with context indoor or outdoor",
             )
-        where = "indoor" if ride.indoor else "outdoor"
     try:
         summary = analyze_ride(
             ride,
