@@ -30,7 +30,7 @@ from .sources.ant import AntSource, stick_issue_id
 from .sources.entities import EntitiesSource
 from .sources.gateway import GatewaySource, gateway_issue_id
 from .sources.simulator import SimulatorSource
-from .store import RiderStore, StoreTooNewError, store_issue_id
+from .store import RiderStore, StoreTooNewError, damaged_issue_id, store_issue_id
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -115,9 +115,10 @@ async def async_unload_entry(
 async def async_remove_entry(
     hass: HomeAssistant, entry: RideBalanceConfigEntry
 ) -> None:
-    """Delete the rider's stored baseline and sessions, and its repair issue."""
+    """Delete the rider's stored baseline and sessions, and its repair issues."""
     ir.async_delete_issue(hass, DOMAIN, stick_issue_id(entry.entry_id))
     ir.async_delete_issue(hass, DOMAIN, store_issue_id(entry.entry_id))
+    ir.async_delete_issue(hass, DOMAIN, damaged_issue_id(entry.entry_id))
     ir.async_delete_issue(hass, DOMAIN, gateway_issue_id(entry.entry_id))
     await RiderStore(hass, entry.entry_id).async_remove()
 

@@ -15,7 +15,8 @@ from types import MappingProxyType
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
@@ -94,13 +95,15 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
         self._started = False
         self._unsaved = False  # changed while setting up, saved once set up
         self._tracker = SessionTracker(RiderSettings(), self._baselines)
-        self._last_session_samples: list[Sample] = []
+        # The last ended live session's readings and start, for the export.
+        self._last_session: tuple[tuple[Sample, ...], datetime] | None = None
         self._session_started: datetime | None = None
         self._status = SourceStatus(SourceState.CONNECTING)
         self._devices: Mapping[str, SensorDevice] = MappingProxyType({})
         self._device_registry = SensorDeviceRegistry(hass, entry.entry_id)
         self._dirty = False
         self._unsubs: list[CALLBACK_TYPE] = []
+        self._unsub_hass_stop: CALLBACK_TYPE | None = None
         self._alert_listeners: list[Callable[[Alert], None]] = []
         self.data = RideSnapshot(available=False)
         self._dynamics_present = False
@@ -134,17 +137,23 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
                 name="RideBalance session save",
             )
         )
+        # Home Assistant does not unload entries when it stops: save the ride so far
+        # then (the Store writes it before Home Assistant exits), to resume it.
+        self._unsub_hass_stop = self.hass.bus.async_listen_once(
+            EVENT_HOMEASSISTANT_STOP, self._on_hass_stop
+        )
         self._publish(None)
 
     @callback
     def async_set_up(self) -> None:
         """The entry is set up: from now on what changes is saved.
 
-        Until then nothing is written (a session the load closed is saved now),
-        so a setup that fails after the load leaves the rider's file as it was.
+        Until then nothing is written (a session the load closed is saved now,
+        and so is a file the load found damaged), so a setup that fails after
+        the load leaves the rider's file as it was.
         """
         self._started = True
-        if self._unsaved:
+        if self._unsaved or self._store.needs_rewrite:
             self._save()
 
     async def async_shutdown(self) -> None:
@@ -156,6 +165,9 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
         for unsub in self._unsubs:
             unsub()
         self._unsubs.clear()
+        if self._unsub_hass_stop is not None:
+            self._unsub_hass_stop()
+            self._unsub_hass_stop = None
         await self.source.async_stop()
         if self._started:
             await self._store.async_save(self._rider_data())
@@ -206,6 +218,11 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
             running=running,
             ride_ids=frozenset(self._ride_ids),
         )
+
+    @callback
+    def _on_hass_stop(self, _event: Event) -> None:
+        self._unsub_hass_stop = None  # fired: a listen_once listener is gone
+        self._save()
 
     @callback
     def _save_running(self, _now: datetime) -> None:
@@ -303,18 +320,15 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
         return self._baselines.get(context)
 
     def session_for_export(self) -> tuple[tuple[Sample, ...], datetime] | None:
-        """The running session's readings, else the last one's, and a start time.
+        """The running session's readings, else the last one's, with its start.
 
-        The start is the session's own once it has ended, else now. ``None``
-        when there is no session to export.
+        Only live sessions: an imported ride is not one to export. ``None`` when
+        there is none (or the last one was deleted).
         """
-        samples = self._tracker.samples or self._last_session_samples
-        if not samples:
-            return None
-        start = dt_util.utcnow()
-        if self._sessions and not self._tracker.active:
-            start = dt_util.parse_datetime(self._sessions[-1].started) or start
-        return tuple(samples), start
+        if self._tracker.active and self._tracker.samples:
+            start = self._session_started or dt_util.utcnow()
+            return tuple(self._tracker.samples), start
+        return self._last_session
 
     # --- plumbing --------------------------------------------------------------
 
@@ -331,6 +345,11 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
             raise KeyError(started)
         before = list(self._sessions)
         self._sessions.remove(record)
+        if (
+            self._last_session is not None
+            and self._last_session[1].isoformat() == started
+        ):
+            self._last_session = None
         if record.learnt:
             self._relearn(record.context)
         statistics.async_rebuild(
@@ -387,7 +406,10 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
                         summary=summary,
                     )
                 )
-                self._last_session_samples = self._tracker.last_session_samples
+                self._last_session = (
+                    tuple(self._tracker.last_session_samples),
+                    started,
+                )
                 self._session_started = None
                 self._save()
             for listener in list(self._alert_listeners):

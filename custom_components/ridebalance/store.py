@@ -9,8 +9,11 @@ field), which is several times smaller in JSON than a list of objects.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from copy import deepcopy
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
+import hashlib
 import json
 import math
 import os
@@ -349,9 +352,6 @@ def _decode_running(running: Any) -> RunningSession | None:
     if len(lengths) > 1:
         raise ValueError("its columns differ in length")
     samples = columns_to_samples(columns)
-    for sample in samples:
-        if (found := problem(sample)) is not None:
-            raise ValueError(found)
     saved = dt_util.parse_datetime(running["saved"])
     started = dt_util.parse_datetime(running["started"])
     if saved is None or started is None:
@@ -364,6 +364,11 @@ def _decode_running(running: Any) -> RunningSession | None:
 def store_issue_id(entry_id: str) -> str:
     """The repair issue about a rider's stored data (too new)."""
     return f"store_too_new_{entry_id}"
+
+
+def damaged_issue_id(entry_id: str) -> str:
+    """The repair issue about parts of a rider's stored data it could not read."""
+    return f"store_damaged_{entry_id}"
 
 
 def storage_key(entry_id: str) -> str:
@@ -379,10 +384,43 @@ class StoreTooNewError(Exception):
         self.found = found
 
 
+def _taken(data: RiderData) -> RiderData:
+    """``data`` as it is now, safe to encode in a worker thread: the baselines
+    (learnt into in place) copied on the event loop; the rest never changes."""
+    return replace(data, baselines=deepcopy(data.baselines))
+
+
+class _Later:
+    """What a delayed save writes: the rider's data taken when the write starts."""
+
+    def __init__(self, data: Callable[[], RiderData]) -> None:
+        self.data = data
+
+    def __call__(self) -> dict[str, Any]:
+        return encode(_taken(self.data()))
+
+
 class _RiderFile(Store[dict[str, Any]]):
-    """Home Assistant's Store, keeping the previous good file on every write."""
+    """Home Assistant's Store, keeping the previous good file on every write.
+
+    Encoding a rider and its JSON (hours of readings, every session) run in a
+    worker thread: only taking the data runs on the event loop.
+    """
 
     backup_ok = False  # the file on disk is one this version read whole or wrote
+    loading = False
+
+    async def async_save(self, data: dict[str, Any]) -> None:
+        # Home Assistant saves a file of an older layout as soon as it migrated
+        # it, during the load: before decode() checked it, before setup
+        # succeeded, and with no backup. The first save after setup writes it.
+        if not self.loading:
+            await super().async_save(data)
+
+    async def _async_write_data(self, data: dict[str, Any]) -> None:
+        if isinstance(later := data.get("data_func"), _Later):
+            data["data_func"] = partial(encode, _taken(later.data()))
+        await super()._async_write_data(data)
 
     async def _async_migrate_func(
         self, old_major: int, old_minor: int, old_data: dict[str, Any]
@@ -411,9 +449,10 @@ class RiderStore:
 
     Nothing is written until a load succeeded; a file from a newer RideBalance
     is not read and stays as it is (:class:`StoreTooNewError`); damaged parts
-    are kept in a file beside the store and reported in a repair issue; every
-    write keeps the previous good file as ``<file>.bak``; when Home Assistant
-    finds the file unreadable (and moves it aside), the ``.bak`` is read instead.
+    are kept in a file beside the store and reported in a repair issue (then
+    ``needs_rewrite``); every write keeps the previous good file as
+    ``<file>.bak``; when Home Assistant finds the file unreadable (and moves it
+    aside), the ``.bak`` is read instead.
     """
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
@@ -425,9 +464,16 @@ class RiderStore:
             storage_key(entry_id),
             minor_version=STORAGE_MINOR_VERSION,
             atomic_writes=True,
+            serialize_in_event_loop=False,
         )
         self._loaded = False
         self._refused = 0
+        self._rewrite = False
+
+    @property
+    def needs_rewrite(self) -> bool:
+        """The load set parts aside or read the ``.bak``: write once set up."""
+        return self._rewrite
 
     @property
     def path(self) -> Path:
@@ -436,6 +482,7 @@ class RiderStore:
 
     async def async_load(self) -> RiderData:
         """What was stored (its sound parts), or a new rider's defaults."""
+        self._store.loading = True
         try:
             stored = await self._store.async_load()
         except UnsupportedStorageVersionError as err:
@@ -444,6 +491,8 @@ class RiderStore:
         except StoreTooNewError:
             self._store.make_read_only()
             raise
+        finally:
+            self._store.loading = False
         restored = False
         if stored is None:
             stored = await self._hass.async_add_executor_job(self._read_backup)
@@ -451,15 +500,19 @@ class RiderStore:
         if stored is None:
             self._loaded = True
             return RiderData()
-        decoded = decode(stored)
+        # Checking an hour of readings takes a while: not on the event loop.
+        decoded = await self._hass.async_add_executor_job(decode, stored)
         if decoded.damaged:
-            kept = await self._hass.async_add_executor_job(self._keep_damaged, decoded)
-            LOGGER.warning(
-                "Parts of %s could not be read and are kept in %s: %s",
-                self.path.name,
-                kept.name,
-                "; ".join(decoded.reasons),
+            kept, new = await self._hass.async_add_executor_job(
+                self._keep_damaged, decoded
             )
+            if new:  # the same damage found again (a setup retried): said once
+                LOGGER.warning(
+                    "Parts of %s could not be read and are kept in %s: %s",
+                    self.path.name,
+                    kept.name,
+                    "; ".join(decoded.reasons),
+                )
             self._report_damage(decoded.reasons, kept)
         if restored:
             LOGGER.warning(
@@ -468,6 +521,7 @@ class RiderStore:
                 self.path.name + BACKUP_SUFFIX,
             )
         self._store.backup_ok = not decoded.damaged and not restored
+        self._rewrite = bool(decoded.damaged) or restored
         self._loaded = True
         return decoded.data
 
@@ -484,21 +538,23 @@ class RiderStore:
             return None
         return stored.get("data")
 
-    def _keep_damaged(self, decoded: Decoded) -> Path:
-        """Write the damaged parts, as they were stored, beside the store."""
-        stamp = dt_util.utcnow().strftime("%Y%m%dT%H%M%S")
-        target = self.path.with_name(f"{self.path.name}.damaged-{stamp}")
+    def _keep_damaged(self, decoded: Decoded) -> tuple[Path, bool]:
+        """Keep the damaged parts as stored, in a file named by its content
+        (the same damage read again is kept once); also whether it is new."""
+        text = json.dumps(decoded.damaged, indent=1, default=str)
+        digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+        target = self.path.with_name(f"{self.path.name}.damaged-{digest}")
+        if target.exists():
+            return target, False
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(
-            json.dumps(decoded.damaged, indent=1, default=str), encoding="utf-8"
-        )
-        return target
+        target.write_text(text, encoding="utf-8")
+        return target, True
 
     def _report_damage(self, reasons: tuple[str, ...], kept: Path) -> None:
         ir.async_create_issue(
             self._hass,
             DOMAIN,
-            f"store_damaged_{self._entry_id}",
+            damaged_issue_id(self._entry_id),
             is_fixable=False,
             is_persistent=True,
             severity=ir.IssueSeverity.WARNING,
@@ -523,13 +579,16 @@ class RiderStore:
     async def async_save(self, data: RiderData) -> None:
         """Write now (at shutdown)."""
         if self._writable():
-            await self._store.async_save(encode(data))
+            self._rewrite = False
+            encoded = await self._hass.async_add_executor_job(encode, _taken(data))
+            await self._store.async_save(encoded)
 
     @callback
     def async_delay_save(self, data: Callable[[], RiderData]) -> None:
         """Write soon, with what ``data`` returns then."""
         if self._writable():
-            self._store.async_delay_save(lambda: encode(data()), SAVE_DELAY_S)
+            self._rewrite = False
+            self._store.async_delay_save(_Later(data), SAVE_DELAY_S)
 
     async def async_remove(self) -> None:
         """Delete the rider's file and its backup (the entry is being removed)."""

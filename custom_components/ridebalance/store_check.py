@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import fields, is_dataclass
 from enum import Enum
+from functools import cache
 import math
 import types
 from typing import Any, Union, get_args, get_origin, get_type_hints
@@ -21,20 +22,24 @@ def problem(value: object) -> str | None:
 
 
 def _check(value: object, hint: Any, where: str) -> str | None:
-    origin = get_origin(hint)
+    origin, args = _shape(hint)
     if origin in (Union, types.UnionType):
-        options = get_args(hint)
+        options = args
         if value is None and type(None) in options:
             return None
-        problems = [_check(value, option, where) for option in options]
-        return None if None in problems else problems[0]
+        first: str | None = None
+        for option in options:  # sound as soon as one option fits
+            if (found := _check(value, option, where)) is None:
+                return None
+            first = first or found
+        return first
     if hint is type(None):
         return None if value is None else f"{where or 'value'} is not empty"
     if origin in (tuple, list):
         if not isinstance(value, origin):
             return f"{where} is not a {origin.__name__}"
-        args = [a for a in get_args(hint) if a is not Ellipsis]
-        inner = args[0] if args else Any
+        items = [a for a in args if a is not Ellipsis]
+        inner = items[0] if items else Any
         for i, item in enumerate(value):
             if (wrong := _check(item, inner, f"{where}[{i}]")) is not None:
                 return wrong
@@ -42,7 +47,7 @@ def _check(value: object, hint: Any, where: str) -> str | None:
     if origin is dict:
         if not isinstance(value, dict):
             return f"{where} is not a mapping"
-        _, inner = get_args(hint)
+        _, inner = args
         for key, item in value.items():
             if not isinstance(key, str):
                 return f"{where} has a key that is not text"
@@ -70,12 +75,28 @@ def _scalar(value: object, hint: Any, where: str) -> str | None:
     if isinstance(hint, type) and is_dataclass(hint):
         if not isinstance(value, hint):
             return f"{where} is not a {hint.__name__}"
-        hints = get_type_hints(hint)
-        for f in fields(hint):
-            name = f"{where}.{f.name}" if where else f.name
+        for field_name, field_hint in _field_hints(hint):
+            name = f"{where}.{field_name}" if where else field_name
             if (
-                found := _check(getattr(value, f.name), hints[f.name], name)
+                found := _check(getattr(value, field_name), field_hint, name)
             ) is not None:
                 return found
         return None
     return None  # a type this check does not know: trusted
+
+
+@cache
+def _shape(hint: Any) -> tuple[Any, tuple[Any, ...]]:
+    """A hint's origin and arguments (``float | None``: a union of the two)."""
+    return get_origin(hint), get_args(hint)
+
+
+@cache
+def _field_hints(cls: type) -> tuple[tuple[str, Any], ...]:
+    """A dataclass's fields and their hints, resolved once per class.
+
+    Resolving the hints costs far more than checking a value against them, and
+    a running session holds an hour of readings of one class.
+    """
+    hints = get_type_hints(cls)
+    return tuple((f.name, hints[f.name]) for f in fields(cls))

@@ -29,7 +29,7 @@ from custom_components.ridebalance.rides.csv_writer import write_csv
 from custom_components.ridebalance.rides.fit_writer import write_fit
 from custom_components.ridebalance.sim import Rider, RideScript, Segment, generate
 
-from .helpers import import_rides
+from .helpers import import_rides, set_up
 
 
 def _json(response: object) -> dict[str, Any]:
@@ -61,10 +61,7 @@ async def loaded(
     half a minute of ride, enough to start a session.
     """
     hass.config.config_dir = str(tmp_path / "config")
-    sim_entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(sim_entry.entry_id)
-    await hass.async_block_till_done()
-    return sim_entry
+    return await set_up(hass, sim_entry)
 
 
 async def test_import_outdoor_rides_fills_indoor_vs_outdoor(
@@ -247,13 +244,30 @@ async def test_import_a_csv_needs_to_know_where_it_was_ridden(
 
 
 async def test_export_after_the_session_uses_its_start(
-    hass: HomeAssistant, loaded: MockConfigEntry, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    tmp_path: Path,
 ) -> None:
-    """The last session, once ended, is exported under its own start time."""
+    """The last session, once ended, is exported under its own start time, even
+    when a ride imported since started later; once deleted, it is not exported."""
     await _ride(hass, freezer, 12)
     await hass.services.async_call(DOMAIN, "stop_session", {}, blocking=True)
     started = dt_util.parse_datetime(loaded.runtime_data.data.sessions[-1].start)
     assert started is not None
+    t = np.arange(600, dtype=float)
+    road = Ride.from_columns(
+        t,
+        power_w=np.full(t.size, 200.0),
+        left_pct=np.full(t.size, 52.0),
+        cadence_rpm=np.full(t.size, 85.0),
+    )
+    write_fit(tmp_path / "road.fit", road, start_time=started + timedelta(hours=1))
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+    assert (await import_rides(hass, tmp_path / "road.fit", context="outdoor"))[
+        "imported"
+    ]
+
     response = _json(
         await hass.services.async_call(
             DOMAIN, "export_session", {}, blocking=True, return_response=True
@@ -261,6 +275,15 @@ async def test_export_after_the_session_uses_its_start(
     )
     stamp = dt_util.as_local(started).strftime("%Y%m%d-%H%M%S")
     assert Path(str(response["path"])).name == f"session-{stamp}.fit"
+
+    await hass.services.async_call(
+        DOMAIN, "delete_session", {"started": started.isoformat()}, blocking=True
+    )
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN, "export_session", {}, blocking=True, return_response=True
+        )
+    assert err.value.translation_key == "no_session"
 
 
 # --- the same figures as the command line, on the same ride file ---------------

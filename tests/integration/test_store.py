@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 import json
 import logging
 from pathlib import Path
+import threading
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 
+from custom_components.ridebalance import store as store_module
 from custom_components.ridebalance.analysis import (
     AnalysisSettings,
     Baselines,
@@ -38,6 +47,9 @@ from custom_components.ridebalance.store import (
     samples_to_columns,
     storage_key,
 )
+from tests.usbstick.backend import SimulatedStick
+
+from .helpers import set_up
 
 ENTRY_ID = "rider_one"
 
@@ -96,27 +108,32 @@ def test_a_reading_without_time_is_refused() -> None:
         columns_to_samples({"t_s": [0.0, None], "power_w": [200.0, 210.0]})
 
 
-def _file(storage_dir: Path) -> Path:
-    return storage_dir / storage_key(ENTRY_ID)
+def _file(storage_dir: Path, entry_id: str = ENTRY_ID) -> Path:
+    return storage_dir / storage_key(entry_id)
 
 
-def _beside(storage_dir: Path, ending: str) -> list[Path]:
+def _beside(storage_dir: Path, ending: str, entry_id: str = ENTRY_ID) -> list[Path]:
     """The files kept beside the rider's file, e.g. ``.damaged-*``."""
-    return sorted(storage_dir.glob(storage_key(ENTRY_ID) + ending))
+    return sorted(storage_dir.glob(storage_key(entry_id) + ending))
 
 
 def _write(
-    storage_dir: Path, data: Any, version: int = STORAGE_VERSION, minor: int = 2
-) -> None:
+    storage_dir: Path,
+    data: Any,
+    version: int = STORAGE_VERSION,
+    minor: int = 2,
+    entry_id: str = ENTRY_ID,
+) -> Path:
     """A rider's file as Home Assistant's Store lays it out."""
     storage_dir.mkdir(parents=True, exist_ok=True)
     doc = {
         "version": version,
         "minor_version": minor,
-        "key": storage_key(ENTRY_ID),
+        "key": storage_key(entry_id),
         "data": data,
     }
-    _file(storage_dir).write_text(json.dumps(doc))
+    _file(storage_dir, entry_id).write_text(json.dumps(doc))
+    return _file(storage_dir, entry_id)
 
 
 async def _loaded(hass: HomeAssistant) -> tuple[RiderStore, RiderData]:
@@ -321,6 +338,7 @@ async def test_a_damaged_part_is_kept_aside_and_the_rest_loads(
 
     (kept,) = _beside(real_storage, ".damaged-*")
     assert json.loads(kept.read_text())[key] == damaged
+    assert store.needs_rewrite
     issue = ir.async_get(hass).async_get_issue(DOMAIN, f"store_damaged_{ENTRY_ID}")
     assert issue is not None
     assert issue.translation_placeholders is not None
@@ -374,9 +392,10 @@ async def test_a_cut_file_is_moved_aside_and_the_backup_loaded(
     text = _file(real_storage).read_text()
     _file(real_storage).write_text(text[: len(text) // 2])  # a cut write
 
-    _, rider = await _loaded(hass)
+    restored, rider = await _loaded(hass)
 
     assert len(rider.sessions) == 1  # from the .bak
+    assert restored.needs_rewrite
     (corrupt,) = _beside(real_storage, ".corrupt.*")
     assert corrupt.read_text() == text[: len(text) // 2]
 
@@ -421,3 +440,190 @@ async def test_nothing_is_saved_before_a_load(
         await store.async_save(RiderData())
     assert _file(real_storage).read_bytes() == before
     assert caplog.text.count("Not saving") == 1
+
+
+async def test_loading_and_saving_run_off_the_event_loop(
+    hass: HomeAssistant,
+    ride: list[Sample],
+    real_storage: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Checking and encoding an hour of readings takes a while: never on the loop.
+
+    The rider's data is taken on the loop (where it changes), and only there.
+    """
+    threads: dict[str, set[int]] = {"decode": set(), "encode": set(), "take": set()}
+
+    def watched[**P, R](name: str, run: Callable[P, R]) -> Callable[P, R]:
+        def call(*args: P.args, **kwargs: P.kwargs) -> R:
+            threads[name].add(threading.get_ident())
+            return run(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(store_module, "decode", watched("decode", store_module.decode))
+    monkeypatch.setattr(store_module, "encode", watched("encode", store_module.encode))
+    _write(real_storage, _sound(ride))
+    store, rider = await _loaded(hass)
+    await store.async_save(rider)
+    store.async_delay_save(watched("take", lambda: rider))
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=5))
+    await hass.async_block_till_done()
+
+    loop_thread = threading.get_ident()
+    assert threads["decode"]
+    assert threads["encode"]
+    assert threads["take"] == {loop_thread}
+    assert loop_thread not in threads["decode"] | threads["encode"]
+    back = json.loads(_file(real_storage).read_text())["data"]
+    assert back == encode(rider)
+
+
+async def test_the_same_damage_is_kept_and_said_once_and_then_written_over(
+    hass: HomeAssistant,
+    *,
+    stick: SimulatedStick,
+    ant_entry: MockConfigEntry,
+    ride: list[Sample],
+    real_storage: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A setup retried finds the same damage: one copy of it, one warning.
+
+    Once setup succeeds the sound parts are written (Home Assistant's stop does
+    not unload, so nothing else would), and the next start finds nothing wrong.
+    """
+    entry_id = ant_entry.entry_id
+    data = _sound(ride)
+    key, damaged = _damage("settings_list", data)
+    path = _write(real_storage, data, entry_id=entry_id)
+    before = path.read_bytes()
+    stick.set_open_error(16)  # another program holds the stick: setup is retried
+    ant_entry.add_to_hass(hass)
+    with caplog.at_level(logging.WARNING):
+        assert not await hass.config_entries.async_setup(entry_id)
+        assert not await hass.config_entries.async_reload(entry_id)
+        assert ant_entry.state is ConfigEntryState.SETUP_RETRY
+
+        (kept,) = _beside(real_storage, ".damaged-*", entry_id)
+        assert json.loads(kept.read_text()) == {key: damaged}
+        assert caplog.text.count("could not be read") == 1
+        assert path.read_bytes() == before  # not set up: not written
+
+        stick.set_open_error(None)
+        assert await hass.config_entries.async_reload(entry_id)  # set up
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=5))
+        await hass.async_block_till_done()
+        stored = json.loads(path.read_text())["data"]
+        assert stored["settings"] == encode(RiderData())["settings"]
+        assert stored["sessions"] == data["sessions"]
+
+        rider = await RiderStore(hass, entry_id).async_load()  # the next start
+    assert _beside(real_storage, ".damaged-*", entry_id) == [kept]
+    assert caplog.text.count("could not be read") == 1
+    assert len(rider.sessions) == 2
+    await hass.config_entries.async_unload(entry_id)
+
+
+async def test_removing_the_rider_removes_the_damage_issue(
+    hass: HomeAssistant, sim_entry: MockConfigEntry, real_storage: Path
+) -> None:
+    """The repair issue about its damaged file goes with the rider."""
+    _write(
+        real_storage,
+        {"settings": ["not", "a", "mapping"]},
+        entry_id=sim_entry.entry_id,
+    )
+    await set_up(hass, sim_entry)
+    issue_id = f"store_damaged_{sim_entry.entry_id}"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
+    await hass.config_entries.async_remove(sim_entry.entry_id)
+    await hass.async_block_till_done()
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+
+
+def _older_layout(ride: list[Sample]) -> dict[str, Any]:
+    """A rider as store 1.1 kept it: before the learnt rides were remembered."""
+    data = _sound(ride)
+    del data["ride_ids"]
+    data["running"] = None
+    return data
+
+
+async def _fail_platform_setup(*_args: Any) -> bool:
+    raise RuntimeError("a platform could not be set up")
+
+
+@pytest.mark.parametrize("failure", ["stick_busy", "platform_error"])
+async def test_an_older_layout_is_not_written_by_a_setup_that_fails(
+    hass: HomeAssistant,
+    *,
+    stick: SimulatedStick,
+    ant_entry: MockConfigEntry,
+    ride: list[Sample],
+    real_storage: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    failure: str,
+) -> None:
+    """A 1.1 file is read as it is; setup fails and the file stays byte for byte.
+
+    (Home Assistant's Store writes a file it migrated during the load.)
+    """
+    path = _write(real_storage, _older_layout(ride), minor=1, entry_id="ant_entry_id")
+    before = path.read_bytes()
+    if failure == "stick_busy":
+        stick.set_open_error(16)
+    else:
+        monkeypatch.setattr(
+            hass.config_entries, "async_forward_entry_setups", _fail_platform_setup
+        )
+    ant_entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(ant_entry.entry_id)
+    await hass.async_block_till_done()
+    await hass.async_stop(force=True)
+
+    assert path.read_bytes() == before
+    assert not _beside(real_storage, ".bak", "ant_entry_id")
+
+
+async def test_an_older_layout_becomes_the_backup_once_set_up(
+    hass: HomeAssistant,
+    stick: SimulatedStick,
+    ant_entry: MockConfigEntry,
+    ride: list[Sample],
+    real_storage: Path,
+) -> None:
+    """Setup succeeds: the file is written in this layout, the 1.1 one kept."""
+    path = _write(real_storage, _older_layout(ride), minor=1, entry_id="ant_entry_id")
+    before = path.read_bytes()
+    await set_up(hass, ant_entry)
+    assert await hass.config_entries.async_unload(ant_entry.entry_id)
+    await hass.async_block_till_done()
+
+    (backup,) = _beside(real_storage, ".bak", "ant_entry_id")
+    assert backup.read_bytes() == before
+    assert json.loads(path.read_text())["minor_version"] == 2
+
+
+async def test_a_ride_under_way_is_kept_when_home_assistant_stops(
+    hass: HomeAssistant,
+    sim_entry: MockConfigEntry,
+    real_storage: Path,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Home Assistant stops mid-ride without unloading the rider (as it does): the
+    session so far is in the file, to be resumed, not the last periodic save's."""
+    await set_up(hass, sim_entry)
+    for _ in range(20):  # 20 minutes of ride at 60x, well inside one periodic save
+        freezer.tick(timedelta(seconds=1))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+    assert sim_entry.runtime_data.data.riding
+
+    await hass.async_stop(force=True)
+
+    path = real_storage / storage_key(sim_entry.entry_id)
+    stored = json.loads(path.read_text())["data"]
+    assert stored["running"] is not None
+    times = stored["running"]["columns"]["t_s"]
+    assert max(times) - min(times) > 15 * 60
