@@ -8,11 +8,13 @@ skipped and why.
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path, PurePosixPath
 import shutil
 import tempfile
 from typing import Any
 import zipfile
+import zlib
 
 from homeassistant.components.file_upload import process_uploaded_file
 from homeassistant.config_entries import (
@@ -69,6 +71,17 @@ IMPORT_SCHEMA = probatio.Schema(
 # A Garmin export holds one activity; far bigger members are not rides.
 MAX_MEMBERS = 50
 MAX_MEMBER_BYTES = 64 * 1024 * 1024
+# What zipfile raises for a damaged archive or stream, beyond BadZipFile: a broken
+# deflate stream (zlib.error), a cut one (EOFError), a method it lacks
+# (NotImplementedError), an encrypted member (RuntimeError).
+_DAMAGED_ZIP = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    EOFError,
+    NotImplementedError,
+    RuntimeError,
+)
 
 
 class UploadError(Exception):
@@ -102,8 +115,10 @@ def _unpack(upload: Path, folder: Path) -> list[Path]:
             ]
             if not members:
                 raise UploadError("zip_without_rides")
-            if len(members) > MAX_MEMBERS or any(
-                m.file_size > MAX_MEMBER_BYTES for m in members
+            # The sizes bound what is written: zipfile stops a member at its
+            # stated size (and a CRC mismatch is an error).
+            if len(members) > MAX_MEMBERS or (
+                sum(m.file_size for m in members) > MAX_MEMBER_BYTES
             ):
                 raise UploadError("zip_too_big")
             files = []
@@ -114,8 +129,12 @@ def _unpack(upload: Path, folder: Path) -> list[Path]:
                     shutil.copyfileobj(src, dst)
                 files.append(target)
             return files
-    except (zipfile.BadZipFile, zipfile.LargeZipFile) as err:
+    except _DAMAGED_ZIP as err:
         raise UploadError("bad_zip") from err
+    except OSError as err:
+        if err.errno == errno.ENOSPC:
+            raise UploadError("no_space") from err
+        raise
 
 
 def _receive(hass: HomeAssistant, file_id: str) -> tuple[Path, list[Path]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+import threading
 
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
@@ -15,6 +16,7 @@ from custom_components.ridebalance.ant.pages import DEVICE_TYPE_HEART_RATE
 from custom_components.ridebalance.ant.trackers import TrackerConfig
 from custom_components.ridebalance.const import DOMAIN
 from custom_components.ridebalance.sources.ant import AntSource
+from custom_components.ridebalance.sources.pipeline import PagesSource
 from tests.usbstick.backend import SimulatedStick
 
 from .ant_stick import FAST, HRM, PEDALS
@@ -47,13 +49,25 @@ def quick_stick(
 
 
 async def test_a_sensor_that_falls_silent_shows_disconnected(
-    hass: HomeAssistant, quick_stick: SimulatedStick, ant_entry: MockConfigEntry
+    hass: HomeAssistant,
+    quick_stick: SimulatedStick,
+    ant_entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Pedals and strap stop sending while the stick stays up, then the strap is back.
 
     Nothing arrives to say a sensor went quiet: the source notices by itself, and
-    the stick staying up keeps the rider's sensors available.
+    the stick staying up keeps the rider's sensors available. It looks in the event
+    loop, where the trackers are fed, never from a worker thread beside it.
     """
+    threads: set[int] = set()
+    push = PagesSource._push_devices
+
+    def recorded(source: PagesSource) -> None:
+        threads.add(threading.get_ident())
+        push(source)
+
+    monkeypatch.setattr(PagesSource, "_push_devices", recorded)
     await set_up(hass, ant_entry)
     rider = Rider(quick_stick)
     rider.ride(8, 200.0, 50.0, 120.0)
@@ -78,5 +92,6 @@ async def test_a_sensor_that_falls_silent_shows_disconnected(
             DEVICE_TYPE_HEART_RATE, HRM, beat.data, beat.transmission_type
         )
     await until(hass, lambda: state(hass, strap_heard) == STATE_ON)
+    assert threads == {threading.get_ident()}
     assert state(hass, pedals_heard) == STATE_OFF
     await hass.config_entries.async_unload(ant_entry.entry_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from functools import partial
 import threading
 from typing import Any
@@ -257,6 +258,7 @@ async def test_manual_stick_with_a_typed_device_number(
         ("permission", "permission_denied", "udevadm"),
         ("silent", "not_responding", "plug it back in"),
         ("no_libusb", "no_backend", "libusb"),
+        ("failing", "io_error", "USB extension cable"),
     ],
 )
 async def test_stick_problems_are_shown_with_their_fix(
@@ -278,6 +280,8 @@ async def test_stick_problems_are_shown_with_their_fix(
             stick.set_silent(True)
         case "no_libusb":
             stick.no_backend = True
+        case "failing":
+            stick.set_open_error(errno.EIO)
 
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USER}

@@ -129,6 +129,7 @@ async def test_a_discovered_gateway_becomes_a_rider(
     assert result["reason"] == "reconfigure_successful"
     assert entry.data[CONF_TRAINER] is None
     assert entry.data[CONF_GATEWAY] == "disc-pi"
+    await hass.async_block_till_done()  # the reload the reconfiguration started
     await hass.config_entries.async_unload(entry.entry_id)
 
 

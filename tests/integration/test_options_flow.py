@@ -158,7 +158,11 @@ async def test_a_garmin_export_zip_is_unpacked(
     shown = result["description_placeholders"]["result"]
     assert shown.startswith("Imported 1 ride(s).")
     assert "18327346155_ACTIVITY.fit" in shown
-    assert not (tmp_path.parent / "18327346155_ACTIVITY.fit").exists()
+    # Not written anywhere outside the unpacking folder, and that folder is gone.
+    escaped = await hass.async_add_executor_job(
+        lambda: list(tmp_path.rglob("*ACTIVITY.fit"))
+    )
+    assert escaped == []
     assert rider.runtime_data.baseline("outdoor").sessions == 1
 
 
@@ -250,6 +254,42 @@ async def test_a_zip_without_rides_is_refused(
         zipped.writestr("photo.jpg", b"\xff\xd8")
     result = await _import(hass, hass_client, rider, "photos.zip", archive.read_bytes())
     assert result["errors"] == {"file": "zip_without_rides"}
+
+
+async def test_a_zip_with_a_broken_stream_is_refused(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    rider: MockConfigEntry,
+    shared_fit: Path,
+    tmp_path: Path,
+) -> None:
+    """A .zip whose compressed ride is damaged says so, and nothing is learnt."""
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        zipped.write(shared_fit / VECTOR, "ride.fit")
+    data = bytearray(archive.read_bytes())
+    # Scramble the middle of the deflate stream (the local header is 30 bytes
+    # plus the name; the central directory at the end stays readable).
+    start = 30 + len("ride.fit") + 200
+    data[start : start + 400] = bytes(range(200)) * 2
+    result = await _import(hass, hass_client, rider, "export.zip", bytes(data))
+    assert result["errors"] == {"file": "bad_zip"}
+    assert rider.runtime_data.baseline("outdoor").sessions == 0
+
+
+async def test_a_zip_of_rides_over_64_mb_in_all_is_refused(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    rider: MockConfigEntry,
+    tmp_path: Path,
+) -> None:
+    """Two 40 MB members (each under the cap, 80 MB together) are not unpacked."""
+    archive = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        for name in ("a.fit", "b.fit"):
+            zipped.writestr(name, bytes(40 * 1024 * 1024))
+    result = await _import(hass, hass_client, rider, "bomb.zip", archive.read_bytes())
+    assert result["errors"] == {"file": "zip_too_big"}
 
 
 async def test_an_upload_that_is_gone_is_reported(

@@ -53,8 +53,6 @@ class AntSource(PagesSource):
         super().__init__(hass, entry, stick_issue_id(entry.entry_id), tracker_config)
         self._settings = settings
         self._receiver: AntReceiver | None = None
-        self._unsub_quiet: CALLBACK_TYPE | None = None
-        self._stopped = False
         self._unsub_stop: CALLBACK_TYPE | None = None
         self._issue_reason: str | None = None
 
@@ -74,7 +72,6 @@ class AntSource(PagesSource):
             if reason is not None:
                 self._raise_issue(reason, str(err))
             raise SourceNotReadyError(str(err)) from err
-        self._listener = listener
         loop = self._hass.loop
 
         def deliver(batch: list[RawPage]) -> None:
@@ -90,7 +87,7 @@ class AntSource(PagesSource):
         self._unsub_stop = self._hass.bus.async_listen_once(
             EVENT_HOMEASSISTANT_STOP, self._async_on_hass_stop
         )
-        self._unsub_quiet = self._track_quiet_devices("RideBalance ANT+ devices")
+        self._start_pages(listener, "RideBalance ANT+ devices")
         await self._hass.async_add_executor_job(receiver.start)
 
     async def async_stop(self) -> None:
@@ -99,13 +96,10 @@ class AntSource(PagesSource):
         The repair issue goes with a running receiver; one raised because the
         stick could not be opened at setup stays while Home Assistant retries.
         """
-        self._stopped = True
+        self._stop_pages()
         if self._unsub_stop is not None:
             self._unsub_stop()
             self._unsub_stop = None
-        if self._unsub_quiet is not None:
-            self._unsub_quiet()
-            self._unsub_quiet = None
         receiver, self._receiver = self._receiver, None
         if receiver is not None:
             await self._hass.async_add_executor_job(receiver.stop)
@@ -124,13 +118,13 @@ class AntSource(PagesSource):
 
     @callback
     def _on_pages(self, batch: list[RawPage]) -> None:
-        if not self._stopped and self._listener is not None:
+        if self._listener is not None:
             self._feed(batch)
 
     @callback
     def _on_receiver_state(self, status: ReceiverStatus) -> None:
         listener = self._listener
-        if self._stopped or listener is None:
+        if listener is None:
             return
         state, detail = status.state, status.detail
         match state:

@@ -27,7 +27,6 @@ from homeassistant.helpers.event import async_call_later
 from ..ant.identity import describe_heard
 from ..ant.pages import RawPage
 from ..ant.scan import HeardDevice, HeardTally
-from ..ant.trackers import TrackerConfig
 from ..const import CONF_GATEWAY, CONF_TOPIC_PREFIX, LOGGER
 from ..gateway.wire import (
     DEFAULT_TOPIC_PREFIX,
@@ -98,16 +97,12 @@ class GatewaySource(PagesSource):
         self,
         hass: HomeAssistant,
         entry: ConfigEntry[Any],
-        *,
-        tracker_config: TrackerConfig | None = None,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        super().__init__(hass, entry, gateway_issue_id(entry.entry_id), tracker_config)
+        super().__init__(hass, entry, gateway_issue_id(entry.entry_id), None)
         self.gateway_id: str = entry.data[CONF_GATEWAY]
         prefix = entry.data.get(CONF_TOPIC_PREFIX) or DEFAULT_TOPIC_PREFIX
         self._status_topic = status_topic(prefix, self.gateway_id)
         self._pages_topic = pages_topic(prefix, self.gateway_id)
-        self._clock = clock
         self._gateway_clock = GatewayClock()
         self._status: GatewayStatus | None = None
         self._unsubs: list[CALLBACK_TYPE] = []
@@ -139,7 +134,7 @@ class GatewaySource(PagesSource):
                 "Home Assistant's MQTT integration is not set up; add it with the "
                 "broker the gateway publishes to"
             )
-        self._listener = listener
+        self._start_pages(listener, "RideBalance gateway devices")
         self._unsubs = [
             await mqtt.async_subscribe(
                 self._hass, self._status_topic, self._on_status_message, 1, None
@@ -148,7 +143,6 @@ class GatewaySource(PagesSource):
                 self._hass, self._pages_topic, self._on_pages_message, 0, None
             ),
             mqtt.async_subscribe_connection_status(self._hass, self._on_connection),
-            self._track_quiet_devices("RideBalance gateway devices"),
         ]
         listener.status(
             SourceStatus(
@@ -160,10 +154,10 @@ class GatewaySource(PagesSource):
 
     async def async_stop(self) -> None:
         """Unsubscribe; the repair issue goes with the entry's running source."""
+        self._stop_pages()
         for unsub in self._unsubs:
             unsub()
         self._unsubs = []
-        self._listener = None
         self._all_clear()
 
     def diagnostics(self) -> dict[str, Any]:
@@ -235,7 +229,7 @@ class GatewaySource(PagesSource):
         self._next_sequence = (batch.sequence + 1) % 2**32
         counters["batches"] += 1
         counters["pages"] += len(batch.pages)
-        self._feed(self._gateway_clock.local(batch, self._clock()))
+        self._feed(self._gateway_clock.local(batch, time.monotonic()))
 
     @callback
     def _on_connection(self, connected: bool) -> None:

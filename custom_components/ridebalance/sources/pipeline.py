@@ -9,7 +9,7 @@ describe the rider's devices for the registry and the diagnostics.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 import time
 from typing import Any, Final
 
@@ -148,9 +148,10 @@ class RiderPages:
 class PagesSource:
     """What the sources of raw pages share (the local stick, a gateway).
 
-    The rider's trackers, the listener they push to, whether readings are flowing
-    (a subclass sets ``_receiving`` and feeds pages with :meth:`_feed`), and the
-    entry's one repair issue.
+    The rider's trackers, the listener they push to (from :meth:`_start_pages` to
+    :meth:`_stop_pages`), whether readings are flowing (a subclass sets
+    ``_receiving`` and feeds pages with :meth:`_feed`), and the entry's one repair
+    issue.
     """
 
     def __init__(
@@ -165,13 +166,30 @@ class PagesSource:
         self._issue_id = issue_id
         self._pages = RiderPages(pairing_from_entry(entry.data), tracker_config)
         self._listener: SourceListener | None = None
+        self._unsub_quiet: CALLBACK_TYPE | None = None
         self._receiving = False
 
-    def _track_quiet_devices(self, name: str) -> CALLBACK_TYPE:
-        # A device that falls silent sends nothing to say so: look once a second.
-        return async_track_time_interval(
-            self._hass, lambda _now: self._push_devices(), QUIET_CHECK, name=name
+    @callback
+    def _start_pages(self, listener: SourceListener, name: str) -> None:
+        """Deliver to ``listener`` from now on, and look for devices gone quiet."""
+        self._listener = listener
+        self._unsub_quiet = async_track_time_interval(
+            self._hass, self._quiet_check, QUIET_CHECK, name=name
         )
+
+    @callback
+    def _stop_pages(self) -> None:
+        """Deliver nothing more: what arrives while stopping is dropped."""
+        self._listener = None
+        if self._unsub_quiet is not None:
+            self._unsub_quiet()
+            self._unsub_quiet = None
+
+    @callback
+    def _quiet_check(self, _now: datetime) -> None:
+        # A device that falls silent sends nothing to say so: look once a second.
+        # A callback, so it runs in the event loop, where the trackers are fed.
+        self._push_devices()
 
     @callback
     def _feed(self, batch: list[RawPage]) -> None:
