@@ -77,7 +77,7 @@ On average your balance is **the same** outdoors and on the trainer.
 | {{ b.band }} | {{ b.indoor_left_pct }} % | {{ b.outdoor_left_pct }} % | {{ '%+.1f' | format(b.difference_pts + 0.0) }} pts | {{ 'clear difference' if b.exceeds_noise else 'within noise' }} |
 {% endfor %}
 {%- else -%}
-No outdoor rides yet. Import FIT files of outdoor rides (exported from Garmin Connect, Strava or intervals.icu) with the **RideBalance: Import rides** action to compare your road balance with the trainer at the same effort.
+No outdoor rides yet. Import FIT files of outdoor rides (exported from Garmin Connect, Strava or intervals.icu) with *Settings → Devices & services → RideBalance → Configure → Import rides*, or the **RideBalance: Import rides** action, to compare your road balance with the trainer at the same effort.
 {%- endif %}`;
 
 const gauge = (entity, name, min, max, segments, columns = 4) => ({
