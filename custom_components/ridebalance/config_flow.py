@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 import logging
+import threading
 from typing import Any, Final, override
 
 from homeassistant.components import mqtt
@@ -110,6 +111,8 @@ class RideBalanceConfigFlow(ConfigFlow, domain=DOMAIN):
         self._usb_serial: str | None = None
         self._heard: list[HeardDevice] = []
         self._scan_task: asyncio.Task[list[HeardDevice]] | None = None
+        self._scan_stop = threading.Event()  # a stick scan ends early when set
+        self._scan_job: asyncio.Future[list[HeardDevice]] | None = None
         self._scan_error: str | None = None
         self._paused_entry: ConfigEntry | None = None
         self._gateway: tuple[str, str] | None = None  # (topic prefix, gateway id)
@@ -338,9 +341,17 @@ class RideBalanceConfigFlow(ConfigFlow, domain=DOMAIN):
     async def _async_scan(self) -> list[HeardDevice]:
         if self._gateway is not None:
             return await async_scan_gateway(self.hass, *self._gateway, SCAN_SECONDS)
-        return await self.hass.async_add_executor_job(
-            lambda: scan(SCAN_SECONDS, describe=describe_heard, settings=STICK_SETTINGS)
+        self._scan_job = self.hass.async_add_executor_job(
+            lambda: scan(
+                SCAN_SECONDS,
+                describe=describe_heard,
+                settings=STICK_SETTINGS,
+                stop=self._scan_stop,
+            )
         )
+        # Shielded: closing the dialog cancels this task, not the worker thread,
+        # and async_remove waits for the thread to let go of the stick.
+        return await asyncio.shield(self._scan_job)
 
     async def async_step_scan_failed(
         self, user_input: dict[str, Any] | None = None
@@ -519,12 +530,23 @@ class RideBalanceConfigFlow(ConfigFlow, domain=DOMAIN):
     @callback
     @override
     def async_remove(self) -> None:
-        """An abandoned reconfiguration gives the stick back to its entry."""
-        if self._scan_task is not None and not self._scan_task.done():
-            self._scan_task.cancel()
-        if self._paused_entry is not None:
-            self.hass.config_entries.async_schedule_reload(self._paused_entry.entry_id)
-            self._paused_entry = None
+        """An abandoned reconfiguration gives the stick back to its entry.
+
+        Home Assistant cancels the scan's progress task; the stick scan's worker
+        thread is told to end, and the entry reloads once it has closed the stick.
+        """
+        self._scan_stop.set()
+        entry, self._paused_entry = self._paused_entry, None
+        if entry is None:
+            return
+        job = self._scan_job
+        if job is None or job.done():
+            self.hass.config_entries.async_schedule_reload(entry.entry_id)
+            return
+
+        job.add_done_callback(
+            lambda _job: self.hass.config_entries.async_schedule_reload(entry.entry_id)
+        )
 
     # --- options -----------------------------------------------------------------
 

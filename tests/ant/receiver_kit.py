@@ -62,7 +62,7 @@ def broadcast_frame(
     return frame(BROADCAST, data)
 
 
-def wait_for(predicate: Callable[[], bool], timeout_s: float = 5.0) -> bool:
+def wait_for(predicate: Callable[[], bool], timeout_s: float = 10.0) -> bool:
     """Poll until ``predicate()`` holds; False on timeout (then assert on it)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

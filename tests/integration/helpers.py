@@ -66,7 +66,7 @@ async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfigEntry
 
 
 async def until(
-    hass: HomeAssistant, predicate: Callable[[], bool], timeout_s: float = 5.0
+    hass: HomeAssistant, predicate: Callable[[], bool], timeout_s: float = 10.0
 ) -> None:
     """Let the loop run (and publish every second) until ``predicate()`` holds."""
     loop = asyncio.get_running_loop()

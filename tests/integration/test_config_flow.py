@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 from functools import partial
 import threading
+import time
 from typing import Any
 
 from homeassistant.config_entries import (
@@ -16,6 +17,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.service_info.usb import UsbServiceInfo
 from homeassistant.helpers.translation import async_get_translations
 import pytest
@@ -45,7 +47,7 @@ from custom_components.ridebalance.sim.emulators import (
     PedalEncoder,
     TrainerEncoder,
 )
-from custom_components.ridebalance.sources.ant import AntSource
+from custom_components.ridebalance.sources.ant import AntSource, stick_issue_id
 from tests.ant.receiver_kit import wait_for
 from tests.usbstick.backend import SimulatedStick
 from tests.usbstick.firmware import SERIAL_NUMBER
@@ -432,6 +434,31 @@ async def test_abandoned_reconfigure_gives_the_stick_back(
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
     assert entry.data[CONF_HEART_RATE] == OTHER_STRAP
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_reconfigure_abandoned_mid_scan_stops_the_scan_first(
+    hass: HomeAssistant, stick: SimulatedStick, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Closed while still listening: the scan lets go, then the entry takes the
+    stick, with no "stick busy" issue and no wait for the scan's full length."""
+    monkeypatch.setattr(config_flow, "SCAN_SECONDS", 60.0)
+    entry = ant_entry()
+    await set_up(hass, entry)
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.SHOW_PROGRESS
+    assert await hass.async_add_executor_job(wait_for, lambda: stick.scanning)
+
+    hass.config_entries.flow.async_abort(result["flow_id"])
+    started = time.monotonic()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert time.monotonic() - started < 10  # not the scan's 60 s
+    assert state_of(entry) is ConfigEntryState.LOADED
+    assert (
+        ir.async_get(hass).async_get_issue(DOMAIN, stick_issue_id(entry.entry_id))
+        is None
+    )
     await hass.config_entries.async_unload(entry.entry_id)
 
 

@@ -114,7 +114,7 @@ class Listener:
 
     def events(self, channel: int, at_least: int = 0) -> list[int]:
         """Channel events openant queued (waits briefly for ``at_least``)."""
-        deadline = time.monotonic() + 2.0
+        deadline = time.monotonic() + 5.0
         while True:
             with self.node._event_cond:
                 codes = [code for ch, code, _ in self.node._events if ch == channel]

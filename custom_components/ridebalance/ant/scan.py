@@ -103,8 +103,10 @@ def scan(
     *,
     describe: Describe | None = None,
     settings: ReceiverSettings | None = None,
+    stop: threading.Event | None = None,
 ) -> list[HeardDevice]:
-    """Listen for ``seconds`` and return every device heard (blocking).
+    """Listen for ``seconds`` (or until ``stop`` is set) and return every device
+    heard (blocking); the stick is closed again before it returns.
 
     Uses the continuous-scan channel when the stick has one (every device type),
     otherwise wildcard channels for power, FE-C and heart rate. ``describe``
@@ -114,11 +116,13 @@ def scan(
     """
     tally = HeardTally()
     link = StickLink(settings or ReceiverSettings(), Counters(), tally.add, None)
+    stop = stop or threading.Event()
     link.open()
     try:
         deadline = time.monotonic() + seconds
         while (remaining := deadline - time.monotonic()) > 0:
-            time.sleep(min(0.1, remaining))
+            if stop.wait(min(0.1, remaining)):
+                break
             fault = link.check()
             if fault is not None:
                 state, detail = fault
