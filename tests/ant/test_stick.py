@@ -179,6 +179,27 @@ def test_without_extended_data_pages_are_named_by_their_channel(
         receiver.stop()
 
 
+def test_without_extended_data_a_paired_twenty_bit_device_is_heard(
+    monkeypatch: pytest.MonkeyPatch, recorder: Recorder
+) -> None:
+    # The channel searches by the low 16 bits; its pages carry the paired number
+    # whole, so the pairing (which compares all 20 bits) lets them through.
+    stick = SimulatedStick(scan_mode=False, extended=False).install(monkeypatch)
+    receiver = AntReceiver(
+        recorder.deliver, pairing=Pairing(pedals=0x3_1234), settings=FAST
+    )
+    receiver.start()
+    try:
+        assert wait_for(lambda: receiver.status.state is ReceiverState.CONNECTED)
+        assert stick.open_channels[0] == (0, 11, 0x1234)
+        stick.queue_broadcast(11, 0x1234, power_page(1), tt=0x35)
+        assert wait_for(lambda: len(recorder.pages) == 1)
+        assert recorder.pages[0].extended_device_number == 0x3_1234
+        assert receiver.diagnostics()["pages_filtered"] == 0
+    finally:
+        receiver.stop()
+
+
 def test_a_dead_openant_receive_loop_is_noticed_and_the_stick_reopened(
     stick: SimulatedStick, recorder: Recorder
 ) -> None:

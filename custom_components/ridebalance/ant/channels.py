@@ -97,9 +97,10 @@ class ChannelPlan:
 
         ``prepare`` runs on the configured channel just before it opens.
         """
-        number = (self._pairing.number_for(device_type) or 0) & 0xFFFF
+        paired = self._pairing.number_for(device_type) or 0
+        number = paired & 0xFFFF  # a channel id holds 16 bits; the rest is below
         channel = self._node.new_channel(Channel.Type.UNIDIRECTIONAL_RECEIVE_ONLY)
-        bind(channel, (device_type, number))
+        bind(channel, (device_type, paired))
         profile = ProfileChannel(channel, device_type, number)
         self._channels[channel.id] = profile
         channel.set_id(number, device_type, 0)

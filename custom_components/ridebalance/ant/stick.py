@@ -395,9 +395,12 @@ class StickLink:
                 device_type = payload[11]
                 transmission_type = payload[12]
             elif identity is not None:
-                # No extended data: the channel's own id is the best we know.
-                device_type, device_number = identity
-                transmission_type = 0
+                # No extended data: the channel's own id is the best we know. A
+                # paired 20-bit number puts its top bits where the device sends
+                # them, in the transmission type's upper nibble.
+                device_type, paired = identity
+                device_number = paired & 0xFFFF
+                transmission_type = (paired >> 16) << 4
             else:
                 self._counters.add("malformed_pages")
                 return
