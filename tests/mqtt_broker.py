@@ -45,6 +45,17 @@ def _listening(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+def wait_for(
+    predicate: Callable[[], bool], timeout_s: float = 10.0, what: str = ""
+) -> None:
+    """Poll ``predicate`` until it holds; fail naming ``what`` otherwise."""
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        time.sleep(0.05)
+
+
 class Broker:
     """One mosquitto process on 127.0.0.1, startable again on the same port."""
 
@@ -196,12 +207,8 @@ class Listener:
     def wait_for(
         self, predicate: Callable[[], bool], timeout_s: float = 10.0, what: str = ""
     ) -> None:
-        """Poll ``predicate`` until it holds; fail naming ``what`` otherwise."""
-        deadline = time.monotonic() + timeout_s
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what or predicate}")
-            time.sleep(0.05)
+        """:func:`wait_for`, for what this listener receives."""
+        wait_for(predicate, timeout_s, what)
 
     async def until(
         self, predicate: Callable[[], bool], timeout_s: float = 10.0, what: str = ""

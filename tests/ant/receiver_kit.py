@@ -9,12 +9,14 @@ openant; this module holds the bytes the tests put on it, the
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 import threading
 import time
 from typing import TYPE_CHECKING
 
 from custom_components.ridebalance.ant.pages import RawPage
 from custom_components.ridebalance.ant.receiver import AntReceiver, ReceiverStatus
+from custom_components.ridebalance.ant.scan import HeardDevice, scan
 from custom_components.ridebalance.ant.stick import ReceiverSettings, ReceiverState
 
 if TYPE_CHECKING:
@@ -128,6 +130,17 @@ class Recorder:
     def count(self, state: ReceiverState) -> int:
         with self._lock:
             return sum(1 for seen, _ in self.states if seen is state)
+
+
+def scan_with_channels(stick: SimulatedStick, seconds: float) -> list[HeardDevice]:
+    """A setup scan on a stick without scan mode, the air's devices sending
+    throughout (simulated time runs while the scan listens)."""
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(scan, seconds, settings=FAST)
+        assert wait_for(lambda: len(stick.open_channels) == 3)
+        while not future.done():
+            stick.run(1)
+        return future.result()
 
 
 def run_delivered(stick: SimulatedStick, recorder: Recorder, seconds: float) -> None:

@@ -8,7 +8,6 @@ channels their slots.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import pytest
@@ -16,12 +15,19 @@ import pytest
 from custom_components.ridebalance.ant.merger import RiderMerger
 from custom_components.ridebalance.ant.pairing import Pairing
 from custom_components.ridebalance.ant.receiver import AntReceiver
-from custom_components.ridebalance.ant.scan import scan
 from custom_components.ridebalance.ant.stick import ReceiverState
 from tests.usbstick.air import Effort, HeartStrap, Pedals, Trainer
 from tests.usbstick.backend import SimulatedStick
 
-from .receiver_kit import FAST, HRM, PEDALS, TRAINER, Recorder, wait_for
+from .receiver_kit import (
+    FAST,
+    HRM,
+    PEDALS,
+    TRAINER,
+    Recorder,
+    scan_with_channels,
+    wait_for,
+)
 
 RIDING = Effort(power_w=230, cadence_rpm=88, left_pct=48, heart_rate_bpm=135)
 OTHER_PEDALS = 0x4321
@@ -112,12 +118,7 @@ def test_setup_scan_lists_every_power_meter_in_range(stick: SimulatedStick) -> N
     stick.air.add(Pedals(PEDALS, phase_s=0.05))
     stick.air.add(Pedals(OTHER_PEDALS, phase_s=0.1))
     stick.air.add(HeartStrap(HRM, phase_s=0.15))
-    with ThreadPoolExecutor(1) as pool:
-        future = pool.submit(scan, 2.0, settings=FAST)
-        assert wait_for(lambda: len(stick.open_channels) == 3)
-        while not future.done():
-            stick.run(1)
-        heard = future.result()
+    heard = scan_with_channels(stick, 2.0)
     power = {d.device_number for d in heard if d.device_type == 11}
     assert power == {TRAINER, PEDALS, OTHER_PEDALS}
     assert {(d.device_type, d.device_number) for d in heard} >= {

@@ -35,6 +35,7 @@ from .receiver_kit import (
     PEDALS,
     PRODUCT_PAGE,
     power_page,
+    scan_with_channels,
     wait_for,
 )
 
@@ -132,12 +133,7 @@ def test_scan_without_scan_mode_lists_more_power_meters_than_an_exclusion_list_h
     numbers = {0x1001 + i for i in range(6)}
     for i, number in enumerate(sorted(numbers)):
         stick.air.add(Pedals(number, phase_s=0.03 * i))
-    with ThreadPoolExecutor(1) as pool:
-        future = pool.submit(scan, 4.0, settings=FAST)
-        assert wait_for(lambda: len(stick.open_channels) == 3)
-        while not future.done():
-            stick.run(1)
-        heard = future.result()
+    heard = scan_with_channels(stick, 4.0)
     assert {d.device_number for d in heard if d.device_type == 11} == numbers
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import signal
 import subprocess
 import threading
-import time
 
 import pytest
 
@@ -26,7 +25,7 @@ from custom_components.ridebalance.sim.rider import (
     SIM_PEDALS,
     SIM_TRAINER,
 )
-from tests.mqtt_broker import ROOT, Broker, Listener
+from tests.mqtt_broker import ROOT, Broker, Listener, wait_for
 from tests.usbstick.backend import SimulatedStick
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
@@ -271,17 +270,6 @@ def test_without_a_stick_the_gateway_says_so_and_keeps_trying(
     assert not runner.is_alive()
 
 
-def wait_until(
-    predicate: Callable[[], bool], what: str, timeout_s: float = 10.0
-) -> None:
-    """Poll ``predicate`` until it holds; fail naming ``what`` otherwise."""
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 def test_an_unplugged_stick_is_on_the_terminal_at_once(
     stick: SimulatedStick, mosquitto: Broker
 ) -> None:
@@ -296,15 +284,15 @@ def test_an_unplugged_stick_is_on_the_terminal_at_once(
     runner = threading.Thread(target=gateway.run)
     runner.start()
     try:
-        wait_until(
+        wait_for(
             lambda: any(" connected · stick connected" in line for line in list(lines)),
-            "the broker and the stick connected",
+            what="the broker and the stick connected",
         )
         shown = len(lines)
         stick.unplug()
-        wait_until(
+        wait_for(
             lambda: any("stick disconnected" in line for line in lines[shown:]),
-            "the unplugged stick on the terminal",
+            what="the unplugged stick on the terminal",
         )
     finally:
         gateway.stop()
@@ -325,12 +313,12 @@ def test_a_refused_login_is_on_the_terminal_without_the_password(
     runner = threading.Thread(target=gateway.run)
     runner.start()
     try:
-        wait_until(
+        wait_for(
             lambda: (
                 strict_broker.log().count("not authorised") >= 2
                 and any("refused the connection" in line for line in list(lines))
             ),
-            "two refused logins and the reason on the terminal",
+            what="two refused logins and the reason on the terminal",
         )
     finally:
         gateway.stop()

@@ -8,9 +8,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
+import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
@@ -31,6 +33,7 @@ from custom_components.ridebalance.sim.rider import (
     SIM_PEDALS,
     SIM_TRAINER,
 )
+from tests.usbstick.backend import SimulatedStick
 
 
 def gateway_entry(
@@ -55,6 +58,31 @@ def gateway_entry(
         },
         entry_id="gateway_entry_id",
     )
+
+
+SETUP_FAILURES = ["stick_busy", "platform_error"]
+
+
+async def _fail_platform_setup(*_args: Any) -> bool:
+    raise RuntimeError("a platform could not be set up")
+
+
+def break_setup(
+    hass: HomeAssistant,
+    stick: SimulatedStick,
+    monkeypatch: pytest.MonkeyPatch,
+    failure: str,
+) -> ConfigEntryState:
+    """Make the next setup fail after the rider's file is read: a busy stick
+    (Home Assistant retries) or a platform that fails. Returns the state it ends in.
+    """
+    if failure == "stick_busy":
+        stick.set_open_error(16)
+        return ConfigEntryState.SETUP_RETRY
+    monkeypatch.setattr(
+        hass.config_entries, "async_forward_entry_setups", _fail_platform_setup
+    )
+    return ConfigEntryState.SETUP_ERROR
 
 
 async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfigEntry:

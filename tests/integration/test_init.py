@@ -43,7 +43,7 @@ from custom_components.ridebalance.store import (
 )
 from tests.usbstick.backend import SimulatedStick
 
-from .helpers import set_up
+from .helpers import SETUP_FAILURES, break_setup, set_up
 
 
 def _state_of(entry: ConfigEntry) -> ConfigEntryState:
@@ -286,11 +286,7 @@ def _rider_file(storage_dir: Path, entry: MockConfigEntry) -> tuple[Path, Path]:
     return _stored(storage_dir, entry, encode(full), *current), backup
 
 
-async def _fail_platform_setup(*_args: Any) -> bool:
-    raise RuntimeError("a platform could not be set up")
-
-
-@pytest.mark.parametrize("failure", ["stick_busy", "platform_error"])
+@pytest.mark.parametrize("failure", SETUP_FAILURES)
 async def test_a_setup_that_fails_after_the_load_writes_nothing(
     hass: HomeAssistant,
     *,
@@ -304,14 +300,7 @@ async def test_a_setup_that_fails_after_the_load_writes_nothing(
     callbacks and stops, and the rider's file and its backup are as they were."""
     path, backup = _rider_file(real_storage, ant_entry)
     before, backup_before = path.read_bytes(), backup.read_bytes()
-    if failure == "stick_busy":  # the source cannot start: setup is retried
-        stick.set_open_error(16)
-        expected = ConfigEntryState.SETUP_RETRY
-    else:
-        monkeypatch.setattr(
-            hass.config_entries, "async_forward_entry_setups", _fail_platform_setup
-        )
-        expected = ConfigEntryState.SETUP_ERROR
+    expected = break_setup(hass, stick, monkeypatch, failure)
     ant_entry.add_to_hass(hass)
     assert not await hass.config_entries.async_setup(ant_entry.entry_id)
     await hass.async_block_till_done()

@@ -49,7 +49,7 @@ from custom_components.ridebalance.store import (
 )
 from tests.usbstick.backend import SimulatedStick
 
-from .helpers import set_up
+from .helpers import SETUP_FAILURES, break_setup, set_up
 
 ENTRY_ID = "rider_one"
 
@@ -550,11 +550,7 @@ def _older_layout(ride: list[Sample]) -> dict[str, Any]:
     return data
 
 
-async def _fail_platform_setup(*_args: Any) -> bool:
-    raise RuntimeError("a platform could not be set up")
-
-
-@pytest.mark.parametrize("failure", ["stick_busy", "platform_error"])
+@pytest.mark.parametrize("failure", SETUP_FAILURES)
 async def test_an_older_layout_is_not_written_by_a_setup_that_fails(
     hass: HomeAssistant,
     *,
@@ -571,12 +567,7 @@ async def test_an_older_layout_is_not_written_by_a_setup_that_fails(
     """
     path = _write(real_storage, _older_layout(ride), minor=1, entry_id="ant_entry_id")
     before = path.read_bytes()
-    if failure == "stick_busy":
-        stick.set_open_error(16)
-    else:
-        monkeypatch.setattr(
-            hass.config_entries, "async_forward_entry_setups", _fail_platform_setup
-        )
+    break_setup(hass, stick, monkeypatch, failure)
     ant_entry.add_to_hass(hass)
     assert not await hass.config_entries.async_setup(ant_entry.entry_id)
     await hass.async_block_till_done()
