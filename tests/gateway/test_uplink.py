@@ -254,6 +254,33 @@ def test_stopping_with_the_broker_away_counts_what_is_lost(
     ]
 
 
+def test_a_batch_that_fails_to_send_is_counted_and_the_pacer_goes_on(
+    mosquitto: Broker,
+    listen: Callable[..., Listener],
+    make_uplink: Callable[..., Uplink],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A page the format cannot hold fails its batch: that batch is dropped and
+    counted, the error logged once, and later pages still go (the pacer lives)."""
+    listener = listen(mosquitto, "ridebalance/up/#")
+    uplink = make_uplink(mosquitto, interval_s=0.05)
+    listener.wait_for(lambda: uplink.connected, what="the connection")
+    for _ in range(2):
+        uplink.add_pages([replace(page(0), data=bytes(7))])
+        time.sleep(0.2)
+    uplink.add_pages([page(1)])
+    listener.wait_for(lambda: bool(listener.on(PAGES)), what="the later page")
+    received = [
+        index_of(p) for m in listener.on(PAGES) for p in decode_batch(m.payload).pages
+    ]
+    assert received == [1]
+    counters = uplink.counters()
+    assert counters["pages_dropped"] == counters["batches_dropped"] == 2
+    assert counters["send_errors"] == 2
+    failed = [r for r in caplog.records if "could not be sent" in r.getMessage()]
+    assert len(failed) == 1
+
+
 def test_pages_whose_time_went_backwards_are_sent_not_lost(
     mosquitto: Broker,
     listen: Callable[..., Listener],

@@ -32,7 +32,6 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from ..ant.pages import RawPage
 from .wire import (
-    MAX_OFFSET_MS,
     MAX_PAGES,
     GatewayState,
     GatewayStatus,
@@ -54,11 +53,11 @@ COUNTERS: Final = (
     "batches_dropped",
     "pages_dropped",
     "broker_connects",
+    "send_errors",
 )
 
 DEFAULT_PORTS: Final = {"mqtt": 1883, "mqtts": 8883}
 STATUS_QOS: Final = 1  # the status must arrive; pages may not (QoS 0)
-_MAX_SPAN_S: Final = MAX_OFFSET_MS / 1000.0
 
 type OnChange = Callable[[], None]
 
@@ -352,11 +351,21 @@ class Uplink:
             if delay > 0 and self._stop.wait(delay):
                 break
             now = time.monotonic()
-            if self._flush():
+            try:
+                if self._flush():
+                    next_send = now + interval
+                if now >= next_status:
+                    next_status = now + self._status_every_s
+                    self._publish_status()
+            except Exception:  # the thread lives on: a dead pacer sends nothing
                 next_send = now + interval
-            if now >= next_status:
-                next_status = now + self._status_every_s
-                self._publish_status()
+                with self._lock:
+                    self._counters["send_errors"] += 1
+                    first = self._counters["send_errors"] == 1
+                if first:
+                    _LOGGER.exception(
+                        "Pages could not be sent (repeats are counted in send_errors)"
+                    )
 
     def _flush(self) -> bool:
         """Move what arrived to the backlog and send one message from its head.
@@ -369,12 +378,20 @@ class Uplink:
             # Hold back while paho still has bytes to write: its buffer is unbounded.
             if not self._backlog or not self._connected or self._client.want_write():
                 return busy
-            # One batch's pages and time span; a time that went backwards can
-            # still split them: the rest goes back to the head of the backlog.
+            # Up to one batch's pages; where their times do not fit one batch
+            # (an outage's gap, a time that went backwards) the rest goes back.
             pages, *rest = split_batches(self._take())
             sequence = self._sequence
-        payload = encode_batch(pages, self.session, sequence)
-        info = self._client.publish(self._pages_topic, payload, qos=0)
+        try:
+            payload = encode_batch(pages, self.session, sequence)
+            info = self._client.publish(self._pages_topic, payload, qos=0)
+        except Exception:
+            with self._lock:  # this batch is lost, the rest waits for its turn
+                self._counters["batches_dropped"] += 1
+                self._counters["pages_dropped"] += len(pages)
+                for entry in reversed(rest):
+                    self._put_back(entry)
+            raise
         with self._lock:
             if info.rc == MQTTErrorCode.MQTT_ERR_SUCCESS:
                 self._sequence = (sequence + 1) & 0xFFFFFFFF
@@ -421,16 +438,10 @@ class Uplink:
             )
 
     def _take(self) -> list[RawPage]:
-        """Backlog entries from the oldest while they fit one batch (lock held)."""
+        """Backlog entries from the oldest while they fit one batch's page count
+        (lock held); where time cuts them is :func:`split_batches`' rule."""
         pages = self._backlog.popleft()
-        start = pages[0].timestamp_s
-        while self._backlog:
-            following = self._backlog[0]
-            if (
-                len(pages) + len(following) > MAX_PAGES
-                or following[-1].timestamp_s - start > _MAX_SPAN_S
-            ):
-                break
+        while self._backlog and len(pages) + len(self._backlog[0]) <= MAX_PAGES:
             pages.extend(self._backlog.popleft())
         return pages
 
