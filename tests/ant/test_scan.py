@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 import errno
+import threading
 import time
 from typing import Any
 
@@ -135,6 +137,25 @@ def test_scan_without_scan_mode_lists_more_power_meters_than_an_exclusion_list_h
         stick.air.add(Pedals(number, phase_s=0.03 * i))
     heard = scan_with_channels(stick, 4.0)
     assert {d.device_number for d in heard if d.device_type == 11} == numbers
+
+
+@pytest.mark.usefixtures("no_thread_leak")
+def test_a_scan_stopped_while_the_stick_is_opening_ends_at_once(
+    stick: SimulatedStick,
+) -> None:
+    """The dialog closed while a silent stick keeps the opening waiting."""
+    stick.set_silent(True)
+    stop = threading.Event()
+    patient = replace(FAST, reply_timeout_s=30.0)
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(scan, 60.0, settings=patient, stop=stop)
+        assert wait_for(lambda: stick.drivers_opened == 1)
+        time.sleep(0.2)  # waiting for the stick's first answer now
+        started = time.monotonic()
+        stop.set()
+        assert future.result(timeout=10) == []
+    assert time.monotonic() - started < 3
+    assert not stick.in_use
 
 
 @pytest.mark.usefixtures("no_thread_leak")

@@ -16,7 +16,13 @@ from .pages import (
     DEVICE_TYPE_HEART_RATE,
     RawPage,
 )
-from .stick import ReceiverSettings, ReceiverState, StickInfo, StickLink
+from .stick import (
+    OpenCancelledError,
+    ReceiverSettings,
+    ReceiverState,
+    StickInfo,
+    StickLink,
+)
 from .usb_errors import AntStickError, AntStickNotFoundError
 
 _LOGGER = logging.getLogger(__name__)
@@ -115,9 +121,14 @@ def scan(
     opened or vanishes during the scan.
     """
     tally = HeardTally()
-    link = StickLink(settings or ReceiverSettings(), Counters(), tally.add, None)
     stop = stop or threading.Event()
-    link.open()
+    link = StickLink(
+        settings or ReceiverSettings(), Counters(), tally.add, None, cancel=stop
+    )
+    try:
+        link.open()
+    except OpenCancelledError:
+        return []  # stopped while the stick was still answering its opening
     try:
         deadline = time.monotonic() + seconds
         while (remaining := deadline - time.monotonic()) > 0:
