@@ -81,3 +81,34 @@ def test_an_unusable_url_is_refused_with_one_line(stdin: str, reason: str) -> No
     assert done.stderr.count("\n") == 1
     assert reason in done.stderr
     assert PASSWORD not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("check_status", "told"),
+    [
+        (2, "run it again with a usable URL"),
+        (1, "the gateway's Python environment could not be prepared"),
+    ],
+)
+def test_the_installer_names_what_failed_before_installing(
+    check_status: int, told: str
+) -> None:
+    """A bad URL and a gateway that could not be set up (no Python 3.12, pip
+    offline) are told apart, each with the check's own exit status."""
+    done = subprocess.run(
+        [
+            "bash",
+            "-c",
+            'id() { echo 1000; }; source "$0"; check_url() { return "$1"; }; '
+            'refuse_unless_usable "$1"; echo "installing"',
+            INSTALL,
+            str(check_status),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == check_status
+    assert told in done.stderr
+    assert "installing" not in done.stdout
