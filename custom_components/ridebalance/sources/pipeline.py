@@ -162,7 +162,6 @@ class PagesSource:
         tracker_config: TrackerConfig | None,
     ) -> None:
         self._hass = hass
-        self._entry_id = entry.entry_id
         self._issue_id = issue_id
         self._pages = RiderPages(pairing_from_entry(entry.data), tracker_config)
         self._listener: SourceListener | None = None
