@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 import json
 
 import numpy as np
 import pytest
 
+from custom_components.ridebalance.analysis.cleaning import is_riding
 from custom_components.ridebalance.analysis.dynamics import (
     DynamicsReport,
     analyze_dynamics,
@@ -18,6 +20,7 @@ from custom_components.ridebalance.rides.analyze import (
     analyze_ride,
     analyze_ride_dynamics,
 )
+from custom_components.ridebalance.rides.dynamics import RideDynamics
 from tests.dynamics_rides import dynamics_ride, seated_ride
 
 
@@ -138,8 +141,7 @@ def test_standing_more_late_in_the_ride_is_a_drift() -> None:
     for start in range(2400, 3540, 90):
         position[start : start + 30] = RiderPosition.STANDING
     columns = {**ride.dynamics.columns, "rider_position": position}
-    report = analyze_dynamics(ride.t_s, ride.power_w, ride.left_pct, columns)
-    assert report is not None
+    report = _report(replace(ride, dynamics=RideDynamics(columns)))
     drift = {d.figure: d for d in report.drifts}["standing_pct"]
     assert drift.change > 15.0
     assert drift.onset_s >= 1800
@@ -149,9 +151,10 @@ def test_a_silence_counts_for_at_most_the_gap_limit() -> None:
     t = np.array([0.0, 1.0, 2.0, 600.0, 601.0])
     columns = {name: np.full(5, np.nan) for name in DYNAMICS_FIELDS}
     columns["rider_position"] = np.array([0, 1, 1, 1, 0], dtype=float)
-    power = np.full(5, 300.0)
-    report = analyze_dynamics(t, power, np.full(5, 50.0), columns)
-    assert report is not None
+    ride = Ride.from_columns(
+        t, power_w=np.full(5, 300.0), left_pct=np.full(5, 50.0), cadence_rpm=[90] * 5
+    )
+    report = _report(replace(ride, dynamics=RideDynamics(columns)))
     assert report.ride.standing_s == 1.0 + 5.0 + 1.0
     assert report.ride.stand_count == 1
 
@@ -159,7 +162,14 @@ def test_a_silence_counts_for_at_most_the_gap_limit() -> None:
 def test_no_dynamics_no_report() -> None:
     columns = {name: np.full(3, np.nan) for name in DYNAMICS_FIELDS}
     t = np.arange(3, dtype=np.float64)
-    assert analyze_dynamics(t, np.full(3, 200.0), np.full(3, 50.0), columns) is None
+    power, cadence = np.full(3, 200.0), np.full(3, 90.0)
+    settings = AnalysisSettings()
+    riding = is_riding(power, cadence, settings)
+    assert riding.all()
+    report = analyze_dynamics(
+        t, power, np.full(3, 50.0), columns, settings, riding=riding
+    )
+    assert report is None
 
 
 def test_report_is_json() -> None:

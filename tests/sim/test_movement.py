@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from custom_components.ridebalance.analysis.dynamics import analyze_dynamics
+from custom_components.ridebalance.analysis.settings import AnalysisSettings
 from custom_components.ridebalance.ant.merger import RiderMerger
 from custom_components.ridebalance.ant.pairing import Pairing
 from custom_components.ridebalance.model import Sample
 from custom_components.ridebalance.rides import Ride
+from custom_components.ridebalance.rides.analyze import analyze_ride_dynamics
 from custom_components.ridebalance.sim import RideScript, Segment, generate
 from custom_components.ridebalance.sim.rider import (
     SAMPLE_HZ,
@@ -33,9 +34,7 @@ def test_standing_spells_pco_and_power_phase_when_asked() -> None:
     samples = _samples(SimulatedRider(generate(SCRIPT, 1), dynamics=True), 50 * 60)
     ride = Ride.from_samples(samples)
     assert ride.dynamics is not None
-    report = analyze_dynamics(
-        ride.t_s, ride.power_w, ride.left_pct, ride.dynamics.columns
-    )
+    report = analyze_ride_dynamics([ride], AnalysisSettings())
     assert report is not None
     figures = report.ride
     # A stand every three to seven minutes, each 15-40 s (plus the hard efforts).

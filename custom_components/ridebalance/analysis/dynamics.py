@@ -38,7 +38,6 @@ import numpy.typing as npt
 
 from ..angles import angle_change_deg, arc_deg, circular_mean_deg
 from ..model import STANDING_CODES
-from .cleaning import is_riding
 from .detectors import DRIFT_WINDOW_S
 from .measured import mean, power_weighted
 from .settings import AnalysisSettings, band_index, band_labels
@@ -272,21 +271,19 @@ def analyze_dynamics(
     columns: Mapping[str, FloatArray],
     settings: AnalysisSettings | None = None,
     *,
-    riding: BoolArray | None = None,
+    riding: BoolArray,
     drift: bool = True,
 ) -> DynamicsReport | None:
     """The dynamics of a ride's running time; None when none were measured.
 
     ``power_w`` and ``left_pct`` are the cleaned columns and ``riding`` the
-    cleaner's mask (:func:`.cleaning.clean_columns`); without a mask, riding is
-    judged from power alone by the same rule. ``drift=False`` skips the drift
-    (rides pooled end to end have none).
+    cleaner's mask (:func:`.cleaning.clean_columns`, the one riding rule
+    :func:`.cleaning.is_riding` with power and cadence). ``drift=False`` skips
+    the drift (rides pooled end to end have none).
     """
     if not any(bool(np.isfinite(values).any()) for values in columns.values()):
         return None
     s = settings or AnalysisSettings()
-    if riding is None:
-        riding = is_riding(power_w, np.full(power_w.size, np.nan), s)
     position = columns["rider_position"]
     standing = standing_mask(position)
     before = np.concatenate(([False], standing[:-1]))

@@ -3,7 +3,9 @@
 Fed sample by sample (plain Python, no Home Assistant). The pedals send these
 figures only while a head unit has switched them on; when no sample has carried
 them for ``ABSENT_AFTER_S`` they are absent, with the reason, and nothing is
-made up in their place.
+made up in their place. PCO and the power phase are averaged over the last
+minute of riding only (the rule and power floor a file's analysis uses,
+:func:`.cleaning.is_riding`); position and time standing count every reading.
 
 A *real change of position* is a change between seated and standing that is
 held for ``REAL_CHANGE_S``: the pedals' one-reading transitions and a shift of a
@@ -50,7 +52,7 @@ class DynamicsNow:
     phase_right: tuple[float, float] | None
 
 
-# Averaged over the last minute: PCO and the power phase (not its peak).
+# Averaged over the last minute of riding: PCO and the power phase (not its peak).
 _WINDOW_FIELDS = tuple(n for n in DYNAMICS_FIELDS if n.startswith(("pco_", "phase_")))
 
 
@@ -73,8 +75,13 @@ class DynamicsTracker:
         self.standing_s = 0.0
         self.stand_count = 0
 
-    def push(self, sample: Sample) -> float | None:
+    def push(self, sample: Sample, riding: bool) -> float | None:
         """Take one reading; returns the time of a real change of position.
+
+        ``riding`` is the engine's riding rule on the reading
+        (:func:`.cleaning.is_riding`, the rider's power floor): as in a file's
+        analysis (:mod:`.dynamics`), PCO and the power phase count only while
+        the rider rides, and the position and time standing count every reading.
 
         The returned time is when the rider changed position (held since then
         for ``REAL_CHANGE_S``), on the sample clock; None otherwise.
@@ -92,7 +99,8 @@ class DynamicsTracker:
         )
         if measured:
             self._last_seen_t = t
-            self._recent.append((t, values))
+            if riding:
+                self._recent.append((t, values))
         while self._recent and self._recent[0][0] < t - WINDOW_S:
             self._recent.popleft()
         if sample.rider_position is None:
@@ -127,7 +135,10 @@ class DynamicsTracker:
             return DynamicsNow(
                 absent, None, self.standing_s, self.stand_count, None, None, None, None
             )
-        rows = np.array([values for _, values in self._recent], dtype=np.float64)
+        # No riding in the last minute (coasting): an empty window, none measured.
+        rows = np.array(
+            [values for _, values in self._recent], dtype=np.float64
+        ).reshape(-1, len(_WINDOW_FIELDS))
         column = {name: rows[:, i] for i, name in enumerate(_WINDOW_FIELDS)}
 
         def phase(side: str) -> tuple[float, float] | None:

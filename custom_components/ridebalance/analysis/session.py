@@ -286,10 +286,10 @@ class SessionTracker:
         self._start(samples[0].t_s)
         assert self._active is not None
         for sample in samples:
-            self._active.analyzer.push(sample)
-            self.dynamics.push(sample)
-            self._active.samples.append(sample)
             riding = _riding(sample, self.settings.analysis)
+            self._active.analyzer.push(sample)
+            self.dynamics.push(sample, riding)
+            self._active.samples.append(sample)
             self._active.count(sample, riding, self.settings.analysis.max_gap_s)
             if riding:
                 self._active.last_pedal_t_s = sample.t_s
@@ -341,8 +341,8 @@ class SessionTracker:
     def _push_one(self, sample: Sample) -> list[Alert]:
         self.last_sample = sample
         self._recent.append(sample)
-        changed_at = self.dynamics.push(sample)
         riding = _riding(sample, self.settings.analysis)
+        changed_at = self.dynamics.push(sample, riding)
         alerts: list[Alert] = []
         if self._active is None:
             if not riding:
