@@ -13,12 +13,9 @@ from copy import deepcopy
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
-import hashlib
 import json
 import math
-import os
 from pathlib import Path
-import shutil
 from typing import Any
 
 from homeassistant.core import HomeAssistant, callback
@@ -32,11 +29,17 @@ from .analysis.session import RiderSettings
 from .const import DOMAIN, LOGGER
 from .model import DYNAMICS_FIELDS, READING_FIELDS, RiderPosition, Sample
 from .store_check import problem
+from .store_files import (
+    BACKUP_SUFFIX,
+    backup_of,
+    keep_aside,
+    keep_backup,
+    keep_backup_aside,
+)
 
 STORAGE_VERSION = 1
 # 1.2: the identities of the rides learnt from files (``ride_ids``).
 STORAGE_MINOR_VERSION = 2
-BACKUP_SUFFIX = ".bak"
 # The latest sessions the dashboard and diagnostics list (the Store keeps all).
 RECENT_SESSIONS = 20
 # A save is written this long after it was asked for, so a burst of changes
@@ -430,16 +433,9 @@ class _RiderFile(Store[dict[str, Any]]):
         return old_data  # older layouts read as they are; decode() checks them
 
     def _write_prepared_data(self, mode: str, json_data: str | bytes) -> None:
-        # The write is atomic (a new file renamed over the old one), so a hard
-        # link keeps the previous file's bytes; a copy where links are not allowed.
         path = Path(self.path)
         if self.backup_ok and path.exists():
-            backup = path.with_name(path.name + BACKUP_SUFFIX)
-            backup.unlink(missing_ok=True)
-            try:
-                os.link(path, backup)
-            except OSError:
-                shutil.copy2(path, backup)
+            keep_backup(path)  # atomic: a link (or copy) renamed over the .bak
         super()._write_prepared_data(mode, json_data)
         self.backup_ok = True
 
@@ -450,9 +446,10 @@ class RiderStore:
     Nothing is written until a load succeeded; a file from a newer RideBalance
     is not read and stays as it is (:class:`StoreTooNewError`); damaged parts
     are kept in a file beside the store and reported in a repair issue (then
-    ``needs_rewrite``); every write keeps the previous good file as
-    ``<file>.bak``; when Home Assistant finds the file unreadable (and moves it
-    aside), the ``.bak`` is read instead.
+    ``needs_rewrite``), with the ``.bak`` then found (the saves that follow
+    replace it) kept as ``<file>.bak-<hash>``; every write keeps the previous
+    good file as ``<file>.bak``; when Home Assistant finds the file unreadable
+    (and moves it aside), the ``.bak`` is read instead.
     """
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
@@ -526,9 +523,8 @@ class RiderStore:
         return decoded.data
 
     def _read_backup(self) -> Any:
-        backup = self.path.with_name(self.path.name + BACKUP_SUFFIX)
         try:
-            stored = json.loads(backup.read_text(encoding="utf-8"))
+            stored = json.loads(backup_of(self.path).read_text(encoding="utf-8"))
         except OSError, ValueError:
             return None
         if not isinstance(stored, dict) or (
@@ -540,15 +536,12 @@ class RiderStore:
 
     def _keep_damaged(self, decoded: Decoded) -> tuple[Path, bool]:
         """Keep the damaged parts as stored, in a file named by its content
-        (the same damage read again is kept once); also whether it is new."""
+        (the same damage read again is kept once), and the ``.bak`` aside;
+        also whether the damaged parts' file is new."""
         text = json.dumps(decoded.damaged, indent=1, default=str)
-        digest = hashlib.sha256(text.encode()).hexdigest()[:12]
-        target = self.path.with_name(f"{self.path.name}.damaged-{digest}")
-        if target.exists():
-            return target, False
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-        return target, True
+        kept = keep_aside(self.path, ".damaged", text.encode())
+        keep_backup_aside(self.path)
+        return kept
 
     def _report_damage(self, reasons: tuple[str, ...], kept: Path) -> None:
         ir.async_create_issue(
@@ -593,5 +586,4 @@ class RiderStore:
     async def async_remove(self) -> None:
         """Delete the rider's file and its backup (the entry is being removed)."""
         await self._store.async_remove()
-        backup = self.path.with_name(self.path.name + BACKUP_SUFFIX)
-        await self._hass.async_add_executor_job(backup.unlink, True)
+        await self._hass.async_add_executor_job(backup_of(self.path).unlink, True)

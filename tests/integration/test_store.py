@@ -136,6 +136,14 @@ def _write(
     return _file(storage_dir, entry_id)
 
 
+def _write_backup(storage_dir: Path, data: Any, entry_id: str = ENTRY_ID) -> bytes:
+    """A ``.bak`` beside the rider's file (the previous good file); its bytes."""
+    backup = _file(storage_dir, entry_id).with_name(storage_key(entry_id) + ".bak")
+    doc = {"version": STORAGE_VERSION, "minor_version": 2, "data": data}
+    backup.write_text(json.dumps(doc))
+    return backup.read_bytes()
+
+
 async def _loaded(hass: HomeAssistant) -> tuple[RiderStore, RiderData]:
     store = RiderStore(hass, ENTRY_ID)
     return store, await store.async_load()
@@ -333,6 +341,7 @@ async def test_a_damaged_part_is_kept_aside_and_the_rest_loads(
     data = json.loads(json.dumps(sound))
     key, damaged = _damage(kind, data)
     _write(real_storage, data)
+    previous = _write_backup(real_storage, sound)
 
     store, rider = await _loaded(hass)
 
@@ -353,10 +362,68 @@ async def test_a_damaged_part_is_kept_aside_and_the_rest_loads(
         assert back["sessions"] == sound["sessions"]
     elif kind.startswith("session_"):
         assert len(rider.sessions) == 1  # the other session loaded
-    # The next save writes the sound parts and keeps the file it replaced.
+    # The next save writes the sound parts (the damaged file is not kept as the
+    # backup: its damaged parts are in ``kept``); the one after keeps the file
+    # it replaced as ``.bak``. The backup found at the load stays kept aside.
     await store.async_save(rider)
-    assert json.loads(_file(real_storage).read_text())["data"] == back
-    assert kept.exists()
+    written = _file(real_storage).read_bytes()
+    assert json.loads(written)["data"] == back
+    await store.async_save(rider)
+    assert _beside(real_storage, ".bak")[0].read_bytes() == written
+    (aside,) = _beside(real_storage, ".bak-*")
+    assert aside.read_bytes() == previous
+    assert json.loads(kept.read_text())[key] == damaged
+
+
+async def test_the_backup_found_at_a_damaged_load_outlives_the_saves(
+    hass: HomeAssistant,
+    sim_entry: MockConfigEntry,
+    ride: list[Sample],
+    real_storage: Path,
+) -> None:
+    """The rewrite, the saves of the ride and the save at stop replace ``.bak``:
+    the previous good file found beside a damaged one is kept as ``.bak-<hash>``."""
+    sound = _sound(ride)
+    data = json.loads(json.dumps(sound))
+    _damage("session_missing_key", data)
+    _write(real_storage, data, entry_id=sim_entry.entry_id)
+    previous = _write_backup(real_storage, sound, sim_entry.entry_id)
+    await set_up(hass, sim_entry)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=5))
+    await hass.async_block_till_done()  # the rewrite
+    await hass.async_stop(force=True)  # and the save at stop
+
+    (backup,) = _beside(real_storage, ".bak", sim_entry.entry_id)
+    assert backup.read_bytes() != previous  # replaced by the saves since
+    (aside,) = _beside(real_storage, ".bak-*", sim_entry.entry_id)
+    assert aside.read_bytes() == previous
+
+
+async def test_a_cut_copy_of_the_damaged_parts_is_written_again(
+    hass: HomeAssistant,
+    sim_entry: MockConfigEntry,
+    ride: list[Sample],
+    real_storage: Path,
+) -> None:
+    """A copy of the damaged parts cut short (a full disk, a crash) is not trusted:
+    it is written whole before the rider's file is written without those parts."""
+    data = _sound(ride)
+    key, damaged = _damage("session_missing_key", data)
+    path = _write(real_storage, data, entry_id=sim_entry.entry_id)
+    await RiderStore(hass, sim_entry.entry_id).async_load()
+    (kept,) = _beside(real_storage, ".damaged-*", sim_entry.entry_id)
+    whole = kept.read_text()
+    kept.write_text(whole[: len(whole) // 2])
+
+    await set_up(hass, sim_entry)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=5))
+    await hass.async_block_till_done()
+
+    assert len(json.loads(path.read_text())["data"]["sessions"]) == 1  # rewritten
+    assert _beside(real_storage, ".damaged-*", sim_entry.entry_id) == [kept]
+    assert kept.read_text() == whole
+    assert json.loads(whole) == {key: damaged}
+    assert await hass.config_entries.async_unload(sim_entry.entry_id)
 
 
 async def test_the_whole_file_of_the_wrong_shape_is_kept(
