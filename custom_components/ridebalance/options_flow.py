@@ -68,9 +68,10 @@ IMPORT_SCHEMA = probatio.Schema(
         probatio.Optional(CONF_KEEP_TRUNCATED, default=False): BooleanSelector(),
     }
 )
-# A Garmin export holds one activity; far bigger members are not rides.
+# A Garmin export holds one activity; an archive of more members, or of more
+# unpacked bytes in all, is not a ride export.
 MAX_MEMBERS = 50
-MAX_MEMBER_BYTES = 64 * 1024 * 1024
+MAX_UNPACKED_BYTES = 64 * 1024 * 1024
 # What zipfile raises for a damaged archive or stream, beyond BadZipFile: a broken
 # deflate stream (zlib.error), a cut one (EOFError), a method it lacks
 # (NotImplementedError), an encrypted member (RuntimeError).
@@ -95,9 +96,18 @@ class UploadError(Exception):
 def _unpack(upload: Path, folder: Path) -> list[Path]:
     """The ride files of an upload, copied into ``folder``.
 
-    A .zip's ride members are written under their base names only, so no name
-    in an archive can reach outside the folder.
+    A full disk is the same clear error whether a ride or a .zip was uploaded.
     """
+    try:
+        return _copy_rides(upload, folder)
+    except OSError as err:
+        if err.errno == errno.ENOSPC:
+            raise UploadError("no_space") from err
+        raise
+
+
+def _copy_rides(upload: Path, folder: Path) -> list[Path]:
+    """Copy a ride, or unpack a .zip's rides, into ``folder``."""
     suffix = upload.suffix.lower()
     if suffix in RIDE_SUFFIXES:
         target = folder / upload.name
@@ -105,6 +115,15 @@ def _unpack(upload: Path, folder: Path) -> list[Path]:
         return [target]
     if suffix != ".zip":
         raise UploadError("not_a_ride")
+    return _unzip(upload, folder)
+
+
+def _unzip(upload: Path, folder: Path) -> list[Path]:
+    """Write a .zip's ride members into ``folder``.
+
+    They are written under their base names only, so no name in an archive can
+    reach outside the folder.
+    """
     try:
         with zipfile.ZipFile(upload) as archive:
             members = [
@@ -118,7 +137,7 @@ def _unpack(upload: Path, folder: Path) -> list[Path]:
             # The sizes bound what is written: zipfile stops a member at its
             # stated size (and a CRC mismatch is an error).
             if len(members) > MAX_MEMBERS or (
-                sum(m.file_size for m in members) > MAX_MEMBER_BYTES
+                sum(m.file_size for m in members) > MAX_UNPACKED_BYTES
             ):
                 raise UploadError("zip_too_big")
             files = []
@@ -131,10 +150,6 @@ def _unpack(upload: Path, folder: Path) -> list[Path]:
             return files
     except _DAMAGED_ZIP as err:
         raise UploadError("bad_zip") from err
-    except OSError as err:
-        if err.errno == errno.ENOSPC:
-            raise UploadError("no_space") from err
-        raise
 
 
 def _receive(hass: HomeAssistant, file_id: str) -> tuple[Path, list[Path]]:

@@ -6,6 +6,9 @@ as the frontend's file picker sends them, and real rides from ../shared/fit.
 
 from __future__ import annotations
 
+import errno
+import io
+import os
 from pathlib import Path
 import shutil
 import tempfile
@@ -290,6 +293,46 @@ async def test_a_zip_of_rides_over_64_mb_in_all_is_refused(
             zipped.writestr(name, bytes(40 * 1024 * 1024))
     result = await _import(hass, hass_client, rider, "bomb.zip", archive.read_bytes())
     assert result["errors"] == {"file": "zip_too_big"}
+
+
+def _zipped(name: str, data: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zipped:
+        zipped.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "upload",
+    [
+        ("ride.fit", b"\x0e\x10"),
+        ("ride.csv", b"time_s,power_w\n"),
+        ("export.zip", _zipped("ride.fit", b"\x0e\x10")),
+    ],
+    ids=["fit", "csv", "zip"],
+)
+async def test_a_full_disk_is_a_clear_error_for_any_upload(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    rider: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+    upload: tuple[str, bytes],
+) -> None:
+    """No room to copy a ride or unpack a .zip: the form says so, for each."""
+    flow_id = await _import_form(hass, rider)
+    file_id = await _upload(hass_client, *upload)
+
+    def disk_full(*_args: Any, **_kwargs: Any) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    # Every way an upload is written into the unpacking folder.
+    monkeypatch.setattr(shutil, "copyfile", disk_full)
+    monkeypatch.setattr(shutil, "copyfileobj", disk_full)
+    result = await hass.config_entries.options.async_configure(
+        flow_id, {"file": file_id, "context": "auto"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"file": "no_space"}
 
 
 async def test_an_upload_that_is_gone_is_reported(
