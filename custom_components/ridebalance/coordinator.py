@@ -316,8 +316,12 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
         return frozenset(self._ride_ids)
 
     def baseline(self, context: str) -> Baseline:
-        """The rider's usual balance in ``context`` ("indoor" or "outdoor")."""
-        return self._baselines.get(context)
+        """The rider's usual balance in ``context`` ("indoor" or "outdoor"); an
+        empty one, not kept, where the rider has none yet (reading adds nothing)."""
+        found = self._baselines.find(context)
+        if found is None:
+            return Baseline(power_edges_w=self._baselines.power_edges_w)
+        return found
 
     def session_for_export(self) -> tuple[tuple[Sample, ...], datetime] | None:
         """The running session's readings, else the last one's, with its start.

@@ -229,3 +229,28 @@ async def test_the_rider_is_read_in_the_event_loop_only(
     assert [r["file"] for r in response["imported"]] == ["monday.fit"]
     assert threads == {threading.get_ident()}
     assert coordinator.baseline("indoor").sessions == 1
+
+
+@pytest.mark.parametrize("context", ["auto", "indoor"])
+async def test_an_indoor_import_adds_no_outdoor_baseline(
+    hass: HomeAssistant, rider: MockConfigEntry, tmp_path: Path, context: str
+) -> None:
+    """Indoor rides teach the indoor baseline only: the rider gains no empty
+    outdoor one (in the diagnostics download, nor in what is saved)."""
+    (tmp_path / "monday.fit").write_bytes(_ride_fit(20))
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+
+    def contexts() -> set[str]:
+        return set(rider.runtime_data.diagnostics()["baselines"]["contexts"])
+
+    assert "outdoor" not in contexts()
+    response = await import_rides(hass, tmp_path, context=context)
+
+    assert [(r["file"], r["context"]) for r in response["imported"]] == [
+        ("monday.fit", "indoor")
+    ]
+    assert contexts() == {"indoor"}
+    # Nor after a restart, from what was saved.
+    assert await hass.config_entries.async_reload(rider.entry_id)
+    await hass.async_block_till_done()
+    assert contexts() == {"indoor"}

@@ -284,6 +284,10 @@ class Baselines:
             self.by_context[context] = Baseline(power_edges_w=self.power_edges_w)
         return self.by_context[context]
 
+    def find(self, context: str) -> Baseline | None:
+        """The baseline for ``context`` if the rider has one; never adds it."""
+        return self.by_context.get(context)
+
     def learn(self, context: str, summary: SessionSummary) -> None:
         """Teach the ``context`` baseline one session."""
         self.get(context).learn(summary)
