@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from custom_components.ridebalance.analysis import AnalysisSettings
-from custom_components.ridebalance.cli.plots import balance_line, cleaned
+from custom_components.ridebalance.cli.plots import balance_line
 from custom_components.ridebalance.cli.rides import analyze_rides
 
 
@@ -30,7 +30,8 @@ def test_coasting_and_0_100_artefacts_stay_out_of_the_balance_line(
     settings = AnalysisSettings()
     (result,) = analyze_rides(path, settings, None, allow_truncated=False).rides
 
-    line = balance_line(cleaned(result, settings))
+    clean, _ = result.ride.cleaned(settings, clock="wall")
+    line = balance_line(clean)
 
     drawn = line[np.isfinite(line)]
     assert drawn.size > 400

@@ -1,10 +1,15 @@
-"""Reading a ride file's bytes: by the size it states, past it when it grows."""
+"""Reading a ride file's bytes: by the size it states, past it when it grows;
+refused with the reason the system gave."""
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
-from custom_components.ridebalance.rides.files import read_checked
+import pytest
+
+from custom_components.ridebalance.rides.files import FileRefused, read_checked
 
 
 def test_a_file_is_read_whole_whatever_size_it_states(tmp_path: Path) -> None:
@@ -16,3 +21,42 @@ def test_a_file_is_read_whole_whatever_size_it_states(tmp_path: Path) -> None:
     # A kernel file states 0 bytes and still holds some.
     status = Path("/proc/self/status")
     assert read_checked(status).startswith(b"Name:")
+
+
+def test_a_missing_file_is_said_not_to_exist(tmp_path: Path) -> None:
+    with pytest.raises(FileRefused, match=r"^the file or the link's target does not"):
+        read_checked(tmp_path / "gone.fit")
+
+
+def test_a_link_loop_is_named_as_such_not_as_missing(tmp_path: Path) -> None:
+    (tmp_path / "a.fit").symlink_to(tmp_path / "b.fit")
+    (tmp_path / "b.fit").symlink_to(tmp_path / "a.fit")
+    with pytest.raises(FileRefused) as caught:
+        read_checked(tmp_path / "a.fit")
+    assert str(caught.value) == (f"cannot reach it ({os.strerror(errno.ELOOP)})")
+
+
+def test_a_file_used_as_a_folder_is_named_as_such(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("private notes\n")
+    with pytest.raises(FileRefused) as caught:
+        read_checked(tmp_path / "notes.txt" / "ride.fit")
+    assert str(caught.value) == f"cannot reach it ({os.strerror(errno.ENOTDIR)})"
+    assert "private" not in str(caught.value)
+    assert str(tmp_path) not in str(caught.value)
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0,
+    reason="root passes any folder's permissions",
+)
+def test_a_closed_folder_is_named_as_such(tmp_path: Path) -> None:
+    closed = tmp_path / "closed"
+    closed.mkdir()
+    (closed / "ride.fit").write_bytes(b"x")
+    closed.chmod(0)
+    try:
+        with pytest.raises(FileRefused) as caught:
+            read_checked(closed / "ride.fit")
+    finally:
+        closed.chmod(0o700)
+    assert str(caught.value) == f"cannot reach it ({os.strerror(errno.EACCES)})"

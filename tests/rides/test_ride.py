@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from custom_components.ridebalance.analysis import AnalysisSettings
+from custom_components.ridebalance.analysis.cleaning import clean_columns
+from custom_components.ridebalance.model import READING_FIELDS
 from custom_components.ridebalance.rides import NoBalanceError, Ride, read_ride
 from custom_components.ridebalance.rides.fit_writer import encode_fit
 from custom_components.ridebalance.rides.ride import HeadUnitSummary
@@ -33,6 +37,27 @@ def test_paused_records_are_left_out_of_analyses() -> None:
     assert running.t_s[10] == 15.0
     assert ride.running() is not ride
     assert running.running() is running
+
+
+def test_cleaned_runs_on_the_timer_or_on_the_engines_wall_clock() -> None:
+    """The head unit's figures take the timer (the pause left out); the plot
+    takes the wall clock the engine analyses the running records on."""
+    ride = _paused_ride()
+    settings = AnalysisSettings()
+    on_timer, kept = ride.cleaned(settings)
+    on_wall, kept_wall = ride.cleaned(settings, clock="wall")
+    assert on_timer.t_s.tolist() == list(range(20))
+    assert on_wall.t_s.tolist() == [*range(10), *range(15, 25)]
+    assert len(kept) == len(kept_wall) == 20
+    np.testing.assert_array_equal(on_wall.left_pct, on_timer.left_pct)
+    # The engine's own columns: the same times as the wall clock's.
+    engine = clean_columns(
+        ride.running().t_s,
+        {name: getattr(ride.running(), name) for name in READING_FIELDS},
+        settings,
+        Counter(),
+    )
+    np.testing.assert_array_equal(on_wall.t_s, engine.t_s)
 
 
 def test_pause_written_as_timer_events_and_read_back() -> None:

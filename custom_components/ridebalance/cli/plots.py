@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 import math
 from pathlib import Path
 from typing import Any
@@ -10,8 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..analysis import AnalysisSettings
-from ..analysis.cleaning import CleanColumns, clean_columns
-from ..model import READING_FIELDS
+from ..analysis.cleaning import CleanColumns
 from ..rides.ride import FloatArray
 from .rides import Analysis
 
@@ -56,14 +54,6 @@ def _figure() -> Any:
     return Figure
 
 
-def cleaned(result: Analysis, settings: AnalysisSettings) -> CleanColumns:
-    """The ride's running records as the engine cleans them: balance while
-    coasting (cadence 0, power under the floor) and 0/100 splits are gone."""
-    ride = result.ride.running()
-    columns = {name: getattr(ride, name) for name in READING_FIELDS}
-    return clean_columns(ride.t_s, columns, settings, Counter())
-
-
 def balance_line(clean: CleanColumns) -> FloatArray:
     """The plotted left share: power-weighted over the trailing minute."""
     return _rolling(clean.t_s, clean.left_pct, clean.power_w, ROLLING_BALANCE_S)
@@ -72,7 +62,9 @@ def balance_line(clean: CleanColumns) -> FloatArray:
 def plot_analysis(result: Analysis, out: Path, settings: AnalysisSettings) -> None:
     """Balance (1-minute), power and cadence over the ride, episodes shaded."""
     figure_cls = _figure()
-    clean = cleaned(result, settings)
+    # The engine's cleaning on the engine's clock (wall clock, pauses kept):
+    # the episodes are timed on it, and a pause shows as a break in the lines.
+    clean, _ = result.ride.cleaned(settings, clock="wall")
     t = clean.t_s
     fig = figure_cls(figsize=(11, 6.5), layout="constrained")
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))

@@ -35,8 +35,10 @@ def read_checked(path: Path, allowed: PathCheck | None = None) -> bytes:
     """
     try:
         real = path.resolve(strict=True)
-    except (OSError, RuntimeError) as err:  # a dangling or looping link
+    except FileNotFoundError as err:  # no such file, or a dangling link
         raise FileRefused("the file or the link's target does not exist") from err
+    except OSError as err:  # a link loop, a file as a folder, a closed folder
+        raise FileRefused(f"cannot reach it ({err.strerror or 'refused'})") from err
     if allowed is not None and not allowed(real):
         raise FileRefused(
             "it links to a file outside the allowed folders; it was not read"

@@ -30,6 +30,7 @@ from .errors import NoBalanceError, NoPowerError
 type FloatArray = npt.NDArray[np.float64]
 type BoolArray = npt.NDArray[np.bool_]
 type BalanceSide = Literal["right", "unknown"]
+type RideClock = Literal["timer", "wall"]
 
 # Sub-sports that say "on a trainer" (FIT profile names); any other named
 # sub-sport of a ride means outdoors, "generic" says nothing.
@@ -260,17 +261,25 @@ class Ride(ReadingArrays):
             self if bool(self.timer_running.all()) else self.select(self.timer_running)
         )
 
-    def cleaned(self, settings: AnalysisSettings) -> tuple[CleanColumns, Ride]:
+    def cleaned(
+        self, settings: AnalysisSettings, clock: RideClock = "timer"
+    ) -> tuple[CleanColumns, Ride]:
         """The running records in time order, cleaned by the engine's rules.
 
-        ``settings`` brings the power floor. The clean columns run on the timer
-        clock (their ``t_s``); the ride returned holds the same records as read,
-        row for row, with their dynamics.
+        ``settings`` brings the power floor. ``clock`` is the time the clean
+        columns run on (their ``t_s``) and put in order by: ``"timer"`` (the
+        activity timer, pauses left out: a head unit's figures) or ``"wall"``
+        (the ride's own ``t_s``, pauses kept: the clock the engine analyses the
+        running records on, so its episodes and blocks line up with it). The
+        ride returned holds the same records as read, row for row, with their
+        dynamics.
         """
         running = self.running()
-        kept = running.select(in_time_order(running.timer_t_s))
+        t = running.timer_t_s if clock == "timer" else running.t_s
+        keep = in_time_order(t)
+        kept = running.select(keep)
         columns = {name: getattr(kept, name) for name in READING_FIELDS}
-        return clean_columns(kept.timer_t_s, columns, settings, Counter()), kept
+        return clean_columns(t[keep], columns, settings, Counter()), kept
 
     def _name(self) -> str:
         return self.path.name if self.path is not None else "ride"
