@@ -54,7 +54,6 @@ class AntSource(PagesSource):
         self._settings = settings
         self._receiver: AntReceiver | None = None
         self._unsub_stop: CALLBACK_TYPE | None = None
-        self._issue_reason: str | None = None
 
     # --- Source protocol -------------------------------------------------------
 
@@ -103,7 +102,7 @@ class AntSource(PagesSource):
         receiver, self._receiver = self._receiver, None
         if receiver is not None:
             await self._hass.async_add_executor_job(receiver.stop)
-            self._clear_issue()
+            self._delete_issue()
 
     def diagnostics(self) -> dict[str, Any]:
         """Receiver counters and state, and what each device sent."""
@@ -111,7 +110,7 @@ class AntSource(PagesSource):
         return {
             **self._pages.diagnostics(),
             "receiver": None if receiver is None else receiver.diagnostics(),
-            "repair_issue": self._issue_reason,
+            "repair_issue": self._issue,
         }
 
     # --- in the event loop -----------------------------------------------------
@@ -131,7 +130,7 @@ class AntSource(PagesSource):
             case ReceiverState.CONNECTED:
                 self._receiving = True
                 self._push_devices()
-                self._clear_issue()
+                self._delete_issue()
                 listener.status(SourceStatus(SourceState.CONNECTED, detail))
             case ReceiverState.STARTING:
                 listener.status(SourceStatus(SourceState.CONNECTING, detail))
@@ -156,18 +155,11 @@ class AntSource(PagesSource):
 
     @callback
     def _raise_issue(self, reason: str, detail: str | None) -> None:
-        if reason == self._issue_reason:
+        if self._issue == f"stick_{reason}":
             return
-        self._issue_reason = reason
         self._create_issue(
             f"stick_{reason}", {"detail": detail or reason, "udev_rule": UDEV_RULES}
         )
-
-    @callback
-    def _clear_issue(self) -> None:
-        # Also clears an issue raised by an earlier setup attempt's source.
-        self._issue_reason = None
-        self._delete_issue()
 
     async def _async_on_hass_stop(self, _event: Event) -> None:
         # The receiver's threads are not daemons: join them before Python exits.

@@ -107,7 +107,6 @@ class GatewaySource(PagesSource):
         self._status: GatewayStatus | None = None
         self._unsubs: list[CALLBACK_TYPE] = []
         self._cancel_issue_timer: CALLBACK_TYPE | None = None
-        self._issue_raised = False
         self._next_sequence: int | None = None
         self._counters = dict.fromkeys(
             (
@@ -174,7 +173,7 @@ class GatewaySource(PagesSource):
                 "counters": None if status is None else dict(status.counters),
             },
             "received": dict(self._counters),
-            "repair_issue": self._issue_raised,
+            "repair_issue": self._issue,
         }
 
     # --- messages, in the event loop ------------------------------------------------
@@ -279,13 +278,12 @@ class GatewaySource(PagesSource):
 
     @callback
     def _start_issue_timer(self, detail: str | None = None) -> None:
-        if self._cancel_issue_timer is not None or self._issue_raised:
+        if self._cancel_issue_timer is not None or self._issue is not None:
             return
 
         @callback
         def _raise(_now: datetime) -> None:
             self._cancel_issue_timer = None
-            self._issue_raised = True
             self._create_issue(
                 "gateway_offline",
                 {
@@ -306,8 +304,7 @@ class GatewaySource(PagesSource):
         if self._cancel_issue_timer is not None:
             self._cancel_issue_timer()
             self._cancel_issue_timer = None
-        if self._issue_raised:
-            self._issue_raised = False
+        if self._issue is not None:
             self._delete_issue()
 
 

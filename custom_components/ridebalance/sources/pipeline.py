@@ -163,6 +163,7 @@ class PagesSource:
     ) -> None:
         self._hass = hass
         self._issue_id = issue_id
+        self._issue: str | None = None  # the raised issue's translation key
         self._pages = RiderPages(pairing_from_entry(entry.data), tracker_config)
         self._listener: SourceListener | None = None
         self._unsub_quiet: CALLBACK_TYPE | None = None
@@ -206,6 +207,7 @@ class PagesSource:
     @callback
     def _create_issue(self, translation_key: str, placeholders: dict[str, str]) -> None:
         """Raise the entry's repair issue (a new one replaces the last)."""
+        self._issue = translation_key
         ir.async_create_issue(
             self._hass,
             DOMAIN,
@@ -219,4 +221,6 @@ class PagesSource:
 
     @callback
     def _delete_issue(self) -> None:
+        """Remove the entry's repair issue, also one an earlier setup left."""
+        self._issue = None
         ir.async_delete_issue(self._hass, DOMAIN, self._issue_id)
