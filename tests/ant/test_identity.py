@@ -10,7 +10,10 @@ from custom_components.ridebalance.ant.pages import (
     DEVICE_TYPE_HEART_RATE,
     RawPage,
 )
-from custom_components.ridebalance.ant.trackers import PowerMeterTracker
+from custom_components.ridebalance.ant.trackers import (
+    HeartRateTracker,
+    PowerMeterTracker,
+)
 from custom_components.ridebalance.sim.emulators import HeartRateEncoder, PedalEncoder
 
 from .page_streams import PEDALS, STRAP
@@ -84,3 +87,48 @@ def test_a_brand_not_listed_has_one_name_in_a_scan_and_on_the_tracked_device() -
     assert describe_heard(DEVICE_TYPE_BICYCLE_POWER, {0x50: MANUFACTURER_PAGE}) == (
         tracker.identity.manufacturer
     )
+
+
+def _strap_pages(encoder: HeartRateEncoder, *numbers: int) -> list[RawPage]:
+    """The strap's broadcasts until each of the given page numbers was sent."""
+    sent: list[RawPage] = []
+    missing = set(numbers)
+    t_s = 0.0
+    while missing:
+        t_s += 0.25
+        page = encoder.page(t_s, 120.0)
+        sent.append(page)
+        missing.discard(page.data[0] & 0x7F)
+    return sent
+
+
+def test_a_strap_is_named_alike_in_a_scan_and_in_the_device_registry() -> None:
+    """Pages 2 and 3 give the brand, the serial (page 2's upper 16 bits over the
+    device number) and the software: the scan's label says what the tracker says."""
+    encoder = HeartRateEncoder(
+        STRAP, manufacturer_id=123, serial_upper=0x0042, software_version=17,
+        background_every=1,
+    )  # fmt: skip
+    sent = _strap_pages(encoder, 2, 3)
+    tracker = HeartRateTracker(STRAP)
+    for page in sent:
+        tracker.update(page)
+    heard = {page.data[0] & 0x7F: page.data for page in sent}
+    serial = (0x0042 << 16) | STRAP
+
+    label = describe_heard(DEVICE_TYPE_HEART_RATE, heard, STRAP)
+
+    assert label == f"Polar, serial {serial}, software 17"
+    identity = tracker.identity
+    assert (identity.manufacturer, identity.serial_number) == ("Polar", serial)
+    assert identity.software_version == "17"
+
+
+def test_a_strap_heard_without_its_number_is_labelled_without_a_serial() -> None:
+    """Page 2 holds only the serial's upper half: without the device number the
+    label leaves the serial out rather than show a wrong one."""
+    encoder = HeartRateEncoder(
+        STRAP, manufacturer_id=123, software_version=17, background_every=1
+    )
+    heard = {page.data[0] & 0x7F: page.data for page in _strap_pages(encoder, 2, 3)}
+    assert describe_heard(DEVICE_TYPE_HEART_RATE, heard) == "Polar, software 17"

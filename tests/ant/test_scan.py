@@ -15,6 +15,7 @@ from openant.easy.exception import AntException
 import pytest
 from usb.core import NoBackendError, USBError
 
+from custom_components.ridebalance.ant.identity import describe_heard
 from custom_components.ridebalance.ant.scan import HeardDevice, probe_stick, scan
 from custom_components.ridebalance.ant.stick import (
     ReceiverSettings,
@@ -71,7 +72,9 @@ def _on_air(stick: SimulatedStick) -> None:
     stick.queue_broadcast(121, 0x0303, bytes(8))  # speed/cadence sensor
 
 
-def _manufacturer(device_type: int, pages: Mapping[int, bytes]) -> str | None:
+def _manufacturer(
+    device_type: int, pages: Mapping[int, bytes], _number: int
+) -> str | None:
     page = pages.get(0x50)
     if page is None:
         return None
@@ -80,6 +83,17 @@ def _manufacturer(device_type: int, pages: Mapping[int, bytes]) -> str | None:
 
 def _by_type(heard: list[HeardDevice]) -> dict[int, HeardDevice]:
     return {device.device_type: device for device in heard}
+
+
+def test_a_strap_is_labelled_with_its_serial_in_a_scan(stick: SimulatedStick) -> None:
+    """A strap's serial is its page 2's upper half over its own device number."""
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(scan, 0.5, settings=FAST, describe=describe_heard)
+        assert wait_for(lambda: stick.scanning)
+        # Page 2: manufacturer 1 (Garmin), serial upper half 0x0042.
+        stick.queue_broadcast(120, 0x00A7, bytes.fromhex("82 01 42 00 00 08 06 8D"))
+        heard = future.result(timeout=5)
+    assert [d.description for d in heard] == [f"Garmin, serial {0x42 << 16 | 0x00A7}"]
 
 
 @pytest.mark.usefixtures("no_thread_leak")
@@ -274,7 +288,7 @@ def test_scan_keeps_identity_pages_and_survives_a_failing_label(
 ) -> None:
     """Devices whose label cannot be worked out are still listed, unlabelled."""
 
-    def describe(device_type: int, pages: Any) -> str | None:
+    def describe(device_type: int, pages: Any, _number: int) -> str | None:
         if device_type == 120:
             raise ValueError("strap page 2 garbled")
         return "Favero" if 0x50 in pages else None

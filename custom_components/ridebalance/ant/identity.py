@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Final
+from dataclasses import dataclass, replace
+from typing import Final, TypedDict
 
 from .pages import (
     COMMON_PAGE_MANUFACTURER,
@@ -15,6 +15,7 @@ from .pages import (
     HeartRatePage,
     MalformedPage,
     ManufacturerPage,
+    Page,
     ProductPage,
     decode_page,
     extended_number,
@@ -49,9 +50,60 @@ MANUFACTURERS: dict[int, str] = {
 }
 
 
+class IdentityFields(TypedDict, total=False):
+    """The identity fields one page carries: only those present are set.
+
+    A field present as None is one the device says it does not have (page 0x51
+    with no serial), not one the page leaves out.
+    """
+
+    manufacturer_id: int | None
+    model_number: int | None
+    hardware_revision: int | None
+    software_version: str | None
+    serial_number: int | None
+
+
+def identity_of(page: Page, device_number: int | None) -> IdentityFields | None:
+    """What a decoded page says about its device, None for pages that say nothing.
+
+    Common pages 0x50 (manufacturer, model, hardware) and 0x51 (software, serial);
+    a heart-rate strap's page 2 (manufacturer, the serial's upper 16 bits over
+    the low 16 bits of ``device_number``) and page 3 (model, hardware, software).
+    Without ``device_number`` page 2 gives no serial: half of one would be wrong.
+    """
+    if isinstance(page, ManufacturerPage):
+        return IdentityFields(
+            manufacturer_id=page.manufacturer_id,
+            model_number=page.model_number,
+            hardware_revision=page.hardware_revision,
+        )
+    if isinstance(page, ProductPage):
+        return IdentityFields(
+            software_version=page.software_version, serial_number=page.serial_number
+        )
+    if not isinstance(page, HeartRatePage):
+        return None
+    if page.page_number == 2:
+        fields = IdentityFields(manufacturer_id=page.manufacturer_id)
+        if device_number is not None:
+            upper = page.serial_upper or 0
+            fields["serial_number"] = (upper << 16) | (device_number & 0xFFFF)
+        return fields
+    if page.page_number == 3:
+        software = page.software_version
+        return IdentityFields(
+            model_number=page.model_number,
+            hardware_revision=page.hardware_version,
+            # As the strap sends it: one byte, no ANT+ decimal convention.
+            software_version=None if software is None else str(software),
+        )
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class DeviceIdentity:
-    """What a device says about itself in its common pages."""
+    """What a device says about itself in its identity pages."""
 
     manufacturer_id: int | None = None
     model_number: int | None = None
@@ -66,6 +118,10 @@ class DeviceIdentity:
             return None
         return manufacturer_name(self.manufacturer_id)
 
+    def told(self, fields: IdentityFields) -> DeviceIdentity:
+        """This identity with what one page said (:func:`identity_of`) taken in."""
+        return replace(self, **fields)
+
 
 def short_brand(manufacturer: str) -> str:
     """ "Favero Electronics" → "Favero": the name riders use for the brand."""
@@ -77,16 +133,28 @@ def manufacturer_name(manufacturer_id: int) -> str:
     return MANUFACTURERS.get(manufacturer_id, f"Manufacturer {manufacturer_id}")
 
 
-def describe_heard(device_type: int, pages: Mapping[int, bytes]) -> str | None:
+_IDENTITY_PAGES: Final = (COMMON_PAGE_MANUFACTURER, COMMON_PAGE_PRODUCT)
+# A strap's own pages 2 and 3 come last: the label keeps naming it by them.
+_HEART_RATE_IDENTITY_PAGES: Final = (*_IDENTITY_PAGES, 2, 3)
+
+
+def describe_heard(
+    device_type: int, pages: Mapping[int, bytes], device_number: int | None = None
+) -> str | None:
     """ "Favero Electronics, serial 482253, software 4.2": a device heard in a scan.
 
-    From its identity pages: power meters and trainers send common pages 0x50
-    (manufacturer) and 0x51 (serial, software); heart-rate straps name their
-    manufacturer in their own page 2. ``None`` when none of them was heard.
+    From its identity pages (latest raw page by page number), read as a tracker
+    reads them (:func:`identity_of`): common pages 0x50 and 0x51, and a
+    heart-rate strap's pages 2 and 3. A strap's serial needs its
+    ``device_number``. ``None`` when no page named anything.
     """
-    parts: list[str] = []
-    named = 2 if device_type == DEVICE_TYPE_HEART_RATE else COMMON_PAGE_MANUFACTURER
-    for number in (named, COMMON_PAGE_PRODUCT):
+    numbers = (
+        _HEART_RATE_IDENTITY_PAGES
+        if device_type == DEVICE_TYPE_HEART_RATE
+        else _IDENTITY_PAGES
+    )
+    identity = DeviceIdentity()
+    for number in numbers:
         data = pages.get(number)
         if data is None:
             continue
@@ -94,13 +162,22 @@ def describe_heard(device_type: int, pages: Mapping[int, bytes]) -> str | None:
             page = decode_page(device_type, data)
         except MalformedPage:
             continue
-        if isinstance(page, ManufacturerPage | HeartRatePage):
-            if page.manufacturer_id is not None:
-                parts.append(manufacturer_name(page.manufacturer_id))
-        elif isinstance(page, ProductPage):
-            if page.serial_number is not None:
-                parts.append(f"serial {page.serial_number}")
-            parts.append(f"software {page.software_version}")
+        fields = identity_of(page, device_number)
+        if fields is not None:
+            identity = identity.told(fields)
+    parts = [
+        part
+        for part in (
+            identity.manufacturer,
+            None
+            if identity.serial_number is None
+            else f"serial {identity.serial_number}",
+            None
+            if identity.software_version is None
+            else f"software {identity.software_version}",
+        )
+        if part is not None
+    ]
     return ", ".join(parts) or None
 
 

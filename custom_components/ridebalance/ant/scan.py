@@ -27,7 +27,8 @@ from .usb_errors import AntStickError, AntStickNotFoundError
 
 _LOGGER = logging.getLogger(__name__)
 
-type Describe = Callable[[int, Mapping[int, bytes]], str | None]
+# (device type, latest raw page by page number, device number) -> a label.
+type Describe = Callable[[int, Mapping[int, bytes], int], str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +81,7 @@ class HeardTally:
                 label = None
                 if describe is not None:
                     try:
-                        label = describe(key[0], pages)
+                        label = describe(key[0], pages, key[1])
                     except Exception:
                         _LOGGER.exception("Could not describe ANT+ device %s", key)
                 heard.append(HeardDevice(*key, count, pages, label))

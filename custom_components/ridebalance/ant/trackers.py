@@ -18,7 +18,7 @@ from .dynamics import (
     PedalPositionPage,
     TorqueBarycentrePage,
 )
-from .identity import DeviceIdentity
+from .identity import DeviceIdentity, identity_of
 from .readings import (
     BatteryState,
     CalibrationResult,
@@ -86,11 +86,7 @@ class DeviceTracker:
         self.malformed = 0
         self.unknown = 0
         self.last_seen_s: float | None = None
-        self._manufacturer_id: int | None = None
-        self._model_number: int | None = None
-        self._hardware_revision: int | None = None
-        self._software_version: str | None = None
-        self._serial_number: int | None = None
+        self._identity = DeviceIdentity()
         self._battery: BatteryState | None = None
         self._init_state()
 
@@ -110,14 +106,10 @@ class DeviceTracker:
         except pages.MalformedPage:
             self.malformed += 1
             return False
-        if isinstance(page, pages.ManufacturerPage):
-            self._manufacturer_id = page.manufacturer_id
-            self._model_number = page.model_number
-            self._hardware_revision = page.hardware_revision
-            return False
-        if isinstance(page, pages.ProductPage):
-            self._software_version = page.software_version
-            self._serial_number = page.serial_number
+        told = identity_of(page, self.device_number)
+        if told is not None:
+            self._identity = self._identity.told(told)
+        if isinstance(page, pages.ManufacturerPage | pages.ProductPage):
             return False
         if isinstance(page, pages.BatteryPage):
             # Multi-battery devices rotate ids; the last report is good enough here.
@@ -165,14 +157,8 @@ class DeviceTracker:
 
     @property
     def identity(self) -> DeviceIdentity:
-        """Identity from the common pages seen so far."""
-        return DeviceIdentity(
-            manufacturer_id=self._manufacturer_id,
-            model_number=self._model_number,
-            hardware_revision=self._hardware_revision,
-            software_version=self._software_version,
-            serial_number=self._serial_number,
-        )
+        """Identity from the pages seen so far (:func:`~.identity.identity_of`)."""
+        return self._identity
 
     @property
     def battery(self) -> BatteryState | None:
@@ -489,16 +475,8 @@ class HeartRateTracker(DeviceTracker):
             if page.previous_beat_time is not None:
                 rr = _delta(page.beat_time, page.previous_beat_time, 65536) / 1024
                 self.rr_interval_s.set(rr or None, t_s)
-        if page.page_number == 2:
-            self._manufacturer_id = page.manufacturer_id
-            self._serial_number = ((page.serial_upper or 0) << 16) | (
-                self.device_number & 0xFFFF
-            )
-        elif page.page_number == 3:
-            self._model_number = page.model_number
-            self._hardware_revision = page.hardware_version
-            self._software_version = str(page.software_version)
-        elif page.page_number == 1:
+        # Pages 2 and 3 (identity) were taken in by update().
+        if page.page_number == 1:
             self._battery = replace(
                 self._battery or BatteryState(), operating_time_s=page.operating_time_s
             )
