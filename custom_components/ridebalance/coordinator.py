@@ -96,7 +96,7 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
         self._unsaved = False  # changed while setting up, saved once set up
         self._tracker = SessionTracker(RiderSettings(), self._baselines)
         # The last ended live session's readings and start, for the export.
-        self._last_session: tuple[tuple[Sample, ...], datetime] | None = None
+        self._last_session_start: datetime | None = None  # its readings: tracker's
         self._session_started: datetime | None = None
         self._status = SourceStatus(SourceState.CONNECTING)
         self._devices: Mapping[str, SensorDevice] = MappingProxyType({})
@@ -332,7 +332,9 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
         if self._tracker.active and self._tracker.samples:
             start = self._session_started or dt_util.utcnow()
             return tuple(self._tracker.samples), start
-        return self._last_session
+        if self._last_session_start is None:
+            return None
+        return tuple(self._tracker.last_session_samples), self._last_session_start
 
     # --- plumbing --------------------------------------------------------------
 
@@ -349,11 +351,10 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
             raise KeyError(started)
         before = list(self._sessions)
         self._sessions.remove(record)
-        if (
-            self._last_session is not None
-            and self._last_session[1].isoformat() == started
-        ):
-            self._last_session = None
+        last = self._last_session_start
+        if last is not None and last.isoformat() == started:
+            self._last_session_start = None
+            self._tracker.last_session_samples = []
         if record.learnt:
             self._relearn(record.context)
         statistics.async_rebuild(
@@ -410,10 +411,7 @@ class RideCoordinator(DataUpdateCoordinator[RideSnapshot]):
                         summary=summary,
                     )
                 )
-                self._last_session = (
-                    tuple(self._tracker.last_session_samples),
-                    started,
-                )
+                self._last_session_start = started
                 self._session_started = None
                 self._save()
             for listener in list(self._alert_listeners):
