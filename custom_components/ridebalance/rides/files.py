@@ -47,7 +47,7 @@ def read_checked(path: Path, allowed: PathCheck | None = None) -> bytes:
         # Non-blocking: opening a FIFO for reading must not wait for a writer.
         fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as err:
-        raise FileRefused(f"cannot open it ({err.strerror or err})") from err
+        raise FileRefused(f"cannot open it ({err.strerror or 'refused'})") from err
     try:
         with os.fdopen(fd, "rb") as handle:
             info = os.fstat(handle.fileno())
@@ -69,7 +69,7 @@ def read_checked(path: Path, allowed: PathCheck | None = None) -> bytes:
                 parts.append(handle.read(want))
                 size += len(parts[-1])
     except OSError as err:  # a disk error mid-read
-        raise FileRefused(f"cannot read it ({err.strerror or err})") from err
+        raise FileRefused(f"cannot read it ({err.strerror or 'failed'})") from err
     if size > MAX_FILE_BYTES:
         raise FileRefused("it grew past the size limit while being read")
     return parts[0] if len(parts) == 1 else b"".join(parts)
