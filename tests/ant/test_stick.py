@@ -200,6 +200,26 @@ def test_without_extended_data_a_paired_twenty_bit_device_is_heard(
         receiver.stop()
 
 
+def test_without_extended_data_a_wildcard_channel_names_no_device(
+    monkeypatch: pytest.MonkeyPatch, recorder: Recorder
+) -> None:
+    # Pedals paired as 0x1_0000: their low 16 bits are 0, so the channel has to
+    # search for any power meter. Without extended data nothing says which one
+    # it found: a neighbour's pages must not pass for the rider's pedals.
+    stick = SimulatedStick(scan_mode=False, extended=False).install(monkeypatch)
+    receiver = AntReceiver(
+        recorder.deliver, pairing=Pairing(pedals=0x1_0000), settings=FAST
+    )
+    receiver.start()
+    try:
+        assert wait_for(lambda: receiver.status.state is ReceiverState.CONNECTED)
+        stick.queue_broadcast(11, 0x1234, power_page(1))
+        assert wait_for(lambda: receiver.diagnostics()["pages_filtered"] == 1)
+        assert recorder.pages == []
+    finally:
+        receiver.stop()
+
+
 def test_a_dead_openant_receive_loop_is_noticed_and_the_stick_reopened(
     stick: SimulatedStick, recorder: Recorder
 ) -> None:

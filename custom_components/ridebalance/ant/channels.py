@@ -100,7 +100,9 @@ class ChannelPlan:
         paired = self._pairing.number_for(device_type) or 0
         number = paired & 0xFFFF  # a channel id holds 16 bits; the rest is below
         channel = self._node.new_channel(Channel.Type.UNIDIRECTIONAL_RECEIVE_ONLY)
-        bind(channel, (device_type, paired))
+        # Pages name the channel's device where the stick adds no number: the
+        # paired one, unless its low 16 bits are 0 and the channel takes any.
+        bind(channel, (device_type, paired if number else 0))
         profile = ProfileChannel(channel, device_type, number)
         self._channels[channel.id] = profile
         channel.set_id(number, device_type, 0)
