@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Final, TypedDict
+from typing import Final
 
 from .pages import (
     COMMON_PAGE_MANUFACTURER,
@@ -50,57 +50,6 @@ MANUFACTURERS: dict[int, str] = {
 }
 
 
-class IdentityFields(TypedDict, total=False):
-    """The identity fields one page carries: only those present are set.
-
-    A field present as None is one the device says it does not have (page 0x51
-    with no serial), not one the page leaves out.
-    """
-
-    manufacturer_id: int | None
-    model_number: int | None
-    hardware_revision: int | None
-    software_version: str | None
-    serial_number: int | None
-
-
-def identity_of(page: Page, device_number: int | None) -> IdentityFields | None:
-    """What a decoded page says about its device, None for pages that say nothing.
-
-    Common pages 0x50 (manufacturer, model, hardware) and 0x51 (software, serial);
-    a heart-rate strap's page 2 (manufacturer, the serial's upper 16 bits over
-    the low 16 bits of ``device_number``) and page 3 (model, hardware, software).
-    Without ``device_number`` page 2 gives no serial: half of one would be wrong.
-    """
-    if isinstance(page, ManufacturerPage):
-        return IdentityFields(
-            manufacturer_id=page.manufacturer_id,
-            model_number=page.model_number,
-            hardware_revision=page.hardware_revision,
-        )
-    if isinstance(page, ProductPage):
-        return IdentityFields(
-            software_version=page.software_version, serial_number=page.serial_number
-        )
-    if not isinstance(page, HeartRatePage):
-        return None
-    if page.page_number == 2:
-        fields = IdentityFields(manufacturer_id=page.manufacturer_id)
-        if device_number is not None:
-            upper = page.serial_upper or 0
-            fields["serial_number"] = (upper << 16) | (device_number & 0xFFFF)
-        return fields
-    if page.page_number == 3:
-        software = page.software_version
-        return IdentityFields(
-            model_number=page.model_number,
-            hardware_revision=page.hardware_version,
-            # As the strap sends it: one byte, no ANT+ decimal convention.
-            software_version=None if software is None else str(software),
-        )
-    return None
-
-
 @dataclass(frozen=True, slots=True)
 class DeviceIdentity:
     """What a device says about itself in its identity pages."""
@@ -118,9 +67,54 @@ class DeviceIdentity:
             return None
         return manufacturer_name(self.manufacturer_id)
 
-    def told(self, fields: IdentityFields) -> DeviceIdentity:
-        """This identity with what one page said (:func:`identity_of`) taken in."""
-        return replace(self, **fields)
+
+def identity_of(
+    page: Page, device_number: int | None, known: DeviceIdentity
+) -> DeviceIdentity | None:
+    """``known`` with what a decoded page says about its device taken in; None
+    for pages that say nothing about it.
+
+    Common pages 0x50 (manufacturer, model, hardware) and 0x51 (software, serial);
+    a heart-rate strap's page 2 (manufacturer, the serial's upper 16 bits over
+    the low 16 bits of ``device_number``) and page 3 (model, hardware, software).
+    Without ``device_number`` page 2 gives no serial: half of one would be wrong.
+    A field a page sets to None is one the device says it does not have (page
+    0x51 with no serial).
+    """
+    if isinstance(page, ManufacturerPage):
+        return replace(
+            known,
+            manufacturer_id=page.manufacturer_id,
+            model_number=page.model_number,
+            hardware_revision=page.hardware_revision,
+        )
+    if isinstance(page, ProductPage):
+        return replace(
+            known,
+            software_version=page.software_version,
+            serial_number=page.serial_number,
+        )
+    if not isinstance(page, HeartRatePage):
+        return None
+    if page.page_number == 2:
+        if device_number is None:
+            return replace(known, manufacturer_id=page.manufacturer_id)
+        upper = page.serial_upper or 0
+        return replace(
+            known,
+            manufacturer_id=page.manufacturer_id,
+            serial_number=(upper << 16) | (device_number & 0xFFFF),
+        )
+    if page.page_number == 3:
+        software = page.software_version
+        return replace(
+            known,
+            model_number=page.model_number,
+            hardware_revision=page.hardware_version,
+            # As the strap sends it: one byte, no ANT+ decimal convention.
+            software_version=None if software is None else str(software),
+        )
+    return None
 
 
 def short_brand(manufacturer: str) -> str:
@@ -162,9 +156,7 @@ def describe_heard(
             page = decode_page(device_type, data)
         except MalformedPage:
             continue
-        fields = identity_of(page, device_number)
-        if fields is not None:
-            identity = identity.told(fields)
+        identity = identity_of(page, device_number, identity) or identity
     parts = [
         part
         for part in (

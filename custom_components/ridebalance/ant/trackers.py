@@ -86,7 +86,8 @@ class DeviceTracker:
         self.malformed = 0
         self.unknown = 0
         self.last_seen_s: float | None = None
-        self._identity = DeviceIdentity()
+        # What the pages seen so far say about the device (identity_of).
+        self.identity = DeviceIdentity()
         self._battery: BatteryState | None = None
         self._init_state()
 
@@ -106,9 +107,9 @@ class DeviceTracker:
         except pages.MalformedPage:
             self.malformed += 1
             return False
-        told = identity_of(page, self.device_number)
-        if told is not None:
-            self._identity = self._identity.told(told)
+        self.identity = (
+            identity_of(page, self.device_number, self.identity) or self.identity
+        )
         if isinstance(page, pages.ManufacturerPage | pages.ProductPage):
             return False
         if isinstance(page, pages.BatteryPage):
@@ -154,11 +155,6 @@ class DeviceTracker:
     def counters(self) -> DeviceCounters:
         """Pages received, malformed and unknown."""
         return DeviceCounters(self.pages, self.malformed, self.unknown)
-
-    @property
-    def identity(self) -> DeviceIdentity:
-        """Identity from the pages seen so far (:func:`~.identity.identity_of`)."""
-        return self._identity
 
     @property
     def battery(self) -> BatteryState | None:
