@@ -43,20 +43,3 @@ def test_a_file_used_as_a_folder_is_named_as_such(tmp_path: Path) -> None:
     assert str(caught.value) == f"cannot reach it ({os.strerror(errno.ENOTDIR)})"
     assert "private" not in str(caught.value)
     assert str(tmp_path) not in str(caught.value)
-
-
-@pytest.mark.skipif(
-    not hasattr(os, "geteuid") or os.geteuid() == 0,
-    reason="root passes any folder's permissions",
-)
-def test_a_closed_folder_is_named_as_such(tmp_path: Path) -> None:
-    closed = tmp_path / "closed"
-    closed.mkdir()
-    (closed / "ride.fit").write_bytes(b"x")
-    closed.chmod(0)
-    try:
-        with pytest.raises(FileRefused) as caught:
-            read_checked(closed / "ride.fit")
-    finally:
-        closed.chmod(0o700)
-    assert str(caught.value) == f"cannot reach it ({os.strerror(errno.EACCES)})"
